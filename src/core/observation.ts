@@ -1,0 +1,51 @@
+/**
+ * What a source can learn about a room in one look, in provider-neutral terms.
+ * Sources (HTTP polling, WebSocket, others) turn their wire answers into these.
+ */
+import type { ExposedPort } from "../wire/schemas.js";
+
+/** Where players connect: the default port and any additional ones. */
+export interface Connection {
+  readonly exposedPort: ExposedPort;
+  readonly additionalExposedPorts: readonly ExposedPort[];
+}
+
+export type Observation =
+  /** The room exists and is not joinable yet. */
+  | { readonly kind: "starting" }
+  /** The room is joinable at `connection`. */
+  | { readonly kind: "active"; readonly connection: Connection }
+  /** The upstream does not know the room (404). */
+  | { readonly kind: "not_found" }
+  /** The upstream says the room has ended (legacy `destroyed` / `suspended` statuses). */
+  | { readonly kind: "ended"; readonly reason: "destroyed" | "suspended" }
+  /** A status value nobody documented: tolerated, reported, and no change of state. */
+  | { readonly kind: "unrecognized"; readonly status: string };
+
+/** A value outside a documented enum, tolerated and reported. */
+export interface Warning {
+  readonly code: "UNKNOWN_STATUS" | "UNKNOWN_TRANSPORT_TYPE";
+  readonly message: string;
+  readonly value: string;
+}
+
+/** What one successful look at a room returned. */
+export interface PollResult {
+  readonly observation: Observation;
+  readonly warnings: readonly Warning[];
+}
+
+export function samePort(a: ExposedPort, b: ExposedPort): boolean {
+  return a.host === b.host && a.port === b.port && a.transportType === b.transportType && a.name === b.name;
+}
+
+export function sameConnection(a: Connection, b: Connection): boolean {
+  return (
+    samePort(a.exposedPort, b.exposedPort) &&
+    a.additionalExposedPorts.length === b.additionalExposedPorts.length &&
+    a.additionalExposedPorts.every((p, i) => {
+      const other = b.additionalExposedPorts[i];
+      return other !== undefined && samePort(p, other);
+    })
+  );
+}

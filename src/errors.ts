@@ -1,0 +1,130 @@
+/**
+ * One error hierarchy for everything room-watcher reports. Every error has a `code` (prefix `RW_`),
+ * says whether trying again can help (`retryable`), and keeps what caused it in `cause`.
+ * Messages never contain tokens: nothing here is built from request headers.
+ */
+
+export const ErrorCode = {
+  /** An option or argument is invalid (bad base URL, room id, negative duration, ...). */
+  INVALID_CONFIG: "RW_INVALID_CONFIG",
+  /** A response body does not match the documented wire shape; `cause` holds the zod issues. */
+  INVALID_PAYLOAD: "RW_INVALID_PAYLOAD",
+  /** The upstream answered an HTTP error status; see `status`. */
+  HTTP: "RW_HTTP",
+  /** The upstream answered 429; `retryAfterMs` holds its Retry-After, when it sent one. */
+  RATE_LIMITED: "RW_RATE_LIMITED",
+  /** The request never got an answer: connection refused, reset or dropped. */
+  NETWORK: "RW_NETWORK",
+  /** One request took longer than `requestTimeoutMs`. */
+  REQUEST_TIMEOUT: "RW_REQUEST_TIMEOUT",
+  /** The room ended before it became active; `reason` says how. */
+  ROOM_TERMINATED: "RW_ROOM_TERMINATED",
+  /** The room did not become active within the deadline. */
+  TIMEOUT: "RW_TIMEOUT",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface RoomWatcherErrorOptions {
+  cause?: unknown;
+  retryable?: boolean | undefined;
+}
+
+/** Base class of every error room-watcher raises. */
+export class RoomWatcherError extends Error {
+  readonly code: ErrorCode;
+  /** Whether the same call may succeed if tried again later. */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: RoomWatcherErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+export class ConfigError extends RoomWatcherError {
+  constructor(message: string, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.INVALID_CONFIG, message, { ...options, retryable: false });
+  }
+}
+
+/** A body that breaks the documented shape. Retryable: a proxy can garble one answer and not the next. */
+export class InvalidPayloadError extends RoomWatcherError {
+  constructor(message: string, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.INVALID_PAYLOAD, message, { retryable: true, ...options });
+  }
+}
+
+/** Statuses where asking again can succeed: timeouts, rate limits and server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+export class HttpError extends RoomWatcherError {
+  readonly status: number;
+  /** The ApiError `message` from the body, when the body had one. */
+  readonly apiMessage: string | undefined;
+
+  constructor(status: number, apiMessage: string | undefined, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.HTTP, `HTTP ${status}${apiMessage ? `: ${apiMessage}` : ""}`, {
+      retryable: isRetryableStatus(status),
+      ...options,
+    });
+    this.status = status;
+    this.apiMessage = apiMessage;
+  }
+}
+
+export class RateLimitedError extends RoomWatcherError {
+  readonly status = 429;
+  /** How long the server asked us to wait, already capped; undefined when it sent no Retry-After. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(retryAfterMs: number | undefined, apiMessage: string | undefined) {
+    super(
+      ErrorCode.RATE_LIMITED,
+      `HTTP 429: rate limited${retryAfterMs === undefined ? "" : `, retry after ${retryAfterMs} ms`}${apiMessage ? ` (${apiMessage})` : ""}`,
+      { retryable: true },
+    );
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export class NetworkError extends RoomWatcherError {
+  constructor(message: string, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.NETWORK, message, { retryable: true, ...options });
+  }
+}
+
+export class RequestTimeoutError extends RoomWatcherError {
+  constructor(timeoutMs: number) {
+    super(ErrorCode.REQUEST_TIMEOUT, `request took longer than ${timeoutMs} ms`, { retryable: true });
+  }
+}
+
+export class WaitTimeoutError extends RoomWatcherError {
+  readonly roomId: string;
+  readonly timeoutMs: number;
+
+  constructor(roomId: string, timeoutMs: number) {
+    super(ErrorCode.TIMEOUT, `room ${roomId} did not become active within ${timeoutMs} ms`);
+    this.roomId = roomId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** waitForActive: the room ended before it became active. */
+export class RoomTerminatedError extends RoomWatcherError {
+  readonly roomId: string;
+  /** How it ended: destroyed, suspended, not_found, stopped or failed. */
+  readonly reason: string;
+
+  constructor(roomId: string, reason: string, cause: unknown) {
+    super(ErrorCode.ROOM_TERMINATED, `room ${roomId} terminated before it became active: ${reason}${cause instanceof Error ? ` (${cause.message})` : ""}`, {
+      cause,
+    });
+    this.roomId = roomId;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,25 @@
+export { ErrorCode, RoomWatcherError, ConfigError, InvalidPayloadError, HttpError, RateLimitedError, NetworkError, RequestTimeoutError, WaitTimeoutError, RoomTerminatedError } from "./errors.js";
+export * from "./wire/schemas.js";
+export { parseConnectionInfoV1, parseConnectionInfoV2 } from "./wire/parse.js";
+export type { Connection, Observation, PollResult, Warning } from "./core/observation.js";
+export {
+  ALLOWED_TRANSITIONS,
+  TerminationReason,
+  initialState,
+  isTerminal,
+  transition,
+  type RoomInput,
+  type RoomState,
+  type RoomStatus,
+  type RoomTransitionEvent,
+  type Transition,
+} from "./core/room-state.js";
+export { type Clock, systemClock } from "./core/clock.js";
+export { parseRetryAfterMs } from "./core/backoff.js";
+export type { PollingSource } from "./sources/source.js";
+export { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, HathoraHttpSource, type HathoraSourceOptions } from "./sources/hathora-http.js";
+export { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS, type PollOptions } from "./watch/options.js";
+export type { ActiveEvent, ErrorEvent, RoomWatcherEvents, StartingEvent, StatusEvent, TerminatedEvent, WarningEvent } from "./watch/events.js";
+export { DEFAULT_MAX_IN_FLIGHT, Fleet, type FleetOptions, getDefaultFleet } from "./watch/fleet.js";
+export { RoomWatcher, type RoomWatcherOptions } from "./watch/room-watcher.js";
+export { type ActiveConnection, type WaitForActiveOptions, waitForActive } from "./watch/wait-for-active.js";

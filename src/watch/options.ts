@@ -1,0 +1,77 @@
+/** Watch options, their defaults, and their validation. Every duration is in milliseconds. */
+import type { PollScheduleOptions, RetryScheduleOptions } from "../core/backoff.js";
+import { ConfigError } from "../errors.js";
+import { validateDurationMs } from "../sources/validate.js";
+
+/**
+ * Deadline to become active. The reference: a process that has not bound its port within 100 s
+ * is terminated; 20 s more covers scheduling and our own poll spacing.
+ */
+export const DEFAULT_TIMEOUT_MS = 120_000;
+/** Connection info may 404 for a moment right after create (undocumented); tolerate it this long. */
+export const DEFAULT_NOT_FOUND_GRACE_MS = 5_000;
+
+export const DEFAULT_POLL_OPTIONS: ResolvedPollOptions = Object.freeze({
+  pollIntervalMs: 500,
+  pollBackoffFactor: 1.5,
+  maxPollIntervalMs: 2_000,
+  activePollIntervalMs: 5_000,
+  jitter: 0.2,
+  retryInitialDelayMs: 500,
+  retryMaxDelayMs: 15_000,
+  maxRetryAfterMs: 60_000,
+  maxConsecutiveInvalidPayloads: 3,
+});
+
+/** How one room is polled. Shared by every watch of that room: the first watch's options win. */
+export interface PollOptions {
+  /** Delay before the second look while starting (the first look is immediate). Default 500 ms. */
+  pollIntervalMs?: number | undefined;
+  /** Growth of that delay per look. Default 1.5. */
+  pollBackoffFactor?: number | undefined;
+  /** Cap of the starting delay. Default 2,000 ms. */
+  maxPollIntervalMs?: number | undefined;
+  /** Delay between looks once active, to see a move or the end. Default 5,000 ms. */
+  activePollIntervalMs?: number | undefined;
+  /** Relative jitter of poll delays, 0..1. Default 0.2. */
+  jitter?: number | undefined;
+  /** Backoff after the first failure in a row (doubling, equal jitter). Default 500 ms. */
+  retryInitialDelayMs?: number | undefined;
+  /** Cap of the failure backoff. Default 15,000 ms. */
+  retryMaxDelayMs?: number | undefined;
+  /** Cap of a 429's Retry-After. Default 60,000 ms. */
+  maxRetryAfterMs?: number | undefined;
+  /** Invalid payloads in a row before the watch fails. Default 3. */
+  maxConsecutiveInvalidPayloads?: number | undefined;
+}
+
+/** Every poll option, filled in. */
+export type ResolvedPollOptions = { readonly [K in keyof PollOptions]-?: number } & PollScheduleOptions & RetryScheduleOptions;
+
+export function resolvePollOptions(options: PollOptions): ResolvedPollOptions {
+  const pick = <K extends keyof PollOptions>(key: K): number => options[key] ?? DEFAULT_POLL_OPTIONS[key];
+  const resolved = {
+    pollIntervalMs: validateDurationMs("pollIntervalMs", pick("pollIntervalMs"), { allowZero: false }),
+    pollBackoffFactor: pick("pollBackoffFactor"),
+    maxPollIntervalMs: validateDurationMs("maxPollIntervalMs", pick("maxPollIntervalMs"), { allowZero: false }),
+    activePollIntervalMs: validateDurationMs("activePollIntervalMs", pick("activePollIntervalMs"), { allowZero: false }),
+    jitter: pick("jitter"),
+    retryInitialDelayMs: validateDurationMs("retryInitialDelayMs", pick("retryInitialDelayMs"), { allowZero: false }),
+    retryMaxDelayMs: validateDurationMs("retryMaxDelayMs", pick("retryMaxDelayMs"), { allowZero: false }),
+    maxRetryAfterMs: validateDurationMs("maxRetryAfterMs", pick("maxRetryAfterMs")),
+    maxConsecutiveInvalidPayloads: pick("maxConsecutiveInvalidPayloads"),
+  };
+  if (!(resolved.pollBackoffFactor >= 1) || !Number.isFinite(resolved.pollBackoffFactor)) {
+    throw new ConfigError(`pollBackoffFactor must be a finite number >= 1, got ${resolved.pollBackoffFactor}`);
+  }
+  if (!(resolved.jitter >= 0 && resolved.jitter <= 1)) {
+    throw new ConfigError(`jitter must be between 0 and 1, got ${resolved.jitter}`);
+  }
+  if (!Number.isInteger(resolved.maxConsecutiveInvalidPayloads) || resolved.maxConsecutiveInvalidPayloads < 1) {
+    throw new ConfigError(`maxConsecutiveInvalidPayloads must be a positive integer, got ${resolved.maxConsecutiveInvalidPayloads}`);
+  }
+  if (resolved.maxPollIntervalMs < resolved.pollIntervalMs) {
+    throw new ConfigError("maxPollIntervalMs must not be below pollIntervalMs");
+  }
+  return Object.freeze(resolved);
+}

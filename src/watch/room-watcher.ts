@@ -1,0 +1,211 @@
+/**
+ * RoomWatcher: one room's state machine, fed by the fleet's shared poll loop of that room, with
+ * its own deadline and AbortSignal. State is committed before any event is emitted; a listener
+ * that throws is reported and cannot corrupt the watcher.
+ */
+import { EventEmitter } from "eventemitter3";
+import type { Connection } from "../core/observation.js";
+import {
+  initialState,
+  isTerminal,
+  lastConnectionOf,
+  type RoomInput,
+  type RoomState,
+  type RoomStatus,
+  type RoomTransitionEvent,
+  transition,
+} from "../core/room-state.js";
+import type { TimerHandle } from "../core/timer-heap.js";
+import { HathoraHttpSource, type HathoraSourceOptions } from "../sources/hathora-http.js";
+import type { PollingSource } from "../sources/source.js";
+import { validateDurationMs, validateRoomId } from "../sources/validate.js";
+import { ConfigError } from "../errors.js";
+import type { RoomWatcherEvents } from "./events.js";
+import type { Fleet} from "./fleet.js";
+import { getDefaultFleet, type Subscription } from "./fleet.js";
+import { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_TIMEOUT_MS, type PollOptions, resolvePollOptions } from "./options.js";
+import type { PollListener, TransientFailure } from "./room-poll.js";
+import type { PollResult } from "../core/observation.js";
+
+export interface RoomWatcherOptions extends PollOptions, Partial<Omit<HathoraSourceOptions, "clock">> {
+  /** The room to watch. */
+  roomId: string;
+  /** Where to look. Default: the Hathora HTTP API, built from appId, baseUrl, token, apiVersion and fetch. */
+  source?: PollingSource | undefined;
+  /** Deadline to become active, from start(). `Infinity` for none. Default 120,000 ms. */
+  timeoutMs?: number | undefined;
+  /** A 404 this soon after start() means "not there yet", not "gone". Default 5,000 ms. */
+  notFoundGraceMs?: number | undefined;
+  /** Aborting it ends the watch with reason `aborted`. */
+  signal?: AbortSignal | undefined;
+  /** The fleet to poll through. Default the process-wide fleet. */
+  fleet?: Fleet | undefined;
+}
+
+/** The source a watch options object describes. */
+export function sourceFromOptions(options: RoomWatcherOptions): PollingSource {
+  if (options.source !== undefined) return options.source;
+  if (options.appId === undefined) throw new ConfigError("either source or appId is required");
+  return new HathoraHttpSource({
+    appId: options.appId,
+    baseUrl: options.baseUrl,
+    token: options.token,
+    apiVersion: options.apiVersion,
+    fetch: options.fetch,
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxResponseBytes: options.maxResponseBytes,
+  });
+}
+
+export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
+  readonly roomId: string;
+  readonly source: PollingSource;
+  readonly fleet: Fleet;
+  readonly timeoutMs: number;
+  readonly notFoundGraceMs: number;
+  readonly #pollOptions: ReturnType<typeof resolvePollOptions>;
+  readonly #signal: AbortSignal | undefined;
+  #state: RoomState;
+  #started = false;
+  #subscription: Subscription | undefined;
+  #deadline: TimerHandle | undefined;
+  #teardown: Promise<void> | undefined;
+
+  constructor(options: RoomWatcherOptions) {
+    super();
+    this.roomId = validateRoomId(options.roomId);
+    this.source = sourceFromOptions(options);
+    this.fleet = options.fleet ?? getDefaultFleet();
+    this.timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : validateDurationMs("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
+    this.#pollOptions = resolvePollOptions(options);
+    this.#signal = options.signal;
+    this.#state = initialState(this.fleet.clock.now(), this.notFoundGraceMs);
+  }
+
+  /** The current state (a readonly snapshot). */
+  get state(): RoomState {
+    return this.#state;
+  }
+
+  get status(): RoomStatus {
+    return this.#state.status;
+  }
+
+  /** The room's connection while active, else undefined. */
+  get connection(): Connection | undefined {
+    return this.#state.status === "active" ? this.#state.connection : undefined;
+  }
+
+  /** Starts watching; the first look is immediate. Calling it again does nothing. */
+  start(): this {
+    if (this.#started || isTerminal(this.#state)) return this;
+    this.#started = true;
+    const now = this.fleet.clock.now();
+    this.#state = initialState(now, this.notFoundGraceMs);
+    if (this.#signal?.aborted) {
+      this.#apply({ type: "aborted", at: now, cause: this.#signal.reason });
+      return this;
+    }
+    this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (Number.isFinite(this.timeoutMs)) {
+      this.#deadline = this.fleet.timers.after(this.timeoutMs, () => this.#apply({ type: "deadline", at: this.fleet.clock.now() }));
+    }
+    this.#subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, this.#listener);
+    return this;
+  }
+
+  /** Ends the watch (reason `stopped`, unless it already ended). Idempotent; resolves once nothing is left running. */
+  stop(): Promise<void> {
+    this.#apply({ type: "stopped", at: this.fleet.clock.now() });
+    return this.#teardown ?? Promise.resolve();
+  }
+
+  readonly #onAbort = (): void => {
+    this.#apply({ type: "aborted", at: this.fleet.clock.now(), cause: this.#signal?.reason });
+  };
+
+  readonly #listener: PollListener = {
+    onResult: (result: PollResult, at: number) => {
+      for (const warning of result.warnings) this.#emit("warning", Object.freeze({ ...warning, roomId: this.roomId, at }));
+      this.#apply({ type: "observed", at, observation: result.observation });
+    },
+    onTransientFailure: (failure: TransientFailure) => {
+      if (isTerminal(this.#state)) return;
+      this.#emit("error", Object.freeze({ roomId: this.roomId, ...failure }));
+    },
+    onFatal: (error: unknown, at: number) => {
+      this.#apply({ type: "failed", at, cause: error });
+    },
+  };
+
+  #apply(input: RoomInput): void {
+    const from = this.#state;
+    const { state, events } = transition(from, input);
+    if (state === from) return;
+    this.#state = state;
+    if (state.status !== "unknown" && state.status !== "starting") this.#cancelDeadline();
+    if (isTerminal(state)) this.#release();
+    if (from.status !== state.status) {
+      this.#emit("status", Object.freeze({ roomId: this.roomId, from: from.status, to: state.status, at: input.at }));
+    }
+    for (const event of events) this.#emitTransition(event);
+  }
+
+  #emitTransition(event: RoomTransitionEvent): void {
+    const roomId = this.roomId;
+    switch (event.type) {
+      case "starting":
+        this.#emit("starting", Object.freeze({ roomId, at: event.at, rescheduled: event.previous !== undefined, previous: event.previous }));
+        return;
+      case "active":
+        this.#emit(
+          "active",
+          Object.freeze({
+            roomId,
+            exposedPort: event.connection.exposedPort,
+            additionalExposedPorts: event.connection.additionalExposedPorts,
+            at: event.at,
+            moved: event.moved,
+            previous: event.previous,
+          }),
+        );
+        return;
+      case "terminated":
+        this.#emit(
+          "terminated",
+          Object.freeze({ roomId, reason: event.reason, lastConnection: event.lastConnection, cause: event.cause, at: event.at }),
+        );
+        return;
+    }
+  }
+
+  #emit<E extends keyof RoomWatcherEvents>(name: E, ...args: RoomWatcherEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...a: RoomWatcherEvents[E]) => boolean)(name, ...args);
+    } catch (error) {
+      // A listener's bug must not break the watch or the shared poll loop; report it instead.
+      process.emitWarning(`room-watcher: a "${String(name)}" listener threw: ${error instanceof Error ? error.message : String(error)}`, {
+        code: "RW_LISTENER_THREW",
+      });
+    }
+  }
+
+  #cancelDeadline(): void {
+    this.#deadline?.cancel();
+    this.#deadline = undefined;
+  }
+
+  #release(): void {
+    this.#cancelDeadline();
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    const subscription = this.#subscription;
+    this.#subscription = undefined;
+    this.#teardown = subscription?.unsubscribe() ?? Promise.resolve();
+  }
+
+  /** The last connection the room had (while active or after). */
+  get lastConnection(): Connection | undefined {
+    return lastConnectionOf(this.#state);
+  }
+}

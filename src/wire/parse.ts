@@ -1,0 +1,119 @@
+/**
+ * From wire bodies to observations. Parse at the boundary: everything past here is typed.
+ * A body that breaks the shape throws InvalidPayloadError with the zod issues as its cause;
+ * a value outside a documented open enum is kept and reported as a Warning.
+ */
+import type { z } from "zod";
+import type { Observation, PollResult, Warning } from "../core/observation.js";
+import { InvalidPayloadError } from "../errors.js";
+import {
+  ApiErrorSchema,
+  ConnectionInfoV1Schema,
+  ConnectionInfoV2Schema,
+  type ExposedPort,
+  KNOWN_TRANSPORT_TYPES,
+  LEGACY_TERMINAL_STATUSES,
+} from "./schemas.js";
+
+/** JSON.parse that throws InvalidPayloadError instead of SyntaxError. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InvalidPayloadError("response body is not valid JSON", { cause: error });
+  }
+}
+
+/** safeParse, or InvalidPayloadError carrying the zod issues. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const summary = result.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+      .join("; ");
+    throw new InvalidPayloadError(`${what} does not match the documented shape (${summary})`, {
+      cause: result.error.issues,
+    });
+  }
+  return result.data;
+}
+
+function transportWarnings(ports: readonly ExposedPort[]): Warning[] {
+  const known: readonly string[] = KNOWN_TRANSPORT_TYPES;
+  return ports
+    .filter((p) => !known.includes(p.transportType))
+    .map((p) => ({
+      code: "UNKNOWN_TRANSPORT_TYPE" as const,
+      value: p.transportType,
+      message: `port "${p.name}" has an undocumented transportType "${p.transportType}"`,
+    }));
+}
+
+function statusObservation(status: string): { observation: Observation; warnings: Warning[] } {
+  const legacy: readonly string[] = LEGACY_TERMINAL_STATUSES;
+  if (legacy.includes(status)) {
+    return { observation: { kind: "ended", reason: status as "destroyed" | "suspended" }, warnings: [] };
+  }
+  return {
+    observation: { kind: "unrecognized", status },
+    warnings: [{ code: "UNKNOWN_STATUS", value: status, message: `undocumented room status "${status}"` }],
+  };
+}
+
+/** GET /rooms/v2/{appId}/connectioninfo/{roomId} 200 body → observation. */
+export function parseConnectionInfoV2(body: unknown, expectedRoomId?: string): PollResult {
+  const info = parseWith(ConnectionInfoV2Schema, body, "connection info");
+  checkRoomId(info.roomId, expectedRoomId);
+  switch (info.status) {
+    case "starting":
+      return { observation: { kind: "starting" }, warnings: [] };
+    case "active": {
+      // The schema guarantees exposedPort when status is active.
+      const exposedPort = info.exposedPort as ExposedPort;
+      const connection = { exposedPort, additionalExposedPorts: info.additionalExposedPorts };
+      return {
+        observation: { kind: "active", connection },
+        warnings: transportWarnings([exposedPort, ...info.additionalExposedPorts]),
+      };
+    }
+    default:
+      return statusObservation(info.status);
+  }
+}
+
+/** GET /rooms/v1/{appId}/connectioninfo/{roomId} 200 body → observation; the port is named "default". */
+export function parseConnectionInfoV1(body: unknown, expectedRoomId?: string): PollResult {
+  const info = parseWith(ConnectionInfoV1Schema, body, "v1 connection info");
+  checkRoomId(info.roomId, expectedRoomId);
+  if (info.status === "starting") return { observation: { kind: "starting" }, warnings: [] };
+  if ("port" in info) {
+    const exposedPort: ExposedPort = {
+      host: info.host,
+      port: info.port,
+      transportType: info.transportType,
+      name: "default",
+    };
+    return {
+      observation: { kind: "active", connection: { exposedPort, additionalExposedPorts: [] } },
+      warnings: transportWarnings([exposedPort]),
+    };
+  }
+  return statusObservation(info.status);
+}
+
+function checkRoomId(actual: string, expected: string | undefined): void {
+  if (expected !== undefined && actual !== expected) {
+    throw new InvalidPayloadError(`connection info is for room "${actual}", not "${expected}"`);
+  }
+}
+
+/** The ApiError message of an error body, if it has one; never throws. */
+export function apiErrorMessage(text: string): string | undefined {
+  try {
+    const parsed = ApiErrorSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data.message.slice(0, 500) : undefined;
+  } catch {
+    return undefined;
+  }
+}

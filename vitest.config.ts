@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // An unhandled rejection anywhere fails the run (vitest's default); keep it that way.
+    dangerouslyIgnoreUnhandledErrors: false,
+  },
+});
