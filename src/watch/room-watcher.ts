@@ -111,7 +111,10 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     if (Number.isFinite(this.timeoutMs)) {
       this.#deadline = this.fleet.timers.after(this.timeoutMs, () => this.#apply({ type: "deadline", at: this.fleet.clock.now() }));
     }
-    this.#subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, this.#listener);
+    const subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, this.#listener);
+    // Joining a running poll replays its latest answer at once, which may already have ended us.
+    if (isTerminal(this.#state)) this.#teardown = subscription.unsubscribe();
+    else this.#subscription = subscription;
     return this;
   }
 
