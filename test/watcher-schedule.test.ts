@@ -10,12 +10,12 @@ import { waitForActive } from "../src/watch/wait-for-active.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { active, notFound, ScriptedSource, type Step, starting } from "./helpers/scripted-source.js";
 
-type Env = ReturnType<typeof setup>;
-let env: Env | undefined;
+/** What afterEach checks: the fleet and the fake clock of the running test. */
+let env: { readonly fleet: Fleet; readonly timers: () => number } | undefined;
 
 function setup(steps: Step[], random = () => 0.5) {
   const time = fakeClock();
-  const source = new ScriptedSource(steps, time.clock.now);
+  const source = new ScriptedSource(steps, () => time.clock.now());
   const fleet = new Fleet({ clock: time.clock, random });
   const events: string[] = [];
   const watch = (options: Partial<RoomWatcherOptions> = {}) => {
@@ -33,8 +33,8 @@ function setup(steps: Step[], random = () => 0.5) {
     }
     return watcher;
   };
-  env = { ...time, source, fleet, events, watch };
-  return env;
+  env = { fleet, timers: time.timers };
+  return { ...time, source, fleet, events, watch };
 }
 
 afterEach(async () => {
