@@ -1,0 +1,73 @@
+/** `room-watcher demo`: run the demo scenario with live progress and print its summary. */
+import { createLogUpdate } from "log-update";
+import { type DemoProgress, type DemoResult, runDemoScenario } from "../../demo/demo.js";
+import { percentile, table } from "../../demo/summary.js";
+import { ExitCode } from "../exit-codes.js";
+import { describeConnection } from "../format.js";
+import { type CliIo, line } from "../io.js";
+
+export interface DemoCliOptions {
+  seed: number;
+  timeScale: number;
+  json: boolean;
+}
+
+export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<number> {
+  const live = io.stdout.isTTY === true && !options.json && io.env.CI === undefined;
+  const render = live ? createLogUpdate(io.stdout as NodeJS.WriteStream) : undefined;
+  const onProgress = (p: DemoProgress): void => {
+    const counts = `starting ${p.counts.starting + p.counts.unknown} · active ${p.counts.active} · ended ${p.counts.terminated}`;
+    if (render) render(`[${(p.elapsedMs / 1000).toFixed(1)}s] ${counts}   last: ${p.roomId} ${p.event} ${p.detail}`);
+    else if (!options.json) line(io.stdout, `[${(p.elapsedMs / 1000).toFixed(1).padStart(5)}s] ${p.event.padEnd(10)} ${p.roomId} (${p.kind}) ${p.detail}`);
+  };
+  if (!options.json) line(io.stdout, `room-watcher demo: simulator seed ${options.seed}, time scale ${options.timeScale}x`);
+  const result = await runDemoScenario({ seed: options.seed, timeScale: options.timeScale, onProgress });
+  render?.done();
+  if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
+  else line(io.stdout, `\n${summaryText(result)}`);
+  return result.timedOut || result.rooms.some((r) => !r.matches) ? ExitCode.ERROR : ExitCode.OK;
+}
+
+function stats(result: DemoResult) {
+  const timesToActive = result.rooms.flatMap((r) => (r.timeToActiveMs === undefined ? [] : [r.timeToActiveMs]));
+  const delays = result.rooms.flatMap((r) => (r.detectionDelayMs === undefined ? [] : [r.detectionDelayMs]));
+  const requests = result.rooms.map((r) => r.requests);
+  return {
+    rooms: result.rooms.length,
+    matching: result.rooms.filter((r) => r.matches).length,
+    timeToActiveP50Ms: percentile(timesToActive, 50),
+    timeToActiveP95Ms: percentile(timesToActive, 95),
+    detectionDelayP50Ms: percentile(delays, 50),
+    detectionDelayP95Ms: percentile(delays, 95),
+    requestsPerRoom: requests.length === 0 ? 0 : Number((requests.reduce((a, b) => a + b, 0) / requests.length).toFixed(1)),
+    elapsedMs: result.elapsedMs,
+    timedOut: result.timedOut,
+  };
+}
+
+function summaryJson(result: DemoResult) {
+  return { ...stats(result), results: result.rooms };
+}
+
+function summaryText(result: DemoResult): string {
+  const rows = result.rooms.map((r) => [
+    r.roomId,
+    r.kind,
+    r.reported.status === "terminated" ? `terminated (${r.reported.reason ?? "?"})` : `${r.reported.status}${r.reported.moved ? " (moved)" : ""}`,
+    r.reported.connection === undefined ? "-" : describeConnection(r.reported.connection),
+    r.truth.status === "active" ? `active ${describeConnection(r.truth.connection)}` : r.truth.status,
+    r.timeToActiveMs === undefined ? "-" : String(r.timeToActiveMs),
+    String(r.requests),
+    r.matches ? "yes" : "NO",
+  ]);
+  const s = stats(result);
+  const ms = (v: number | undefined) => (v === undefined ? "-" : `${v} ms`);
+  return [
+    table(["room", "kind", "reported", "connection", "simulator truth", "to active ms", "requests", "match"], rows),
+    "",
+    `rooms: ${s.rooms}, matching the simulator's truth: ${s.matching}/${s.rooms}${s.timedOut ? " (timed out)" : ""}`,
+    `time to active (create -> active event): p50 ${ms(s.timeToActiveP50Ms)}, p95 ${ms(s.timeToActiveP95Ms)}`,
+    `detection delay (simulator active -> event): p50 ${ms(s.detectionDelayP50Ms)}, p95 ${ms(s.detectionDelayP95Ms)}`,
+    `connection-info requests per room: ${s.requestsPerRoom}; elapsed ${s.elapsedMs} ms`,
+  ].join("\n");
+}

@@ -1,0 +1,35 @@
+/** `room-watcher watch`: print every event until the room ends or Ctrl-C. */
+import { RoomWatcher } from "../../watch/room-watcher.js";
+import type { TerminatedEvent } from "../../watch/events.js";
+import { exitCodeOf } from "../exit-codes.js";
+import { describeConnection, errorJson, hostPort } from "../format.js";
+import { type CliIo, line } from "../io.js";
+import type { WatchCliOptions } from "../program.js";
+
+export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
+  const watcher = new RoomWatcher({
+    roomId,
+    appId: options.appId,
+    baseUrl: options.baseUrl,
+    token: options.token,
+    apiVersion: options.apiVersion,
+    timeoutMs: options.timeout === 0 ? Number.POSITIVE_INFINITY : options.timeout,
+    pollIntervalMs: options.pollInterval,
+    signal: io.signal,
+  });
+  const print = (event: string, payload: Record<string, unknown>, human: string): void => {
+    if (options.json) line(io.stdout, JSON.stringify({ event, ...payload }));
+    else line(io.stdout, `${new Date().toISOString()}  ${event.padEnd(10)} ${roomId}  ${human}`);
+  };
+  watcher.on("status", (e) => options.json && print("status", { ...e }, ""));
+  watcher.on("starting", (e) => print("starting", { ...e }, e.rescheduled ? `rescheduled (was ${describeConnection(e.previous)})` : ""));
+  watcher.on("active", (e) => print("active", { ...e }, `${hostPort(e.exposedPort)}${e.moved ? ` (moved from ${describeConnection(e.previous)})` : ""}`));
+  watcher.on("error", (e) => print("error", { roomId: e.roomId, attempt: e.attempt, nextDelayMs: e.nextDelayMs, at: e.at, error: errorJson(e.error) }, `${e.error.message}; attempt ${e.attempt}, next look in ${e.nextDelayMs} ms`));
+  watcher.on("warning", (e) => print("warning", { ...e }, e.message));
+  const ended = new Promise<TerminatedEvent>((resolve) => watcher.once("terminated", resolve));
+  watcher.start();
+  const event = await ended;
+  print("terminated", { roomId, reason: event.reason, lastConnection: event.lastConnection, at: event.at, ...(event.cause === undefined ? {} : { cause: errorJson(event.cause) }) }, `${event.reason}${event.cause instanceof Error ? `: ${event.cause.message}` : ""}`);
+  await watcher.stop();
+  return exitCodeOf(event.reason);
+}

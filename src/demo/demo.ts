@@ -1,0 +1,204 @@
+/**
+ * The demo: the main job with no account. Starts the simulator in-process, creates a mix of rooms
+ * (warm, cold, never ready, destroyed mid-start, rescheduled), watches them all through one fleet,
+ * and compares what the watchers reported with the simulator's ground truth.
+ */
+import type { Connection } from "../core/observation.js";
+import { sameConnection } from "../core/observation.js";
+import type { RoomStatus } from "../core/room-state.js";
+import { Simulator } from "../simulator/simulator.js";
+import { Fleet } from "../watch/fleet.js";
+import { RoomWatcher } from "../watch/room-watcher.js";
+import type { Region } from "../wire/schemas.js";
+
+export const DemoKind = {
+  WARM: "warm",
+  COLD: "cold",
+  NEVER_READY: "never-ready",
+  DESTROYED_MID_START: "destroyed-mid-start",
+  RESCHEDULED: "rescheduled",
+} as const;
+export type DemoKind = (typeof DemoKind)[keyof typeof DemoKind];
+
+export interface DemoOptions {
+  /** Simulator seed. Default 7. */
+  seed?: number | undefined;
+  /** Simulated ms per real ms. Default 20 (the 100 s bind deadline takes 5 s). */
+  timeScale?: number | undefined;
+  /** Rooms of each kind. Default warm 6, cold 4, never-ready 1, destroyed-mid-start 2, rescheduled 2. */
+  counts?: Partial<Record<DemoKind, number>> | undefined;
+  /** Give up after this long (real ms). Default 60,000. */
+  deadlineMs?: number | undefined;
+  /** Called on every event, for live progress. */
+  onProgress?: ((progress: DemoProgress) => void) | undefined;
+}
+
+export interface DemoProgress {
+  readonly event: string;
+  readonly roomId: string;
+  readonly kind: DemoKind;
+  readonly detail: string;
+  readonly counts: Readonly<Record<RoomStatus, number>>;
+  readonly elapsedMs: number;
+}
+
+export interface DemoRoomResult {
+  readonly roomId: string;
+  readonly kind: DemoKind;
+  /** What the watcher reported last: a status, the reason if it ended, the connection if active. */
+  readonly reported: { readonly status: RoomStatus; readonly reason: string | undefined; readonly connection: Connection | undefined; readonly moved: boolean };
+  /** What the simulator says happened. */
+  readonly truth: { readonly status: string; readonly connection: Connection | undefined };
+  readonly matches: boolean;
+  /** Real ms from create to the watcher's first `active`, if it became active. */
+  readonly timeToActiveMs: number | undefined;
+  /** Real ms from the simulator turning the room active to the watcher's `active` event. */
+  readonly detectionDelayMs: number | undefined;
+  /** Connection-info requests the watcher sent for this room. */
+  readonly requests: number;
+}
+
+export interface DemoResult {
+  readonly rooms: readonly DemoRoomResult[];
+  readonly elapsedMs: number;
+  readonly timedOut: boolean;
+}
+
+const DEFAULT_COUNTS: Record<DemoKind, number> = { warm: 6, cold: 4, "never-ready": 1, "destroyed-mid-start": 2, rescheduled: 2 };
+const APP_ID = "demo-app";
+/** Rescheduled rooms live in their own region so that crashing their process moves nothing else. */
+const MAIN_REGION: Region = "Seattle";
+const CRASH_REGION: Region = "London";
+
+interface Tracked {
+  readonly roomId: string;
+  readonly kind: DemoKind;
+  readonly createdAt: number;
+  readonly watcher: RoomWatcher;
+  firstActiveAt: number | undefined;
+  moved: boolean;
+  crashed: boolean;
+  /** Taken when the room reached its final state; its watcher is stopped then. */
+  result: DemoRoomResult | undefined;
+}
+
+export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoResult> {
+  const counts = { ...DEFAULT_COUNTS, ...options.counts };
+  const simulator = await Simulator.start({ seed: options.seed ?? 7, timeScale: options.timeScale ?? 20 });
+  const fleet = new Fleet();
+  const started = performance.now();
+  const tracked = new Map<string, Tracked>();
+  let warmCreated = false;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+
+  const statusCounts = (): Record<RoomStatus, number> => {
+    const result: Record<RoomStatus, number> = { unknown: 0, starting: 0, active: 0, terminated: 0 };
+    for (const t of tracked.values()) result[t.result?.reported.status ?? t.watcher.status]++;
+    return result;
+  };
+  const progress = (t: Tracked, event: string, detail: string): void => {
+    options.onProgress?.({ event, roomId: t.roomId, kind: t.kind, detail, counts: statusCounts(), elapsedMs: Math.round(performance.now() - started) });
+  };
+  const settled = (t: Tracked): boolean => {
+    switch (t.kind) {
+      case "warm":
+      case "cold":
+        return t.watcher.status === "active";
+      case "rescheduled":
+        return t.watcher.status === "active" && t.moved;
+      default:
+        return t.watcher.status === "terminated";
+    }
+  };
+  /** Once a room has reached its final state, record it and stop watching it. */
+  const checkDone = (t: Tracked): void => {
+    if (t.result === undefined && settled(t)) {
+      t.result = resultOf(t, simulator);
+      void t.watcher.stop();
+    }
+    if (warmCreated && [...tracked.values()].every((r) => r.result !== undefined)) finish();
+  };
+
+  const watch = (kind: DemoKind, region: Region, scenario: "warm" | "cold" | "never" | "destroyMidStart"): void => {
+    const createdAt = performance.now();
+    const { roomId } = simulator.createRoom(APP_ID, { region, scenario });
+    const watcher = new RoomWatcher({ roomId, appId: APP_ID, baseUrl: simulator.url, fleet, activePollIntervalMs: 250, timeoutMs: 60_000 });
+    const t: Tracked = { roomId, kind, createdAt, watcher, firstActiveAt: undefined, moved: false, crashed: false, result: undefined };
+    tracked.set(roomId, t);
+    watcher.on("starting", (e) => progress(t, "starting", e.rescheduled ? "rescheduled" : ""));
+    watcher.on("active", (e) => {
+      t.firstActiveAt ??= performance.now();
+      t.moved ||= e.moved;
+      progress(t, "active", `${e.exposedPort.host}:${e.exposedPort.port}${e.moved ? " (moved)" : ""}`);
+      if (kind === "rescheduled" && !t.crashed) {
+        t.crashed = true;
+        const processId = simulator.processOf(roomId);
+        if (processId !== undefined) simulator.crashProcess(processId);
+      }
+      if (!warmCreated && kind === "cold") createWarmRooms();
+      checkDone(t);
+    });
+    watcher.on("terminated", (e) => {
+      if (e.reason === "stopped") return;
+      progress(t, "terminated", e.reason);
+      checkDone(t);
+    });
+    watcher.on("error", (e) => progress(t, "error", e.error.message));
+    watcher.start();
+    progress(t, "created", kind);
+  };
+  // Warm rooms need running processes: create them once the first cold room is up.
+  const createWarmRooms = (): void => {
+    warmCreated = true;
+    for (let i = 0; i < counts.warm; i++) watch("warm", MAIN_REGION, "warm");
+  };
+
+  for (let i = 0; i < counts.cold; i++) watch("cold", MAIN_REGION, "cold");
+  for (let i = 0; i < counts["never-ready"]; i++) watch("never-ready", MAIN_REGION, "never");
+  for (let i = 0; i < counts["destroyed-mid-start"]; i++) watch("destroyed-mid-start", MAIN_REGION, "destroyMidStart");
+  for (let i = 0; i < counts.rescheduled; i++) watch("rescheduled", CRASH_REGION, "cold");
+  if (counts.cold === 0) createWarmRooms();
+
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.deadlineMs ?? 60_000);
+  const timedOut = await Promise.race([finished.then(() => false), new Promise<boolean>((resolve) => deadline.signal.addEventListener("abort", () => resolve(true)))]);
+  clearTimeout(timer);
+  const elapsedMs = Math.round(performance.now() - started);
+
+  const rooms = [...tracked.values()].map((t) => t.result ?? resultOf(t, simulator));
+  await Promise.all([...tracked.values()].map((t) => t.watcher.stop()));
+  await fleet.close();
+  await simulator.close();
+  return { rooms, elapsedMs, timedOut };
+}
+
+function resultOf(t: Tracked, simulator: Simulator): DemoRoomResult {
+  const state = t.watcher.state;
+  const truth = simulator.truth(t.roomId);
+  const truthConnection = truth?.exposedPort === undefined ? undefined : { exposedPort: truth.exposedPort, additionalExposedPorts: [] };
+  const reported = {
+    status: state.status,
+    reason: state.status === "terminated" ? state.reason : undefined,
+    connection: t.watcher.connection,
+    moved: t.moved,
+  };
+  const truthStatus = truth?.status ?? "unknown";
+  const matches =
+    truthStatus === "active"
+      ? reported.status === "active" && reported.connection !== undefined && truthConnection !== undefined && sameConnection(reported.connection, truthConnection) && (t.kind !== "rescheduled" || t.moved)
+      : reported.status === "terminated" && reported.reason === truthStatus;
+  const activeEntry = truth?.history.find((h) => h.status === "active");
+  return {
+    roomId: t.roomId,
+    kind: t.kind,
+    reported,
+    truth: { status: truthStatus, connection: truthConnection },
+    matches,
+    timeToActiveMs: t.firstActiveAt === undefined ? undefined : Math.round(t.firstActiveAt - t.createdAt),
+    detectionDelayMs: t.firstActiveAt === undefined || activeEntry === undefined ? undefined : Math.max(0, Math.round(t.firstActiveAt - simulator.realTimeOf(activeEntry.at))),
+    requests: simulator.requestCount(t.roomId, "connectionInfo"),
+  };
+}

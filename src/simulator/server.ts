@@ -1,0 +1,426 @@
+/**
+ * The HTTP face of the simulator (node:http): routes, auth, validation and fault injection, speaking the
+ * Hathora rooms API wire format exactly (shared/reference/hathora-rooms-api.md). The world holds the
+ * state; this file turns requests into world calls at the current simulated time.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { CreateRoomParamsSchema, ROOM_ID_PATTERN, RoomIdSchema, type ApiError } from "../wire/schemas.js";
+import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "./faults.js";
+import type { SimulatedTime } from "./simulated-time.js";
+import type { World } from "./world.js";
+
+/** Larger request bodies are answered 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** An oversized body is drained (so the client can read the 413) up to this size, then the socket closes. */
+const MAX_DRAIN_BYTES = 1024 * 1024;
+/** setTimeout's upper bound. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export const Endpoint = {
+  CREATE: "create",
+  CONNECTION_INFO: "connectionInfo",
+  CONNECTION_INFO_V1: "connectionInfoV1",
+  INFO: "info",
+  DESTROY: "destroy",
+  SUSPEND: "suspend",
+  RESUME: "resume",
+  LIST_ACTIVE: "listActive",
+  LIST_INACTIVE: "listInactive",
+} as const;
+export type Endpoint = (typeof Endpoint)[keyof typeof Endpoint];
+
+/** Connection info is what game clients poll: faults always apply there, elsewhere only with `faultAdmin`. */
+const CONNECTION_INFO_ENDPOINTS: ReadonlySet<Endpoint> = new Set([Endpoint.CONNECTION_INFO, Endpoint.CONNECTION_INFO_V1]);
+
+export interface SimulatorServerOptions {
+  readonly time: SimulatedTime;
+  readonly faults: FaultInjector;
+  /** Bearer token admin calls must carry. Default: any non-empty bearer token. */
+  readonly token?: string | undefined;
+  /** The only app id served; others answer 404. Default: any well-formed app id. */
+  readonly appId?: string | undefined;
+  /** Inject faults on admin endpoints too, not only on connection info. Default false. */
+  readonly faultAdmin?: boolean | undefined;
+  /** When set, a timer advances the world between requests: at the next due event, or after this many real ms if sooner. Default unset. */
+  readonly tickMs?: number | undefined;
+}
+
+export interface SimulatorServer {
+  readonly server: Server;
+  /** Requests naming `roomId` in their path or query (all requests when omitted), optionally of one endpoint. */
+  requestCount(roomId?: string, endpoint?: Endpoint): number;
+  /** Re-arms the tick timer after the world changed outside a request (a no-op without `tickMs`). */
+  worldChanged(): void;
+  /** Closes the server and every open socket and clears every timer. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Route {
+  readonly endpoint: Endpoint;
+  readonly method: "GET" | "POST";
+  readonly admin: boolean;
+  readonly appId: string;
+  readonly roomId?: string | undefined;
+  readonly processId?: string | undefined;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+}
+
+const ROOM_ACTIONS: Readonly<Record<string, { endpoint: Endpoint; method: "GET" | "POST" }>> = {
+  connectioninfo: { endpoint: Endpoint.CONNECTION_INFO, method: "GET" },
+  info: { endpoint: Endpoint.INFO, method: "GET" },
+  destroy: { endpoint: Endpoint.DESTROY, method: "POST" },
+  suspend: { endpoint: Endpoint.SUSPEND, method: "POST" },
+  resume: { endpoint: Endpoint.RESUME, method: "POST" },
+};
+
+function matchRoute(segments: readonly string[]): Route | undefined {
+  const [root, version, appId, action, param, tail] = segments;
+  if (root !== "rooms" || appId === undefined || action === undefined) return undefined;
+  if (version === "v1") {
+    if (segments.length === 5 && action === "connectioninfo" && param !== undefined) {
+      return { endpoint: Endpoint.CONNECTION_INFO_V1, method: "GET", admin: false, appId, roomId: param };
+    }
+    return undefined;
+  }
+  if (version !== "v2") return undefined;
+  if (segments.length === 4 && action === "create") {
+    return { endpoint: Endpoint.CREATE, method: "POST", admin: true, appId };
+  }
+  if (segments.length === 5 && param !== undefined && Object.hasOwn(ROOM_ACTIONS, action)) {
+    const { endpoint, method } = ROOM_ACTIONS[action]!;
+    return { endpoint, method, admin: endpoint !== Endpoint.CONNECTION_INFO, appId, roomId: param };
+  }
+  if (segments.length === 6 && action === "list" && param !== undefined && (tail === "active" || tail === "inactive")) {
+    const endpoint = tail === "active" ? Endpoint.LIST_ACTIVE : Endpoint.LIST_INACTIVE;
+    return { endpoint, method: "GET", admin: true, appId, processId: param };
+  }
+  return undefined;
+}
+
+function apiError(status: number, message: string, headers?: Record<string, string>): Reply {
+  const body: ApiError = { message };
+  return { status, body, headers };
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+type BodyResult = { readonly kind: "ok"; readonly text: string } | { readonly kind: "tooLarge" } | { readonly kind: "aborted" };
+
+function readBody(req: IncomingMessage): Promise<BodyResult> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) return Promise.resolve({ kind: "tooLarge" });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > MAX_DRAIN_BYTES) resolve({ kind: "tooLarge" });
+    });
+    req.on("end", () => {
+      resolve(size > MAX_BODY_BYTES ? { kind: "tooLarge" } : { kind: "ok", text: Buffer.concat(chunks).toString("utf8") });
+    });
+    req.on("error", () => resolve({ kind: "aborted" }));
+    req.on("close", () => {
+      if (!req.complete) resolve({ kind: "aborted" });
+    });
+  });
+}
+
+function send(res: ServerResponse, reply: Reply, rawBody?: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = rawBody ?? (reply.body === undefined ? undefined : JSON.stringify(reply.body));
+  const headers: Record<string, string> = { ...reply.headers };
+  if (text !== undefined) {
+    headers["content-type"] = "application/json";
+    headers["content-length"] = String(Buffer.byteLength(text));
+  }
+  res.writeHead(reply.status, headers);
+  res.end(text);
+}
+
+/** Splits and percent-decodes a path; undefined when a segment is not valid percent-encoding. */
+function pathSegments(pathname: string): string[] | undefined {
+  try {
+    return pathname.split("/").slice(1).map((segment) => decodeURIComponent(segment));
+  } catch {
+    return undefined;
+  }
+}
+
+export function createSimulatorServer(world: World, options: SimulatorServerOptions): SimulatorServer {
+  const { time, faults } = options;
+  const tokenDigest = options.token === undefined ? undefined : digest(options.token);
+  const requestsByRoom = new Map<string, Map<Endpoint, number>>();
+  const requestsByEndpoint = new Map<Endpoint, number>();
+  let totalRequests = 0;
+  const pendingWaits = new Set<{ timer: NodeJS.Timeout; resolve: (completed: boolean) => void }>();
+  let tickTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  function count(roomId: string | undefined, endpoint: Endpoint): void {
+    totalRequests++;
+    requestsByEndpoint.set(endpoint, (requestsByEndpoint.get(endpoint) ?? 0) + 1);
+    if (roomId === undefined) return;
+    let perEndpoint = requestsByRoom.get(roomId);
+    if (perEndpoint === undefined) requestsByRoom.set(roomId, (perEndpoint = new Map<Endpoint, number>()));
+    perEndpoint.set(endpoint, (perEndpoint.get(endpoint) ?? 0) + 1);
+  }
+
+  function requestCount(roomId?: string, endpoint?: Endpoint): number {
+    if (roomId === undefined) return endpoint === undefined ? totalRequests : (requestsByEndpoint.get(endpoint) ?? 0);
+    const perEndpoint = requestsByRoom.get(roomId);
+    if (perEndpoint === undefined) return 0;
+    if (endpoint !== undefined) return perEndpoint.get(endpoint) ?? 0;
+    let sum = 0;
+    for (const n of perEndpoint.values()) sum += n;
+    return sum;
+  }
+
+  /** Resolves true after `delayMs`, or false at once if the server closes first. */
+  function wait(delayMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          pendingWaits.delete(entry);
+          resolve(true);
+        }, Math.min(delayMs, MAX_TIMER_MS)),
+        resolve,
+      };
+      pendingWaits.add(entry);
+    });
+  }
+
+  function worldChanged(): void {
+    if (options.tickMs === undefined || closing !== undefined) return;
+    if (tickTimer !== undefined) clearTimeout(tickTimer);
+    tickTimer = undefined;
+    const nextAtMs = world.nextEventAtMs();
+    if (nextAtMs === undefined) return;
+    const untilDueMs = Math.max(0, Math.ceil(time.realTimeOf(nextAtMs) - time.clock.now()));
+    // Wake at the next due event, but at least every tickMs: an injected clock may jump ahead of real time.
+    const delayMs = Math.min(MAX_TIMER_MS, untilDueMs, options.tickMs);
+    tickTimer = setTimeout(() => {
+      tickTimer = undefined;
+      world.advance(time.now());
+      worldChanged();
+    }, delayMs);
+    tickTimer.unref();
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    const match = /^Bearer +(\S.*)$/i.exec(req.headers.authorization ?? "");
+    const presented = match?.[1]?.trim();
+    if (presented === undefined || presented.length === 0) return false;
+    return tokenDigest === undefined || timingSafeEqual(digest(presented), tokenDigest);
+  }
+
+  function roomNotFound(roomId: string): Reply {
+    return apiError(404, `Room ${roomId} not found`);
+  }
+
+  function handleCreate(route: Route, url: URL, bodyText: string): Reply {
+    const queryRoomId = url.searchParams.get("roomId") ?? undefined;
+    if (queryRoomId !== undefined && !RoomIdSchema.safeParse(queryRoomId).success) {
+      return apiError(422, "roomId must be 1..100 characters of [a-zA-Z0-9_-]");
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(bodyText);
+    } catch {
+      return apiError(400, "Request body must be JSON");
+    }
+    const parsed = CreateRoomParamsSchema.safeParse(json);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+      return apiError(422, `Invalid request body: ${detail}`);
+    }
+    if (queryRoomId !== undefined && world.hasRoom(queryRoomId)) return apiError(400, "room already exists");
+    const nowMs = time.now();
+    const created = world.createRoom(nowMs, {
+      appId: route.appId,
+      roomId: queryRoomId,
+      region: parsed.data.region,
+      roomConfig: parsed.data.roomConfig,
+    });
+    const info = world.connectionInfo(nowMs, route.appId, created.roomId);
+    if (info === undefined) return roomNotFound(created.roomId);
+    return { status: 201, body: { ...info, processId: created.processId } };
+  }
+
+  function handleRoute(route: Route, url: URL, bodyText: string): Reply {
+    const nowMs = time.now();
+    const { appId } = route;
+    const roomId = route.roomId ?? "";
+    switch (route.endpoint) {
+      case Endpoint.CREATE:
+        return handleCreate(route, url, bodyText);
+      case Endpoint.CONNECTION_INFO: {
+        const info = world.connectionInfo(nowMs, appId, roomId);
+        return info === undefined ? roomNotFound(roomId) : { status: 200, body: info };
+      }
+      case Endpoint.CONNECTION_INFO_V1: {
+        const info = world.connectionInfoV1(nowMs, appId, roomId);
+        return info === undefined ? roomNotFound(roomId) : { status: 200, body: info };
+      }
+      case Endpoint.INFO: {
+        const room = world.roomInfo(nowMs, appId, roomId);
+        return room === undefined ? roomNotFound(roomId) : { status: 200, body: room };
+      }
+      case Endpoint.DESTROY:
+      case Endpoint.SUSPEND: {
+        if (world.connectionInfo(nowMs, appId, roomId) === undefined) return roomNotFound(roomId);
+        if (route.endpoint === Endpoint.DESTROY) world.destroyRoom(nowMs, roomId);
+        else world.suspendRoom(nowMs, roomId);
+        return { status: 204 };
+      }
+      case Endpoint.RESUME: {
+        if (world.connectionInfo(nowMs, appId, roomId) === undefined) return roomNotFound(roomId);
+        world.resumeRoom(nowMs, roomId);
+        const data = world.connectionData(nowMs, appId, roomId);
+        return data === undefined ? roomNotFound(roomId) : { status: 200, body: data };
+      }
+      case Endpoint.LIST_ACTIVE:
+      case Endpoint.LIST_INACTIVE: {
+        const processId = route.processId ?? "";
+        const which = route.endpoint === Endpoint.LIST_ACTIVE ? "active" : "inactive";
+        const rooms = world.listRooms(nowMs, appId, processId, which);
+        return rooms === undefined ? apiError(404, `Process ${processId} not found`) : { status: 200, body: rooms };
+      }
+      default: {
+        const unreachable: never = route.endpoint;
+        throw new Error(`unhandled endpoint ${String(unreachable)}`);
+      }
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (body.kind === "aborted" || closing !== undefined) return;
+    if (body.kind === "tooLarge") {
+      send(res, apiError(413, `Request body larger than ${MAX_BODY_BYTES} bytes`, { connection: "close" }));
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? "/", "http://simulator.invalid");
+    } catch {
+      send(res, apiError(400, "Malformed request URL"));
+      return;
+    }
+    const segments = pathSegments(url.pathname);
+    if (segments === undefined) {
+      send(res, apiError(400, "Malformed percent-encoding in path"));
+      return;
+    }
+    const route = matchRoute(segments);
+    if (route === undefined) {
+      send(res, apiError(404, "Not found"));
+      return;
+    }
+    if (req.method !== route.method) {
+      send(res, apiError(405, `Method ${req.method ?? ""} not allowed`, { allow: route.method }));
+      return;
+    }
+    count(route.roomId ?? url.searchParams.get("roomId") ?? undefined, route.endpoint);
+
+    let malformed: MalformedKind | undefined;
+    if (CONNECTION_INFO_ENDPOINTS.has(route.endpoint) || options.faultAdmin === true) {
+      const decision = faults.decide(route.roomId, Date.now());
+      if (decision.latencyMs > 0) {
+        faults.record("latency");
+        if (!(await wait(decision.latencyMs)) || res.destroyed) return;
+      }
+      const { outcome } = decision;
+      switch (outcome.kind) {
+        case "none":
+          break;
+        case "drop":
+          faults.record(faultCountKey(outcome));
+          req.socket.destroy();
+          return;
+        case "rateLimit":
+          faults.record(faultCountKey(outcome));
+          send(
+            res,
+            apiError(429, "Too many requests", outcome.retryAfter === undefined ? {} : { "retry-after": outcome.retryAfter }),
+          );
+          return;
+        case "error":
+          faults.record(faultCountKey(outcome));
+          send(res, apiError(outcome.status, STATUS_CODES[outcome.status] ?? "Error"));
+          return;
+        case "malformed":
+          malformed = outcome.malformed;
+          break;
+        default: {
+          const unreachable: never = outcome;
+          throw new Error(`unhandled fault ${JSON.stringify(unreachable)}`);
+        }
+      }
+    }
+
+    // Never say why a token was refused, and never repeat it.
+    if (route.admin && !authorized(req)) {
+      send(res, apiError(401, "Unauthorized"));
+      return;
+    }
+    if (!ROOM_ID_PATTERN.test(route.appId) || (options.appId !== undefined && route.appId !== options.appId)) {
+      send(res, apiError(404, `App ${route.appId} not found`));
+      return;
+    }
+
+    const reply = handleRoute(route, url, body.text);
+    worldChanged();
+    if (malformed !== undefined && reply.status >= 200 && reply.status < 300 && reply.body !== undefined) {
+      faults.record("malformed");
+      send(res, reply, malformBody(reply.body, malformed, faults.random));
+      return;
+    }
+    send(res, reply);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      // Bad input must never crash the simulator: answer 500 if we still can, else drop the connection.
+      if (!res.headersSent && !res.destroyed) send(res, apiError(500, "Internal server error"));
+      else res.destroy();
+    });
+  });
+  server.on("clientError", (_error, socket) => {
+    if (socket.writable) {
+      const text = JSON.stringify({ message: "Bad request" } satisfies ApiError);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+      );
+    } else {
+      socket.destroy();
+    }
+  });
+
+  function close(): Promise<void> {
+    closing ??= new Promise<void>((resolve) => {
+      if (tickTimer !== undefined) clearTimeout(tickTimer);
+      tickTimer = undefined;
+      for (const entry of pendingWaits) {
+        clearTimeout(entry.timer);
+        entry.resolve(false);
+      }
+      pendingWaits.clear();
+      // close() stops accepting; closeAllConnections() ends keep-alive and in-flight sockets so it can finish.
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    return closing;
+  }
+
+  return { server, requestCount, worldChanged, close };
+}
