@@ -23,3 +23,7 @@ export type { ActiveEvent, ErrorEvent, RoomWatcherEvents, StartingEvent, StatusE
 export { DEFAULT_MAX_IN_FLIGHT, Fleet, type FleetOptions, getDefaultFleet } from "./watch/fleet.js";
 export { RoomWatcher, type RoomWatcherOptions } from "./watch/room-watcher.js";
 export { type ActiveConnection, type WaitForActiveOptions, waitForActive } from "./watch/wait-for-active.js";
+export { Simulator, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions } from "./simulator/simulator.js";
+export { Endpoint } from "./simulator/server.js";
+export type { FaultOptions, RateLimitFault } from "./simulator/faults.js";
+export { Scenario, type RoomTruth, type TruthEntry, type TruthStatus } from "./simulator/world.js";
