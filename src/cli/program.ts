@@ -13,17 +13,8 @@ import { runWatch } from "./commands/watch.js";
 import { ExitCode } from "./exit-codes.js";
 import { errorJson, redact } from "./format.js";
 import { type CliIo, line } from "./io.js";
+import type { WatchCliOptions } from "./watch-options.js";
 
-/** The options `wait` and `watch` share. */
-export interface WatchCliOptions {
-  appId: string;
-  baseUrl: string;
-  token?: string | undefined;
-  apiVersion: "v1" | "v2";
-  timeout: number;
-  pollInterval?: number | undefined;
-  json: boolean;
-}
 
 export function parseMs(value: string): number {
   const n = Number(value);

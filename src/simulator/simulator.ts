@@ -8,50 +8,29 @@ import type { Region } from "../wire/schemas.js";
 import { FaultInjector, type FaultOptions } from "./faults.js";
 import { createSimulatorServer, type Endpoint, type SimulatorServer } from "./server.js";
 import { createSimulatedTime, performanceClock, type Clock, type SimulatedTime } from "./simulated-time.js";
-import { World, type RoomTruth, type Scenario, type TransitionHook } from "./world.js";
+import { World, type RoomTruth, type Scenario, type WorldOptions } from "./world.js";
 
 export type { FaultOptions, RateLimitFault } from "./faults.js";
 export type { Endpoint } from "./server.js";
 export type { Clock } from "./simulated-time.js";
 export type { RoomTruth, Scenario, TransitionHook, TruthEntry, TruthStatus } from "./world.js";
 
-export interface SimulatorOptions {
-  /** Seed of every random draw (ids, ports, delays, scenarios, faults). Default 1. */
-  seed?: number | undefined;
+/** World options (seed, host, start-time distribution, ...) plus how the server runs. */
+export interface SimulatorOptions extends WorldOptions {
   /** Simulated ms per real ms; 100 makes a 5 s cold start take 50 ms. Default 1. */
   timeScale?: number | undefined;
   /** Bearer token admin calls must carry. Default: any non-empty bearer token. */
   token?: string | undefined;
   /** The only app id served; other app ids answer 404. Default: any well-formed app id. */
   appId?: string | undefined;
-  /** Host of every exposed port. Default "127.0.0.1". */
-  host?: string | undefined;
-  /** Transport type of the default port. Default "udp". */
-  transportType?: string | undefined;
-  /** Rooms one process can host. Default 4. */
-  roomsPerProcess?: number | undefined;
-  /** Chance that a created room lands warm when a running process has capacity. Default 0.5. */
-  warmProbability?: number | undefined;
-  /** Chance that a room created over HTTP never becomes active (destroyed after 100 s). Default 0.02. */
-  neverReadyProbability?: number | undefined;
-  /** Uniform range of a warm start, simulated ms. Default [50, 400]. */
-  warmStartMs?: readonly [number, number] | undefined;
-  /** Median of the log-normal cold start (sigma 0.35, clamped to [1500, 30000]), simulated ms. Default 5000. */
-  coldStartMedianMs?: number | undefined;
-  /** Extra ports per process (0..2), named "debug" then "metrics". Default 0. */
-  additionalPorts?: number | undefined;
   /** Faults on connection info (and admin calls with `faultAdmin`). Default none. */
   faults?: FaultOptions | undefined;
   /** Inject faults on admin endpoints too. Default false. */
   faultAdmin?: boolean | undefined;
   /** Source of real time in ms. Default performance.now(). */
   clock?: Clock | undefined;
-  /** Advance the world on a timer (at the next due event, at most this many real ms apart) so hooks fire without requests. Default unset. */
+  /** Advance the world on a timer at least this many real ms apart, so hooks fire without requests. Default unset. */
   tickMs?: number | undefined;
-  /** Called on every ground-truth transition (lazily: at the next request or tick). Default none. */
-  onTransition?: TransitionHook | undefined;
-  /** Wall-clock instant (ms since 1970) of simulated time 0, for allocation dates. Default Date.now() at start. */
-  epochMs?: number | undefined;
 }
 
 export interface SimulatorListenOptions {
@@ -105,19 +84,8 @@ export class Simulator {
     }
     const seed = options.seed ?? 1;
     const time = createSimulatedTime(options.clock ?? performanceClock, options.timeScale ?? 1);
-    const world = new World({
-      seed,
-      host: options.host,
-      transportType: options.transportType,
-      roomsPerProcess: options.roomsPerProcess,
-      warmProbability: options.warmProbability,
-      neverReadyProbability: options.neverReadyProbability,
-      warmStartMs: options.warmStartMs,
-      coldStartMedianMs: options.coldStartMedianMs,
-      additionalPorts: options.additionalPorts,
-      epochMs: options.epochMs ?? Date.now(),
-      onTransition: options.onTransition,
-    });
+    // Allocation dates follow the wall clock unless the caller pins them.
+    const world = new World({ ...options, seed, epochMs: options.epochMs ?? Date.now() });
     const faults = new FaultInjector(seed, options.faults);
     const http = createSimulatorServer(world, {
       time,

@@ -4,19 +4,10 @@ import type { TerminatedEvent } from "../../watch/events.js";
 import { exitCodeOf } from "../exit-codes.js";
 import { describeConnection, errorJson, hostPort } from "../format.js";
 import { type CliIo, line } from "../io.js";
-import type { WatchCliOptions } from "../program.js";
+import { roomWatcherOptions, type WatchCliOptions } from "../watch-options.js";
 
 export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
-  const watcher = new RoomWatcher({
-    roomId,
-    appId: options.appId,
-    baseUrl: options.baseUrl,
-    token: options.token,
-    apiVersion: options.apiVersion,
-    timeoutMs: options.timeout === 0 ? Number.POSITIVE_INFINITY : options.timeout,
-    pollIntervalMs: options.pollInterval,
-    signal: io.signal,
-  });
+  const watcher = new RoomWatcher(roomWatcherOptions(roomId, options, io));
   const print = (event: string, payload: Record<string, unknown>, human: string): void => {
     if (options.json) line(io.stdout, JSON.stringify({ event, ...payload }));
     else line(io.stdout, `${new Date().toISOString()}  ${event.padEnd(10)} ${roomId}  ${human}`);

@@ -1,0 +1,27 @@
+/** The options `wait` and `watch` share, and how they become RoomWatcher options. */
+import type { RoomWatcherOptions } from "../watch/room-watcher.js";
+import type { CliIo } from "./io.js";
+
+export interface WatchCliOptions {
+  appId: string;
+  baseUrl: string;
+  token?: string | undefined;
+  apiVersion: "v1" | "v2";
+  /** Deadline in ms; 0 for none. */
+  timeout: number;
+  pollInterval?: number | undefined;
+  json: boolean;
+}
+
+export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io: CliIo): RoomWatcherOptions {
+  return {
+    roomId,
+    appId: options.appId,
+    baseUrl: options.baseUrl,
+    token: options.token,
+    apiVersion: options.apiVersion,
+    timeoutMs: options.timeout === 0 ? Number.POSITIVE_INFINITY : options.timeout,
+    pollIntervalMs: options.pollInterval,
+    signal: io.signal,
+  };
+}
