@@ -16,7 +16,7 @@ export {
 } from "./core/room-state.js";
 export { type Clock, systemClock } from "./core/clock.js";
 export { parseRetryAfterMs } from "./core/backoff.js";
-export type { PollingSource } from "./sources/source.js";
+export { isPushSource, type PollingSource, type PushSource, type RoomSource, type SourceListener, type TransientFailure } from "./sources/source.js";
 export { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, HathoraHttpSource, type HathoraSourceOptions } from "./sources/hathora-http.js";
 export { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS, type PollOptions } from "./watch/options.js";
 export type { ActiveEvent, ErrorEvent, RoomWatcherEvents, StartingEvent, StatusEvent, TerminatedEvent, WarningEvent } from "./watch/events.js";

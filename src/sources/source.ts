@@ -1,10 +1,13 @@
 /**
- * Where observations come from. The core knows nothing of Hathora: a source answers "what is this
- * room's status now?" and throws a RoomWatcherError when it cannot tell.
+ * Where observations come from. The core knows nothing of Hathora: a polling source answers "what
+ * is this room's status now?"; a push source tells a listener whenever it changes. Both throw or
+ * report RoomWatcherErrors when they cannot tell.
  */
 import type { PollResult } from "../core/observation.js";
+import type { RoomWatcherError } from "../errors.js";
 
 export interface PollingSource {
+  readonly kind?: "poll" | undefined;
   /**
    * Names the upstream. Watches of the same room through sources with the same key share one
    * poll. Must not contain secrets.
@@ -12,4 +15,39 @@ export interface PollingSource {
   readonly key: string;
   /** One look at the room. Throws RoomWatcherError (retryable or not); rejects with `signal.reason` on abort. */
   poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult>;
+}
+
+/** A transient failure: reported, then retried after `nextDelayMs`. */
+export interface TransientFailure {
+  readonly error: RoomWatcherError;
+  /** Failures in a row, 1 for the first. */
+  readonly attempt: number;
+  readonly nextDelayMs: number;
+  readonly at: number;
+}
+
+/** Hears what a source learns about one room. */
+export interface SourceListener {
+  onResult(result: PollResult, at: number): void;
+  onTransientFailure(failure: TransientFailure): void;
+  /** A terminal error: the source has given up on the room. */
+  onFatal(error: unknown, at: number): void;
+}
+
+/** A source that pushes changes (a gateway over WebSocket, say) instead of being polled. */
+export interface PushSource {
+  readonly kind: "push";
+  /** Names the upstream, as for PollingSource. Must not contain secrets. */
+  readonly key: string;
+  /**
+   * Starts telling `listener` about the room, its current state first. The fleet subscribes once
+   * per room however many watchers it has. `unsubscribe` resolves once nothing is left running.
+   */
+  subscribe(roomId: string, listener: SourceListener): { unsubscribe(): Promise<void> };
+}
+
+export type RoomSource = PollingSource | PushSource;
+
+export function isPushSource(source: RoomSource): source is PushSource {
+  return source.kind === "push";
 }

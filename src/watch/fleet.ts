@@ -6,11 +6,12 @@
 import { type Clock, systemClock } from "../core/clock.js";
 import { RequestBudget } from "../core/request-budget.js";
 import { TimerHeap } from "../core/timer-heap.js";
-import type { PollingSource } from "../sources/source.js";
+import { isPushSource, type RoomSource, type SourceListener } from "../sources/source.js";
 import { validateRoomId } from "../sources/validate.js";
 import { ConfigError } from "../errors.js";
 import type { ResolvedPollOptions } from "./options.js";
-import { type PollContext, type PollListener, RoomPoll } from "./room-poll.js";
+import { PushFeed, type RoomFeed } from "./room-feed.js";
+import { type PollContext, RoomPoll } from "./room-poll.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
@@ -34,7 +35,7 @@ export class Fleet {
   readonly timers: TimerHeap;
   readonly budget: RequestBudget;
   readonly #context: PollContext;
-  readonly #polls = new Map<string, RoomPoll>();
+  readonly #feeds = new Map<string, RoomFeed>();
 
   constructor(options: FleetOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -47,30 +48,32 @@ export class Fleet {
     this.#context = { clock: this.clock, timers: this.timers, budget: this.budget, random: options.random ?? Math.random };
   }
 
-  /** Rooms being polled now. */
+  /** Rooms being watched now. */
   get size(): number {
-    return this.#polls.size;
+    return this.#feeds.size;
   }
 
   /** Requests sent so far for a room's current poll loop (0 if it is not watched). */
-  requestsFor(source: PollingSource, roomId: string): number {
-    return this.#polls.get(keyOf(source, roomId))?.requests ?? 0;
+  requestsFor(source: RoomSource, roomId: string): number {
+    return this.#feeds.get(keyOf(source, roomId))?.requests ?? 0;
   }
 
-  /** Joins (or starts) the poll loop of `roomId` on `source`. */
-  subscribe(source: PollingSource, roomId: string, options: ResolvedPollOptions, listener: PollListener): Subscription {
+  /** Joins (or starts) the one feed of `roomId` on `source`: a poll loop, or a push subscription. */
+  subscribe(source: RoomSource, roomId: string, options: ResolvedPollOptions, listener: SourceListener): Subscription {
     validateRoomId(roomId);
     const key = keyOf(source, roomId);
-    let poll = this.#polls.get(key);
-    if (poll === undefined || poll.stopped) {
-      const created = new RoomPoll(this.#context, source, roomId, options);
-      poll = created;
-      this.#polls.set(key, created);
+    let feed = this.#feeds.get(key);
+    if (feed === undefined || feed.stopped) {
+      const created: RoomFeed = isPushSource(source)
+        ? new PushFeed(source, roomId)
+        : new RoomPoll(this.#context, source, roomId, options);
+      feed = created;
+      this.#feeds.set(key, created);
       void created.done.then(() => {
-        if (this.#polls.get(key) === created) this.#polls.delete(key);
+        if (this.#feeds.get(key) === created) this.#feeds.delete(key);
       });
     }
-    const joined = poll;
+    const joined = feed;
     joined.add(listener);
     let left = false;
     return {
@@ -86,13 +89,13 @@ export class Fleet {
 
   /** Stops every poll loop and resolves once they have ended. Listeners hear nothing more. */
   async close(): Promise<void> {
-    const polls = [...this.#polls.values()];
-    for (const poll of polls) poll.stop();
-    await Promise.all(polls.map((p) => p.done));
+    const feeds = [...this.#feeds.values()];
+    for (const feed of feeds) feed.stop();
+    await Promise.all(feeds.map((f) => f.done));
   }
 }
 
-function keyOf(source: PollingSource, roomId: string): string {
+function keyOf(source: RoomSource, roomId: string): string {
   return `${source.key}\u0000${roomId}`;
 }
 

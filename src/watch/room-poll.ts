@@ -11,24 +11,9 @@ import type { Observation, PollResult } from "../core/observation.js";
 import type { RequestBudget } from "../core/request-budget.js";
 import type { TimerHeap } from "../core/timer-heap.js";
 import { InvalidPayloadError, RateLimitedError, RoomWatcherError } from "../errors.js";
-import type { PollingSource } from "../sources/source.js";
+import type { PollingSource, SourceListener, TransientFailure } from "../sources/source.js";
 import type { ResolvedPollOptions } from "./options.js";
-
-/** A transient failure: reported, then retried after `nextDelayMs`. */
-export interface TransientFailure {
-  readonly error: RoomWatcherError;
-  /** Failures in a row, 1 for the first. */
-  readonly attempt: number;
-  readonly nextDelayMs: number;
-  readonly at: number;
-}
-
-export interface PollListener {
-  onResult(result: PollResult, at: number): void;
-  onTransientFailure(failure: TransientFailure): void;
-  /** A terminal error: the loop has ended. */
-  onFatal(error: unknown, at: number): void;
-}
+import type { RoomFeed } from "./room-feed.js";
 
 export interface PollContext {
   readonly clock: Clock;
@@ -50,12 +35,13 @@ function scheduleStatusOf(observation: Observation): ScheduleStatus {
   }
 }
 
-export class RoomPoll {
+/** The polling feed of one room. */
+export class RoomPoll implements RoomFeed {
   readonly roomId: string;
   readonly #source: PollingSource;
   readonly #options: ResolvedPollOptions;
   readonly #context: PollContext;
-  readonly #listeners = new Set<PollListener>();
+  readonly #listeners = new Set<SourceListener>();
   readonly #controller = new AbortController();
   #last: { readonly result: PollResult; readonly at: number } | undefined;
   #invalidRun = 0;
@@ -85,13 +71,13 @@ export class RoomPoll {
   }
 
   /** Adds a listener; it hears the latest result at once, so a late watcher starts where the room is. */
-  add(listener: PollListener): void {
+  add(listener: SourceListener): void {
     this.#listeners.add(listener);
     if (this.#last !== undefined) listener.onResult(this.#last.result, this.#last.at);
   }
 
   /** Removes a listener; the last one out stops the loop. */
-  remove(listener: PollListener): void {
+  remove(listener: SourceListener): void {
     this.#listeners.delete(listener);
     if (this.#listeners.size === 0) this.stop();
   }

@@ -17,21 +17,20 @@ import {
 } from "../core/room-state.js";
 import type { TimerHandle } from "../core/timer-heap.js";
 import { HathoraHttpSource, type HathoraSourceOptions } from "../sources/hathora-http.js";
-import type { PollingSource } from "../sources/source.js";
+import type { RoomSource, SourceListener, TransientFailure } from "../sources/source.js";
 import { validateDurationMs, validateRoomId } from "../sources/validate.js";
 import { ConfigError } from "../errors.js";
 import type { RoomWatcherEvents } from "./events.js";
 import type { Fleet} from "./fleet.js";
 import { getDefaultFleet, type Subscription } from "./fleet.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_TIMEOUT_MS, type PollOptions, resolvePollOptions } from "./options.js";
-import type { PollListener, TransientFailure } from "./room-poll.js";
 import type { PollResult } from "../core/observation.js";
 
 export interface RoomWatcherOptions extends PollOptions, Partial<Omit<HathoraSourceOptions, "clock">> {
   /** The room to watch. */
   roomId: string;
-  /** Where to look. Default: the Hathora HTTP API, built from appId, baseUrl, token, apiVersion and fetch. */
-  source?: PollingSource | undefined;
+  /** Where to look (polled or pushed). Default: the Hathora HTTP API, built from appId, baseUrl, token, apiVersion and fetch. */
+  source?: RoomSource | undefined;
   /** Deadline to become active, from start(). `Infinity` for none. Default 120,000 ms. */
   timeoutMs?: number | undefined;
   /** A 404 this soon after start() means "not there yet", not "gone". Default 5,000 ms. */
@@ -43,7 +42,7 @@ export interface RoomWatcherOptions extends PollOptions, Partial<Omit<HathoraSou
 }
 
 /** The source a watch options object describes. */
-export function sourceFromOptions(options: RoomWatcherOptions): PollingSource {
+export function sourceFromOptions(options: RoomWatcherOptions): RoomSource {
   if (options.source !== undefined) return options.source;
   if (options.appId === undefined) throw new ConfigError("either source or appId is required");
   return new HathoraHttpSource({
@@ -59,7 +58,7 @@ export function sourceFromOptions(options: RoomWatcherOptions): PollingSource {
 
 export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
   readonly roomId: string;
-  readonly source: PollingSource;
+  readonly source: RoomSource;
   readonly fleet: Fleet;
   readonly timeoutMs: number;
   readonly notFoundGraceMs: number;
@@ -128,7 +127,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.#apply({ type: "aborted", at: this.fleet.clock.now(), cause: this.#signal?.reason });
   };
 
-  readonly #listener: PollListener = {
+  readonly #listener: SourceListener = {
     onResult: (result: PollResult, at: number) => {
       for (const warning of result.warnings) this.#emit("warning", Object.freeze({ ...warning, roomId: this.roomId, at }));
       this.#apply({ type: "observed", at, observation: result.observation });
