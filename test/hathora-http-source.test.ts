@@ -167,6 +167,13 @@ describe("HathoraHttpSource", () => {
     expect(JSON.stringify(new HathoraHttpSource({ appId: "app", baseUrl: server.url, token: TOKEN }))).not.toContain(TOKEN);
   });
 
+  it.each([401, 429, 500])("redacts the token when the upstream echoes it in a %i body", async (status) => {
+    server.handle((req, res) => json(res, status, { message: `token ${req.headers.authorization ?? "-"} rejected` }));
+    const error = await failure(poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url, token: TOKEN })));
+    expect((error as Error).message).toContain("token Bearer [redacted] rejected");
+    expect(`${String(error)} ${JSON.stringify(error)}`).not.toContain(TOKEN);
+  });
+
   it.each([
     ["a room id with a slash", { appId: "app", baseUrl: "http://127.0.0.1:1" }, "../../admin"],
     ["a room id with a query", { appId: "app", baseUrl: "http://127.0.0.1:1" }, "room?x=1"],

@@ -27,7 +27,4 @@ export function errorJson(error: unknown): { name: string; code?: string; messag
   return { name: "Error", message: String(error) };
 }
 
-/** Redacts a secret from any text we are about to print, as a last line of defence. */
-export function redact(text: string, secret: string | undefined): string {
-  return secret === undefined || secret.length < 4 ? text : text.split(secret).join("[redacted]");
-}
+export { redact } from "../core/redact.js";

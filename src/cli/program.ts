@@ -65,7 +65,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .command("wait")
       .description("block until the room is active, then print host:port (or JSON with --json)")
       .argument("<roomId>", "the room to wait for")
-      .addHelpText("after", "\nPrints host:port of the room's default port and exits 0 once it is active.\nExit codes: 3 terminated, 4 timeout, 1 error, 130 interrupted."),
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Prints host:port of the room's default port and exits 0 once it is active.",
+          "Exit codes: 3 terminated, 4 timeout, 1 error, 2 usage, 130 interrupted.",
+          "",
+          "Examples:",
+          "  $ room-watcher wait 2swovpy1fnunu --app-id app-1 --base-url http://127.0.0.1:4000",
+          '  $ addr=$(room-watcher wait "$ROOM" --app-id "$APP" --timeout 60000) && ./client --connect "$addr"',
+        ].join("\n"),
+      ),
     io,
   ).action(async (roomId: string, options: WatchCliOptions) => setExit(await guarded(io, options, () => runWait(roomId, options, io))));
 
@@ -73,7 +84,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     program
       .command("watch")
       .description("print each event as it happens (NDJSON with --json) until the room ends or Ctrl-C")
-      .argument("<roomId>", "the room to watch"),
+      .argument("<roomId>", "the room to watch")
+      .addOption(new Option("--active-poll-interval <ms>", "delay between looks once active, to see a move or the end (default 5000)").argParser(parseMs))
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Exits when the room ends: 3 terminated (destroyed, suspended, not found), 4 timeout, 1 error, 130 interrupted.",
+          "",
+          "Examples:",
+          "  $ room-watcher watch 2swovpy1fnunu --app-id app-1 --base-url http://127.0.0.1:4000",
+          "  $ room-watcher watch 2swovpy1fnunu --app-id app-1 --json | jq -c 'select(.event == \"active\")'",
+        ].join("\n"),
+      ),
     io,
   ).action(async (roomId: string, options: WatchCliOptions) => setExit(await guarded(io, options, () => runWatch(roomId, options, io))));
 

@@ -10,6 +10,8 @@ export interface WatchCliOptions {
   /** Deadline in ms; 0 for none. */
   timeout: number;
   pollInterval?: number | undefined;
+  /** `watch` only: delay between looks once active. */
+  activePollInterval?: number | undefined;
   json: boolean;
 }
 
@@ -22,6 +24,7 @@ export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io:
     apiVersion: options.apiVersion,
     timeoutMs: options.timeout === 0 ? Number.POSITIVE_INFINITY : options.timeout,
     pollIntervalMs: options.pollInterval,
+    activePollIntervalMs: options.activePollInterval,
     signal: io.signal,
   };
 }

@@ -4,6 +4,7 @@
  * and compares what the watchers reported with the simulator's ground truth.
  */
 import type { Connection } from "../core/observation.js";
+import { ConfigError } from "../errors.js";
 import { sameConnection } from "../core/observation.js";
 import type { RoomStatus } from "../core/room-state.js";
 import { Simulator } from "../simulator/simulator.js";
@@ -66,6 +67,8 @@ export interface DemoResult {
 
 const DEFAULT_COUNTS: Record<DemoKind, number> = { warm: 6, cold: 4, "never-ready": 1, "destroyed-mid-start": 2, rescheduled: 2 };
 const APP_ID = "demo-app";
+/** Rooms per simulated process: each cold room's process has room for this many minus one warm ones. */
+const ROOMS_PER_PROCESS = 4;
 /** Rescheduled rooms live in their own region so that crashing their process moves nothing else. */
 const MAIN_REGION: Region = "Seattle";
 const CRASH_REGION: Region = "London";
@@ -84,11 +87,17 @@ interface Tracked {
 
 export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoResult> {
   const counts = { ...DEFAULT_COUNTS, ...options.counts };
-  const simulator = await Simulator.start({ seed: options.seed ?? 7, timeScale: options.timeScale ?? 20 });
+  for (const [kind, count] of Object.entries(counts)) {
+    if (!Number.isInteger(count) || count < 0) throw new ConfigError(`demo count of ${kind} must be a non-negative integer`);
+  }
+  if (counts.warm > counts.cold * (ROOMS_PER_PROCESS - 1)) {
+    throw new ConfigError(`${counts.warm} warm rooms need at least ${Math.ceil(counts.warm / (ROOMS_PER_PROCESS - 1))} cold rooms, whose processes host them`);
+  }
+  const simulator = await Simulator.start({ seed: options.seed ?? 7, timeScale: options.timeScale ?? 20, roomsPerProcess: ROOMS_PER_PROCESS });
   const fleet = new Fleet();
   const started = performance.now();
   const tracked = new Map<string, Tracked>();
-  let warmCreated = false;
+  let warmToCreate = counts.warm;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
@@ -119,16 +128,21 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
       t.result = resultOf(t, simulator);
       void t.watcher.stop();
     }
-    if (warmCreated && [...tracked.values()].every((r) => r.result !== undefined)) finish();
+    if (warmToCreate === 0 && [...tracked.values()].every((r) => r.result !== undefined)) finish();
   };
 
-  const watch = (kind: DemoKind, region: Region, scenario: "warm" | "cold" | "never" | "destroyMidStart"): void => {
+  const watch = (kind: DemoKind, region: Region, scenario: "warm" | "cold" | "never"): void => {
     const createdAt = performance.now();
     const { roomId } = simulator.createRoom(APP_ID, { region, scenario });
     const watcher = new RoomWatcher({ roomId, appId: APP_ID, baseUrl: simulator.url, fleet, activePollIntervalMs: 250, timeoutMs: 60_000 });
     const t: Tracked = { roomId, kind, createdAt, watcher, firstActiveAt: undefined, moved: false, crashed: false, result: undefined };
     tracked.set(roomId, t);
-    watcher.on("starting", (e) => progress(t, "starting", e.rescheduled ? "rescheduled" : ""));
+    watcher.on("starting", (e) => {
+      progress(t, "starting", e.rescheduled ? "rescheduled" : "");
+      // Destroyed once its watcher has seen it starting: mid-start by construction, however slow the
+      // machine (a destroy on the simulated clock alone could land before the first look).
+      if (kind === "destroyed-mid-start") simulator.destroyRoom(APP_ID, roomId);
+    });
     watcher.on("active", (e) => {
       t.firstActiveAt ??= performance.now();
       t.moved ||= e.moved;
@@ -138,7 +152,7 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
         const processId = simulator.processOf(roomId);
         if (processId !== undefined) simulator.crashProcess(processId);
       }
-      if (!warmCreated && kind === "cold") createWarmRooms();
+      if (kind === "cold") createWarmRooms();
       checkDone(t);
     });
     watcher.on("terminated", (e) => {
@@ -150,17 +164,20 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
     watcher.start();
     progress(t, "created", kind);
   };
-  // Warm rooms need running processes: create them once the first cold room is up.
+  // Warm rooms land on running processes with spare capacity: each cold room that turns active brings
+  // one such process, and takes up to ROOMS_PER_PROCESS - 1 of the warm rooms still to create.
   const createWarmRooms = (): void => {
-    warmCreated = true;
-    for (let i = 0; i < counts.warm; i++) watch("warm", MAIN_REGION, "warm");
+    for (let i = 0; i < ROOMS_PER_PROCESS - 1 && warmToCreate > 0; i++) {
+      warmToCreate--;
+      watch("warm", MAIN_REGION, "warm");
+    }
   };
 
   for (let i = 0; i < counts.cold; i++) watch("cold", MAIN_REGION, "cold");
   for (let i = 0; i < counts["never-ready"]; i++) watch("never-ready", MAIN_REGION, "never");
-  for (let i = 0; i < counts["destroyed-mid-start"]; i++) watch("destroyed-mid-start", MAIN_REGION, "destroyMidStart");
+  for (let i = 0; i < counts["destroyed-mid-start"]; i++) watch("destroyed-mid-start", MAIN_REGION, "never");
   for (let i = 0; i < counts.rescheduled; i++) watch("rescheduled", CRASH_REGION, "cold");
-  if (counts.cold === 0) createWarmRooms();
+  if (tracked.size === 0) finish();
 
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), options.deadlineMs ?? 60_000);

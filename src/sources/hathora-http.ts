@@ -5,6 +5,7 @@
 import type { PollResult } from "../core/observation.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import { parseRetryAfterMs } from "../core/backoff.js";
+import { redact } from "../core/redact.js";
 import {
   HttpError,
   InvalidPayloadError,
@@ -117,7 +118,9 @@ export class HathoraHttpSource implements PollingSource {
       return this.apiVersion === "v1" ? parseConnectionInfoV1(body, roomId) : parseConnectionInfoV2(body, roomId);
     }
     if (response.status === 404) return { observation: { kind: "not_found" }, warnings: [] };
-    const message = apiErrorMessage(text);
+    // An upstream may echo the credentials it rejected; they must not travel on in an error.
+    const apiMessage = apiErrorMessage(text);
+    const message = apiMessage === undefined ? undefined : redact(apiMessage, this.#token);
     if (response.status === 429) {
       throw new RateLimitedError(parseRetryAfterMs(response.headers.get("retry-after"), this.#clock.now()), message);
     }

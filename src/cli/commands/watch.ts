@@ -2,15 +2,16 @@
 import { RoomWatcher } from "../../watch/room-watcher.js";
 import type { TerminatedEvent } from "../../watch/events.js";
 import { exitCodeOf } from "../exit-codes.js";
-import { describeConnection, errorJson, hostPort } from "../format.js";
+import { describeConnection, errorJson, hostPort, redact } from "../format.js";
 import { type CliIo, line } from "../io.js";
 import { roomWatcherOptions, type WatchCliOptions } from "../watch-options.js";
 
 export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
   const watcher = new RoomWatcher(roomWatcherOptions(roomId, options, io));
   const print = (event: string, payload: Record<string, unknown>, human: string): void => {
-    if (options.json) line(io.stdout, JSON.stringify({ event, ...payload }));
-    else line(io.stdout, `${new Date().toISOString()}  ${event.padEnd(10)} ${roomId}  ${human}`);
+    // The source already keeps the token out of its errors; this is the last line of defence.
+    const text = options.json ? JSON.stringify({ event, ...payload }) : `${new Date().toISOString()}  ${event.padEnd(10)} ${roomId}  ${human}`;
+    line(io.stdout, redact(text, options.token));
   };
   watcher.on("status", (e) => options.json && print("status", { ...e }, ""));
   watcher.on("starting", (e) => print("starting", { ...e }, e.rescheduled ? `rescheduled (was ${describeConnection(e.previous)})` : ""));

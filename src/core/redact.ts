@@ -1,0 +1,9 @@
+/** Removes a secret (a bearer token) from text before it can reach an error, a log or the terminal. */
+export const REDACTED = "[redacted]";
+
+/** Secrets shorter than this are not searched for: they would redact ordinary words. */
+const MIN_SECRET_LENGTH = 4;
+
+export function redact(text: string, secret: string | undefined): string {
+  return secret === undefined || secret.length < MIN_SECRET_LENGTH ? text : text.split(secret).join(REDACTED);
+}

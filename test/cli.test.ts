@@ -1,0 +1,402 @@
+/**
+ * The built CLI (node dist/cli/main.js, no shell) against a real simulator on loopback. Every test
+ * waits for events (a process exit, a line on stdout, an answered request), never for time.
+ */
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { ExitCode } from "../src/cli/exit-codes.js";
+import { Simulator } from "../src/simulator/simulator.js";
+import { ConnectionInfoV2Schema, type ExposedPort } from "../src/wire/schemas.js";
+import {
+  type CliProcess,
+  type Exchange,
+  killAllCli,
+  type RecordingProxy,
+  spawnCli,
+  type SpawnCliOptions,
+  startRecordingProxy,
+} from "./helpers/cli-process.js";
+import { json, scriptedServer } from "./helpers/http-server.js";
+
+const APP = "app-cli";
+const TOKEN = "tok_CLI_secret_9f3e7a21c4";
+
+let sim: Simulator;
+/** The simulator behind a recorder, for tests that must act once the CLI has had an answer. */
+let proxy: RecordingProxy;
+
+beforeAll(async () => {
+  sim = await Simulator.start({ seed: 20_261_123, timeScale: 50, additionalPorts: 1 });
+  proxy = await startRecordingProxy(sim.url);
+});
+
+afterAll(async () => {
+  await killAllCli();
+  await proxy.close();
+  await sim.close();
+});
+
+/** Spawns the CLI for this test; it is killed when the test ends if it is still running. */
+function cli(context: TestContext, args: readonly string[], options?: SpawnCliOptions): CliProcess {
+  const run = spawnCli(args, options);
+  context.onTestFinished(async () => {
+    run.kill();
+    await run.exited;
+  });
+  return run;
+}
+
+const roomArgs = (command: "wait" | "watch", roomId: string, baseUrl: string, ...extra: string[]): string[] => [
+  command,
+  roomId,
+  "--app-id",
+  APP,
+  "--base-url",
+  baseUrl,
+  ...extra,
+];
+
+const hostPort = (port: ExposedPort): string => `${port.host}:${port.port}`;
+const ofRoom = (roomId: string) => (exchange: Exchange) => exchange.path === `/rooms/v2/${APP}/connectioninfo/${roomId}`;
+const seenStarting = (roomId: string) => (exchange: Exchange) =>
+  ofRoom(roomId)(exchange) && exchange.status === 200 && ConnectionInfoV2Schema.parse(JSON.parse(exchange.body)).status === "starting";
+
+function activePort(roomId: string): ExposedPort {
+  const truth = sim.truth(roomId);
+  expect(truth?.status).toBe("active");
+  if (truth?.exposedPort === undefined) throw new Error(`room ${roomId} has no exposed port`);
+  return truth.exposedPort;
+}
+
+function ndjson(stdout: string): Array<Record<string, unknown>> {
+  expect(stdout.endsWith("\n")).toBe(true);
+  return stdout
+    .slice(0, -1)
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("room-watcher wait", () => {
+  it("prints the simulator's host:port of a cold room once it is active, and exits 0", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "cold" });
+    const result = await cli(context, roomArgs("wait", roomId, sim.url)).exited;
+    expect(result).toEqual({ code: ExitCode.OK, signal: null, stdout: `${hostPort(activePort(roomId))}\n`, stderr: "" });
+  });
+
+  it("--json prints one line with the connection the simulator serves", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "cold" });
+    const result = await cli(context, roomArgs("wait", roomId, sim.url, "--json")).exited;
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stderr).toBe("");
+    const served = ConnectionInfoV2Schema.parse(await (await fetch(`${sim.url}/rooms/v2/${APP}/connectioninfo/${roomId}`)).json());
+    expect(served.additionalExposedPorts).toHaveLength(1);
+    expect(ndjson(result.stdout)).toEqual([
+      { ok: true, roomId, exposedPort: activePort(roomId), additionalExposedPorts: served.additionalExposedPorts },
+    ]);
+  });
+
+  it("a room destroyed while the CLI sees it starting exits 3 (terminated) and says destroyed", async (context) => {
+    // A process that never binds keeps the room starting until we destroy it. The seeded
+    // destroyMidStart scenario is not used: at 50x it can end before the CLI's first look, which then
+    // (correctly) reads as "not created yet" and ends as not_found after the 5 s grace.
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    const run = cli(context, roomArgs("wait", roomId, proxy.url, "--poll-interval", "20"));
+    await proxy.next(seenStarting(roomId));
+    expect(sim.destroyRoom(APP, roomId)).toBe(true);
+    expect(await run.exited).toEqual({
+      code: ExitCode.TERMINATED,
+      signal: null,
+      stdout: "",
+      stderr: `room-watcher: room ${roomId} terminated before it became active: destroyed\n`,
+    });
+    const answers = proxy.exchanges.filter(ofRoom(roomId)).map((e) => e.status);
+    expect(answers[0]).toBe(200);
+    expect(answers.at(-1)).toBe(404);
+  });
+
+  it("a room that never becomes ready exits 4 after --timeout", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    const result = await cli(context, roomArgs("wait", roomId, sim.url, "--timeout", "300")).exited;
+    expect(result).toEqual({
+      code: ExitCode.TIMEOUT,
+      signal: null,
+      stdout: "",
+      stderr: `room-watcher: room ${roomId} did not become active within 300 ms\n`,
+    });
+    expect(sim.truth(roomId)?.status).toBe("starting");
+    expect(sim.requestCount(roomId, "connectionInfo")).toBeGreaterThan(0);
+  });
+
+  it("an unknown room with --timeout below the 5 s not-found grace exits 4 (timeout), not 3", async (context) => {
+    // A 404 from the first look means "not created yet" for DEFAULT_NOT_FOUND_GRACE_MS (5 s, no CLI
+    // flag), so a shorter deadline ends the wait first: timeout, as documented for that case.
+    const roomId = "cli-unknown-room";
+    const result = await cli(context, roomArgs("wait", roomId, proxy.url, "--timeout", "1000")).exited;
+    expect(result).toEqual({
+      code: ExitCode.TIMEOUT,
+      signal: null,
+      stdout: "",
+      stderr: `room-watcher: room ${roomId} did not become active within 1000 ms\n`,
+    });
+    expect(sim.truth(roomId)).toBeUndefined();
+    const answers = proxy.exchanges.filter(ofRoom(roomId));
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.every((e) => e.status === 404)).toBe(true);
+  });
+
+  for (const { signal, asJson } of [
+    { signal: "SIGINT", asJson: false },
+    { signal: "SIGTERM", asJson: true },
+  ] as const) {
+    it(`${signal} while waiting${asJson ? " with --json" : ""} exits 130 at once`, async (context) => {
+      const { roomId } = sim.createRoom(APP, { scenario: "never" });
+      // A long poll interval: a poll timer left running would hold the process well past the bound below.
+      const run = cli(context, roomArgs("wait", roomId, proxy.url, "--poll-interval", "2000", ...(asJson ? ["--json"] : [])));
+      await proxy.next(ofRoom(roomId));
+      const killedAt = performance.now();
+      run.kill(signal);
+      const result = await run.exited;
+      expect(performance.now() - killedAt).toBeLessThan(1000);
+      const message = `interrupted by ${signal}`;
+      expect(result).toEqual({
+        code: ExitCode.INTERRUPTED,
+        signal: null,
+        stdout: asJson ? `${JSON.stringify({ ok: false, exitCode: 130, error: { name: "Error", message } })}\n` : "",
+        stderr: `room-watcher: ${message}\n`,
+      });
+    });
+  }
+});
+
+describe.concurrent("usage errors exit 2 with a message on stderr and send no request", () => {
+  const cases: ReadonlyArray<{ name: string; roomId: string; args: (roomId: string, baseUrl: string) => string[]; stderr: string }> = [
+    {
+      name: "wait without --app-id (HATHORA_APP_ID unset)",
+      roomId: "usage-room-1",
+      args: (roomId, baseUrl) => ["wait", roomId, "--base-url", baseUrl],
+      stderr: "error: required option '--app-id <id>' not specified\n(run with --help for usage)\n",
+    },
+    {
+      name: "wait ../x (a room id that is a path)",
+      roomId: "../x",
+      args: (roomId, baseUrl) => roomArgs("wait", roomId, baseUrl),
+      stderr: 'room-watcher: invalid room id "../x": expected 1..100 characters of [a-zA-Z0-9_-]\n',
+    },
+    {
+      name: "wait with an ftp:// base URL",
+      roomId: "usage-room-3",
+      args: (roomId) => roomArgs("wait", roomId, "ftp://127.0.0.1/"),
+      stderr: "room-watcher: base URL must be http or https, not ftp:\n",
+    },
+    {
+      name: "wait --timeout abc",
+      roomId: "usage-room-4",
+      args: (roomId, baseUrl) => roomArgs("wait", roomId, baseUrl, "--timeout", "abc"),
+      stderr: "error: option '--timeout <ms>' argument 'abc' is invalid. expected a non-negative number of milliseconds\n(run with --help for usage)\n",
+    },
+    {
+      name: "watch --timeout -1",
+      roomId: "usage-room-5",
+      args: (roomId, baseUrl) => roomArgs("watch", roomId, baseUrl, "--timeout", "-1"),
+      stderr: "error: option '--timeout <ms>' argument '-1' is invalid. expected a non-negative number of milliseconds\n(run with --help for usage)\n",
+    },
+  ];
+  for (const { name, roomId, args, stderr } of cases) {
+    it(name, async (context) => {
+      const result = await cli(context, args(roomId, proxy.url)).exited;
+      expect(result).toEqual({ code: ExitCode.USAGE, signal: null, stdout: "", stderr });
+      expect(proxy.exchanges.filter((e) => e.path.includes(roomId))).toEqual([]);
+    });
+  }
+});
+
+describe.concurrent("--help", () => {
+  it("of the program lists the commands, examples and every exit code, and exits 0", async (context) => {
+    const result = await cli(context, ["--help"]).exited;
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(/^Usage: room-watcher \[options\] \[command\]\n/);
+    for (const command of ["wait", "watch", "simulate", "demo"]) expect(result.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+    expect(result.stdout).toMatch(/^Examples:$/m);
+    expect(result.stdout).toContain(
+      "Exit codes: 0 active/ok, 1 error, 2 usage, 3 terminated (destroyed, suspended, not found),\n            4 timeout, 130 interrupted.\n",
+    );
+    for (const code of Object.values(ExitCode)) expect(result.stdout).toMatch(new RegExp(`[ :]${code} [a-z]`));
+  });
+
+  it.for(["simulate", "demo"])("of %s shows an example and exits 0", async (command, context) => {
+    const result = await cli(context, [command, "--help"]).exited;
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(new RegExp(`^Usage: room-watcher ${command} \\[options\\]`));
+    expect(result.stdout).toMatch(/^Examples?:\n {2}\$ room-watcher /m);
+  });
+
+  it.for(["wait", "watch"])("of %s shows an example and exits 0", async (command, context) => {
+    const result = await cli(context, [command, "--help"]).exited;
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toMatch(new RegExp(`^Usage: room-watcher ${command} \\[options\\] <roomId>`));
+    expect(result.stdout).toMatch(/^Examples?:\n {2}\$ room-watcher /m);
+  });
+});
+
+describe.concurrent("the token is never printed", () => {
+  const unauthorized = (roomId: string): string => `room ${roomId} terminated before it became active: failed (HTTP 401: Unauthorized)`;
+
+  it.for([
+    { via: "HATHORA_TOKEN", json: false },
+    { via: "--token", json: false },
+    { via: "HATHORA_TOKEN", json: true },
+    { via: "--token", json: true },
+  ] as const)("wait, token from $via, json $json: a 401 exits 1", async ({ via, json: asJson }, context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    sim.setRoomFaults(roomId, { errorRates: { 401: 1 } });
+    const args = roomArgs("wait", roomId, proxy.url, ...(via === "--token" ? ["--token", TOKEN] : []), ...(asJson ? ["--json"] : []));
+    const result = await cli(context, args, via === "HATHORA_TOKEN" ? { env: { HATHORA_TOKEN: TOKEN } } : {}).exited;
+    const message = unauthorized(roomId);
+    expect(result).toEqual({
+      code: ExitCode.ERROR,
+      signal: null,
+      stdout: asJson
+        ? `${JSON.stringify({ ok: false, exitCode: 1, error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message, reason: "failed" } })}\n`
+        : "",
+      stderr: `room-watcher: ${message}\n`,
+    });
+    // The token did go out, so its absence from the output means something.
+    expect(proxy.exchanges.filter(ofRoom(roomId)).map((e) => e.authorization)).toEqual([`Bearer ${TOKEN}`]);
+    expect(result.stdout + result.stderr).not.toContain(TOKEN);
+  });
+
+  it("watch --json: a 401 ends the stream with `failed` and exits 1", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    sim.setRoomFaults(roomId, { errorRates: { 401: 1 } });
+    const result = await cli(context, roomArgs("watch", roomId, proxy.url, "--json"), { env: { HATHORA_TOKEN: TOKEN } }).exited;
+    expect(result.code).toBe(ExitCode.ERROR);
+    expect(result.stderr).toBe("");
+    const events = ndjson(result.stdout);
+    expect(events).toEqual([
+      { event: "status", roomId, from: "unknown", to: "terminated", at: expect.any(Number) },
+      {
+        event: "terminated",
+        roomId,
+        reason: "failed",
+        at: expect.any(Number),
+        cause: { name: "HttpError", code: "RW_HTTP", message: "HTTP 401: Unauthorized", status: 401 },
+      },
+    ]);
+    expect(proxy.exchanges.filter(ofRoom(roomId)).map((e) => e.authorization)).toEqual([`Bearer ${TOKEN}`]);
+    expect(result.stdout).not.toContain(TOKEN);
+  });
+
+  describe("when the upstream repeats the token in its error message", () => {
+    let echo: Awaited<ReturnType<typeof scriptedServer>>;
+    beforeAll(async () => {
+      echo = await scriptedServer();
+      echo.handle((req, res) => json(res, 401, { message: `token ${req.headers.authorization ?? "-"} is not valid here` }));
+    });
+    afterAll(async () => {
+      await echo.close();
+    });
+
+    const message = "room echo-room terminated before it became active: failed (HTTP 401: token Bearer [redacted] is not valid here)";
+
+    for (const asJson of [false, true]) {
+      const flags = ["--token", TOKEN, ...(asJson ? ["--json"] : [])];
+
+      it(`wait${asJson ? " --json" : ""} redacts it`, async (context) => {
+        const result = await cli(context, roomArgs("wait", "echo-room", echo.url, ...flags)).exited;
+        expect(result).toEqual({
+          code: ExitCode.ERROR,
+          signal: null,
+          stdout: asJson ? `${JSON.stringify({ ok: false, exitCode: 1, error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message, reason: "failed" } })}\n` : "",
+          stderr: `room-watcher: ${message}\n`,
+        });
+        expect(echo.requests.map((r) => r.headers.authorization)).toContain(`Bearer ${TOKEN}`);
+      });
+
+      it(`watch${asJson ? " --json" : ""} redacts it`, async (context) => {
+        const result = await cli(context, roomArgs("watch", "echo-room", echo.url, ...flags)).exited;
+        expect(result.code).toBe(ExitCode.ERROR);
+        expect(result.stdout).toContain("HTTP 401: token Bearer [redacted] is not valid here");
+        expect(result.stdout + result.stderr).not.toContain(TOKEN);
+      });
+    }
+  });
+});
+
+describe("room-watcher simulate", () => {
+  it("prints its base URL first, serves the rooms API, and exits 0 on SIGINT", async (context) => {
+    const run = cli(context, ["simulate", "--port", "0", "--seed", "3"]);
+    const url = await run.line(() => true);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    const response = await fetch(`${url}/rooms/v2/app/connectioninfo/nope`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(await response.json()).toEqual({ message: "Room nope not found" });
+    run.kill("SIGINT");
+    expect(await run.exited).toEqual({
+      code: ExitCode.OK,
+      signal: null,
+      stdout: `${url}\n`,
+      stderr: "simulator listening (seed 3, time scale 1, admin token any); Ctrl-C to stop\n",
+    });
+  });
+});
+
+describe("room-watcher watch", () => {
+  it("watch --json prints NDJSON: starting (if seen), active at the truth's port, terminated destroyed; exit 3", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "cold" });
+    const run = cli(context, roomArgs("watch", roomId, sim.url, "--json", "--active-poll-interval", "100"));
+    const activeLine = await run.line((line) => line.startsWith('{"event":"active"'));
+    const port = activePort(roomId);
+    expect(JSON.parse(activeLine)).toMatchObject({ roomId, exposedPort: port, moved: false });
+    expect(sim.destroyRoom(APP, roomId)).toBe(true);
+    const result = await run.exited;
+    expect(result.code).toBe(ExitCode.TERMINATED);
+    expect(result.stderr).toBe("");
+
+    const events = ndjson(result.stdout);
+    const transitions = events.filter((e) => e.event !== "status");
+    const seenStartingFirst = transitions[0]?.event === "starting";
+    expect(transitions.map((e) => e.event)).toEqual([...(seenStartingFirst ? ["starting"] : []), "active", "terminated"]);
+    if (seenStartingFirst) expect(transitions[0]).toEqual({ event: "starting", roomId, at: expect.any(Number), rescheduled: false });
+    expect(transitions.at(-2)).toEqual({
+      event: "active",
+      roomId,
+      exposedPort: port,
+      additionalExposedPorts: [expect.objectContaining({ name: "debug" })],
+      at: expect.any(Number),
+      moved: false,
+    });
+    expect(transitions.at(-1)).toEqual({
+      event: "terminated",
+      roomId,
+      reason: "destroyed",
+      lastConnection: { exposedPort: port, additionalExposedPorts: [expect.objectContaining({ name: "debug" })] },
+      at: expect.any(Number),
+    });
+    // Status events chain from unknown to terminated, one per change.
+    const statuses = events.filter((e) => e.event === "status").map((e) => [e.from, e.to]);
+    expect(statuses).toEqual(
+      seenStartingFirst
+        ? [["unknown", "starting"], ["starting", "active"], ["active", "terminated"]]
+        : [["unknown", "active"], ["active", "terminated"]],
+    );
+  });
+});
+
+describe("room-watcher demo", () => {
+  // Destroyed-mid-start rooms are destroyed once their watcher has seen them starting, and warm rooms
+  // are created as cold processes come up, so the outcome does not depend on how busy the machine is.
+  it("demo --json --time-scale 50 exits 0 with every room matching the simulator's truth", async (context) => {
+    const result = await cli(context, ["demo", "--json", "--time-scale", "50"], { lifetimeMs: 15_000 }).exited;
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.stderr).toBe("");
+    const [summary, ...rest] = ndjson(result.stdout);
+    expect(rest).toEqual([]);
+    expect(summary).toMatchObject({ timedOut: false });
+    expect(summary?.rooms).toBeGreaterThanOrEqual(10);
+    expect(summary?.matching).toBe(summary?.rooms);
+    expect(summary?.results).toHaveLength(summary?.rooms as number);
+  });
+});
