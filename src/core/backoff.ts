@@ -42,7 +42,8 @@ export function nextPollDelayMs(
   return jittered(base, options.jitter, random, options.maxPollIntervalMs);
 }
 
-function jittered(baseMs: number, jitter: number, random: () => number, capMs: number): number {
+/** `baseMs` spread uniformly by ±`jitter` (relative), then kept within [0, capMs]. */
+export function jittered(baseMs: number, jitter: number, random: () => number, capMs: number): number {
   const factor = 1 + jitter * (2 * random() - 1);
   return Math.round(Math.min(capMs, Math.max(0, baseMs * factor)));
 }

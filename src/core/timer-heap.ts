@@ -5,20 +5,36 @@
  * that nothing is left.
  */
 import type { Clock } from "./clock.js";
+import { MinHeap } from "./min-heap.js";
 
 export interface TimerHandle {
   cancel(): void;
 }
 
-interface Entry {
+/** A pending timer is its own handle: no closure per timer, which matters at 100,000 rooms. */
+class Entry implements TimerHandle {
   readonly dueAt: number;
   readonly seq: number;
   callback: (() => void) | undefined;
+  readonly #owner: TimerHeap;
+
+  constructor(owner: TimerHeap, dueAt: number, seq: number, callback: () => void) {
+    this.#owner = owner;
+    this.dueAt = dueAt;
+    this.seq = seq;
+    this.callback = callback;
+  }
+
+  cancel(): void {
+    if (this.callback === undefined) return;
+    this.callback = undefined;
+    this.#owner.cancelled();
+  }
 }
 
 export class TimerHeap {
   readonly #clock: Clock;
-  #heap: Entry[] = [];
+  readonly #heap = new MinHeap<Entry>(before);
   #live = 0;
   #seq = 0;
   #armed: { readonly handle: unknown; readonly dueAt: number } | undefined;
@@ -38,21 +54,20 @@ export class TimerHeap {
   }
 
   at(dueAt: number, callback: () => void): TimerHandle {
-    const entry: Entry = { dueAt, seq: this.#seq++, callback };
-    this.#push(entry);
+    const entry = new Entry(this, dueAt, this.#seq++, callback);
+    this.#heap.push(entry);
     this.#live++;
     this.#arm();
-    return {
-      cancel: () => {
-        if (entry.callback === undefined) return;
-        entry.callback = undefined;
-        this.#live--;
-        if (this.#live === 0) {
-          this.#heap = [];
-          this.#disarm();
-        }
-      },
-    };
+    return entry;
+  }
+
+  /** @internal Called by a timer's cancel(). */
+  cancelled(): void {
+    this.#live--;
+    if (this.#live === 0) {
+      this.#heap.clear();
+      this.#disarm();
+    }
   }
 
   /** Resolves after `delayMs`; rejects with `signal.reason` if the signal aborts first. */
@@ -78,23 +93,23 @@ export class TimerHeap {
     this.#armed = undefined;
     const now = this.#clock.now();
     for (;;) {
-      const top = this.#heap[0];
+      const top = this.#heap.peek();
       if (top === undefined || top.dueAt > now) break;
-      this.#pop();
+      this.#heap.pop();
       const callback = top.callback;
       if (callback === undefined) continue;
       top.callback = undefined;
       this.#live--;
       callback();
     }
-    if (this.#live === 0) this.#heap = [];
+    if (this.#live === 0) this.#heap.clear();
     this.#arm();
   };
 
   #arm(): void {
     // Drop cancelled entries at the top so we never arm for a deadline nobody waits on.
-    while (this.#heap[0] !== undefined && this.#heap[0].callback === undefined) this.#pop();
-    const top = this.#heap[0];
+    while (this.#heap.size > 0 && this.#heap.peek()?.callback === undefined) this.#heap.pop();
+    const top = this.#heap.peek();
     if (top === undefined) {
       this.#disarm();
       return;
@@ -109,36 +124,6 @@ export class TimerHeap {
     if (this.#armed === undefined) return;
     this.#clock.clearTimeout(this.#armed.handle);
     this.#armed = undefined;
-  }
-
-  #push(entry: Entry): void {
-    const heap = this.#heap;
-    heap.push(entry);
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(entry, heap[parent] as Entry)) break;
-      heap[i] = heap[parent] as Entry;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  #pop(): void {
-    const heap = this.#heap;
-    const last = heap.pop();
-    if (last === undefined || heap.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= heap.length) break;
-      const right = left + 1;
-      const child = right < heap.length && before(heap[right] as Entry, heap[left] as Entry) ? right : left;
-      if (!before(heap[child] as Entry, last)) break;
-      heap[i] = heap[child] as Entry;
-      i = child;
-    }
-    heap[i] = last;
   }
 }
 

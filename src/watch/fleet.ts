@@ -1,51 +1,128 @@
 /**
- * A fleet watches any number of rooms on one timer heap and one request budget. Every watch of
- * the same room through the same upstream shares one poll loop. A single RoomWatcher is a fleet
- * of one: it runs on this same code.
+ * A fleet watches any number of rooms on one timer heap and one request budget (requests in flight,
+ * requests per second, a fleet-wide pause after a 429). Every watch of the same room through the same
+ * upstream shares one feed, however many callers ask; each caller holds its own RoomWatcher and
+ * disposes of it alone. The fleet learns how long rooms take to start and times its looks by it, and
+ * when one room on a process turns active or moves, it looks at the process's other rooms at once.
+ * A single RoomWatcher is a fleet of one: it runs on this same code.
  */
+import { EventEmitter } from "eventemitter3";
+import { ActivationModel } from "../core/activation-model.js";
 import { type Clock, systemClock } from "../core/clock.js";
-import { RequestBudget } from "../core/request-budget.js";
+import { RequestScheduler } from "../core/request-scheduler.js";
+import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
 import { TimerHeap } from "../core/timer-heap.js";
-import { isPushSource, type RoomSource, type SourceListener } from "../sources/source.js";
+import type { PollResult } from "../core/observation.js";
+import { ConfigError, type RateLimitedError } from "../errors.js";
+import type { HathoraSourceOptions } from "../sources/hathora-http.js";
+import { isPushSource, type PollingSource, type RoomSource, type SourceListener, type TransientFailure } from "../sources/source.js";
 import { validateRoomId } from "../sources/validate.js";
-import { ConfigError } from "../errors.js";
-import type { ResolvedPollOptions } from "./options.js";
-import { PushFeed, type RoomFeed } from "./room-feed.js";
-import { type PollContext, RoomPoll } from "./room-poll.js";
+import { emitChange, safeEmit } from "./emit.js";
+import type { RoomWatcherEvents } from "./events.js";
+import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, type ResolvedPollOptions } from "./options.js";
+import { PushFeed } from "./push-feed.js";
+import type { RoomFeed } from "./room-feed.js";
+import { type PollContext, RoomPoll, type RoomPollPlacement } from "./room-poll.js";
+import { RoomWatcher, type RoomWatcherOptions, sourceFromOptions } from "./room-watcher.js";
+import { type ActiveConnection, waitForActive } from "./wait-for-active.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
+export const DEFAULT_MAX_REQUESTS_PER_SECOND = 100;
 
-export interface FleetOptions {
+export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOptions, "clock">> {
   /** Time source. Default the system clock (fake-timer friendly). */
   clock?: Clock | undefined;
   /** Uniform random numbers in [0, 1) for jitter. Default Math.random. */
   random?: (() => number) | undefined;
   /** Requests in flight at once across every room of the fleet. Default 64. */
   maxInFlight?: number | undefined;
+  /** Requests started per second across every room; `Infinity` for no limit. Default 100. */
+  maxRequestsPerSecond?: number | undefined;
+  /** Requests that may start back to back after a quiet spell. Default 1/20 of the rate per second (at least 1). */
+  burst?: number | undefined;
+  /** Learn the time to active from what the fleet sees and time looks by it. Default true. */
+  learn?: boolean | undefined;
+  /** Where `watch()` and `waitForActive()` look unless told otherwise. Default: the Hathora HTTP API from appId, baseUrl, token... */
+  source?: RoomSource | undefined;
+  /** A 404 this soon after a room's first look means "not there yet" (the fleet's own view; watchers have theirs). Default 5,000 ms. */
+  notFoundGraceMs?: number | undefined;
 }
 
-/** A listener's hold on a room's poll loop. */
+/** Options of one `fleet.watch()`: the fleet's defaults fill in the rest. */
+export type FleetWatchOptions = Omit<RoomWatcherOptions, "roomId" | "fleet">;
+
+/** The whole upstream is paused after a 429. */
+export interface PausedEvent {
+  /** The room whose request was refused. */
+  readonly roomId: string;
+  /** No request starts before this (epoch ms). */
+  readonly until: number;
+  readonly error: RateLimitedError;
+  readonly at: number;
+}
+
+export interface FleetEvents extends RoomWatcherEvents {
+  paused: [event: PausedEvent];
+}
+
+export interface FleetStats {
+  /** Rooms with a live feed. */
+  readonly rooms: number;
+  readonly inFlight: number;
+  /** Rooms due for a look and waiting for the budget. */
+  readonly queued: number;
+  /** Requests started since the fleet was made. */
+  readonly requests: number;
+  /** Time-to-active samples learned. */
+  readonly samples: number;
+}
+
+/** A listener's hold on a room's feed. */
 export interface Subscription {
-  /** Leaves the loop; the last one out stops it. Resolves once the loop, if stopped, has ended. */
+  /** Leaves the feed; the last one out stops it. Resolves once the feed, if stopped, has ended. */
   unsubscribe(): Promise<void>;
 }
 
-export class Fleet {
+export class Fleet extends EventEmitter<FleetEvents> {
   readonly clock: Clock;
   readonly timers: TimerHeap;
-  readonly budget: RequestBudget;
+  readonly scheduler: RequestScheduler;
+  readonly notFoundGraceMs: number;
+  readonly #options: FleetOptions;
   readonly #context: PollContext;
   readonly #feeds = new Map<string, RoomFeed>();
+  readonly #models = new Map<string, ActivationModel>();
+  readonly #learn: boolean;
+  /** Rooms by the process they were placed on. */
+  readonly #siblings = new Map<string, Set<RoomPoll>>();
+  #source: RoomSource | undefined;
 
   constructor(options: FleetOptions = {}) {
+    super();
+    this.#options = options;
     this.clock = options.clock ?? systemClock;
     const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
       throw new ConfigError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
     }
+    const maxRequestsPerSecond = options.maxRequestsPerSecond ?? DEFAULT_MAX_REQUESTS_PER_SECOND;
+    if (!(maxRequestsPerSecond > 0)) throw new ConfigError(`maxRequestsPerSecond must be positive, got ${maxRequestsPerSecond}`);
+    const burst = options.burst ?? Math.max(1, Math.floor(maxRequestsPerSecond / 20));
+    if (!Number.isFinite(burst) || burst < 1) throw new ConfigError(`burst must be at least 1, got ${burst}`);
+    this.notFoundGraceMs = options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS;
+    this.#learn = options.learn ?? true;
     this.timers = new TimerHeap(this.clock);
-    this.budget = new RequestBudget(maxInFlight);
-    this.#context = { clock: this.clock, timers: this.timers, budget: this.budget, random: options.random ?? Math.random };
+    this.scheduler = new RequestScheduler(this.clock, this.timers, { maxInFlight, maxRequestsPerSecond, burst });
+    const random = options.random ?? Math.random;
+    this.#context = {
+      clock: this.clock,
+      timers: this.timers,
+      scheduler: this.scheduler,
+      random,
+      modelFor: (source) => this.#modelFor(source),
+      changed: (poll, change) => this.#siblingChanged(poll, change),
+      paused: (poll, until, error) => safeEmit(this, "paused", Object.freeze({ roomId: poll.roomId, until, error, at: this.clock.now() } satisfies PausedEvent)),
+    };
   }
 
   /** Rooms being watched now. */
@@ -53,25 +130,67 @@ export class Fleet {
     return this.#feeds.size;
   }
 
-  /** Requests sent so far for a room's current poll loop (0 if it is not watched). */
+  get stats(): FleetStats {
+    let samples = 0;
+    for (const model of this.#models.values()) samples += model.samples;
+    return { rooms: this.#feeds.size, inFlight: this.scheduler.inFlight, queued: this.scheduler.waiting, requests: this.scheduler.started, samples };
+  }
+
+  /** What the fleet has learned of rooms on `source` (default: the fleet's own source). */
+  activationModel(source: RoomSource = this.#defaultSource()): ActivationModel | undefined {
+    return isPushSource(source) ? undefined : this.#models.get(source.key);
+  }
+
+  /** Requests sent so far for a room's current feed (0 if it is not watched). */
   requestsFor(source: RoomSource, roomId: string): number {
     return this.#feeds.get(keyOf(source, roomId))?.requests ?? 0;
   }
 
+  /**
+   * Watches a room: a started RoomWatcher of its own for this caller, on the room's one shared feed.
+   * Options default to the fleet's (source, poll options). `stop()` it to let go.
+   */
+  watch(roomId: string, options: FleetWatchOptions = {}): RoomWatcher {
+    return new RoomWatcher(this.#watchOptions(roomId, options)).start();
+  }
+
+  /** waitForActive through this fleet, with its defaults. */
+  waitForActive(roomId: string, options: FleetWatchOptions = {}): Promise<ActiveConnection> {
+    try {
+      return waitForActive(this.#watchOptions(roomId, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Looks at a watched room soon, ahead of its schedule (a readiness hint, say), within the budget and
+   * never sooner than the floor after its last look. False when the room is not watched by polling.
+   */
+  prompt(roomId: string, source: RoomSource = this.#defaultSource()): boolean {
+    const feed = this.#feeds.get(keyOf(source, roomId));
+    if (!(feed instanceof RoomPoll)) return false;
+    feed.prompt();
+    return true;
+  }
+
   /** Joins (or starts) the one feed of `roomId` on `source`: a poll loop, or a push subscription. */
-  subscribe(source: RoomSource, roomId: string, options: ResolvedPollOptions, listener: SourceListener): Subscription {
+  subscribe(source: RoomSource, roomId: string, options: ResolvedPollOptions, listener: SourceListener, placement: RoomPollPlacement = {}): Subscription {
     validateRoomId(roomId);
     const key = keyOf(source, roomId);
     let feed = this.#feeds.get(key);
     if (feed === undefined || feed.stopped) {
+      const view = new FleetView(this, roomId);
       const created: RoomFeed = isPushSource(source)
-        ? new PushFeed(source, roomId)
-        : new RoomPoll(this.#context, source, roomId, options);
+        ? new PushFeed(source, roomId, view)
+        : new RoomPoll(this.#context, source, roomId, options, placement, view);
       feed = created;
       this.#feeds.set(key, created);
-      void created.done.then(() => {
-        if (this.#feeds.get(key) === created) this.#feeds.delete(key);
-      });
+      if (created instanceof RoomPoll && placement.processId !== undefined) this.#addSibling(created, placement.processId);
+      void created.done.then(() => this.#forget(key, created));
+    } else if (feed instanceof RoomPoll && feed.processId === undefined && placement.processId !== undefined) {
+      feed.place(placement.processId);
+      this.#addSibling(feed, placement.processId);
     }
     const joined = feed;
     joined.add(listener);
@@ -87,11 +206,105 @@ export class Fleet {
     };
   }
 
-  /** Stops every poll loop and resolves once they have ended. Listeners hear nothing more. */
+  /** Stops every feed and resolves once they have ended. Listeners hear nothing more. */
   async close(): Promise<void> {
     const feeds = [...this.#feeds.values()];
     for (const feed of feeds) feed.stop();
     await Promise.all(feeds.map((f) => f.done));
+    this.scheduler.clear();
+  }
+
+  #watchOptions(roomId: string, options: FleetWatchOptions): RoomWatcherOptions {
+    const { clock: _clock, random: _random, maxInFlight: _m, maxRequestsPerSecond: _r, burst: _b, learn: _l, ...defaults } = this.#options;
+    return { ...defaults, ...options, source: options.source ?? this.#defaultSource(), roomId, fleet: this };
+  }
+
+  #defaultSource(): RoomSource {
+    this.#source ??= sourceFromOptions({ ...this.#options, roomId: "-" });
+    return this.#source;
+  }
+
+  #modelFor(source: PollingSource): ActivationModel | undefined {
+    if (!this.#learn) return undefined;
+    let model = this.#models.get(source.key);
+    if (model === undefined) {
+      model = new ActivationModel();
+      this.#models.set(source.key, model);
+    }
+    return model;
+  }
+
+  #addSibling(poll: RoomPoll, processId: string): void {
+    let rooms = this.#siblings.get(processId);
+    if (rooms === undefined) {
+      rooms = new Set();
+      this.#siblings.set(processId, rooms);
+    }
+    rooms.add(poll);
+  }
+
+  #removeSibling(poll: RoomPoll, processId: string | undefined): void {
+    if (processId === undefined) return;
+    const rooms = this.#siblings.get(processId);
+    rooms?.delete(poll);
+    if (rooms?.size === 0) this.#siblings.delete(processId);
+  }
+
+  /** One room on a process changed: the others there probably did too, so look now rather than on schedule. */
+  #siblingChanged(poll: RoomPoll, change: "became-active" | "moved"): void {
+    const processId = poll.processId;
+    if (processId === undefined) return;
+    for (const sibling of this.#siblings.get(processId) ?? []) {
+      if (sibling === poll) continue;
+      // A process that binds its port serves all its rooms: wake those still starting. One that died
+      // moved all its rooms: look at every one.
+      if (change === "moved" || sibling.status !== "active") sibling.prompt();
+    }
+    if (change === "moved") this.#removeSibling(poll, processId);
+  }
+
+  #forget(key: string, feed: RoomFeed): void {
+    if (this.#feeds.get(key) === feed) this.#feeds.delete(key);
+    if (feed instanceof RoomPoll) this.#removeSibling(feed, feed.processId);
+  }
+}
+
+/**
+ * The fleet's own view of one room: the same state machine a watcher runs, without a deadline or a
+ * signal, so fleet-wide events come once per room however many watch it.
+ */
+class FleetView implements SourceListener {
+  readonly #fleet: Fleet;
+  readonly #roomId: string;
+  #state: RoomState;
+
+  constructor(fleet: Fleet, roomId: string) {
+    this.#fleet = fleet;
+    this.#roomId = roomId;
+    this.#state = initialState(fleet.clock.now(), fleet.notFoundGraceMs);
+  }
+
+  onResult(result: PollResult, at: number): void {
+    const target = this.#fleet;
+    for (const warning of result.warnings) safeEmit(target, "warning", Object.freeze({ ...warning, roomId: this.#roomId, at }));
+    this.#apply(at, { type: "observed", at, observation: result.observation });
+  }
+
+  onTransientFailure(failure: TransientFailure): void {
+    if (isTerminal(this.#state)) return;
+    safeEmit(this.#fleet, "error", Object.freeze({ roomId: this.#roomId, ...failure }));
+  }
+
+  onFatal(error: unknown, at: number): void {
+    this.#apply(at, { type: "failed", at, cause: error });
+  }
+
+  #apply(at: number, input: Parameters<typeof transition>[1]): void {
+    const from = this.#state;
+    const { state, events } = transition(from, input);
+    if (state === from) return;
+    this.#state = state;
+    emitChange(this.#fleet, this.#roomId, from, state, events, at);
   }
 }
 

@@ -21,6 +21,8 @@ export const DEFAULT_POLL_OPTIONS: ResolvedPollOptions = Object.freeze({
   retryMaxDelayMs: 15_000,
   maxRetryAfterMs: 60_000,
   maxConsecutiveInvalidPayloads: 3,
+  minPollIntervalMs: 100,
+  lookChance: 0.3,
 });
 
 /** How one room is polled. Shared by every watch of that room: the first watch's options win. */
@@ -43,6 +45,14 @@ export interface PollOptions {
   maxRetryAfterMs?: number | undefined;
   /** Invalid payloads in a row before the watch fails. Default 3. */
   maxConsecutiveInvalidPayloads?: number | undefined;
+  /** The floor: no two looks at a room closer than this, whatever the schedule or a sibling says. Default 100 ms. */
+  minPollIntervalMs?: number | undefined;
+  /**
+   * Once the fleet has learned how long rooms take to start, each look of a starting room is timed to
+   * have this chance of finding it active (given it was not at the last look). Higher: fewer requests,
+   * later detection. 0 keeps the fixed backoff. Default 0.3.
+   */
+  lookChance?: number | undefined;
 }
 
 /** Every poll option, filled in. */
@@ -60,6 +70,8 @@ export function resolvePollOptions(options: PollOptions): ResolvedPollOptions {
     retryMaxDelayMs: validateDurationMs("retryMaxDelayMs", pick("retryMaxDelayMs"), { allowZero: false }),
     maxRetryAfterMs: validateDurationMs("maxRetryAfterMs", pick("maxRetryAfterMs")),
     maxConsecutiveInvalidPayloads: pick("maxConsecutiveInvalidPayloads"),
+    minPollIntervalMs: validateDurationMs("minPollIntervalMs", options.minPollIntervalMs ?? Math.min(DEFAULT_POLL_OPTIONS.minPollIntervalMs, pick("pollIntervalMs"))),
+    lookChance: pick("lookChance"),
   };
   if (!(resolved.pollBackoffFactor >= 1) || !Number.isFinite(resolved.pollBackoffFactor)) {
     throw new ConfigError(`pollBackoffFactor must be a finite number >= 1, got ${resolved.pollBackoffFactor}`);
@@ -69,6 +81,12 @@ export function resolvePollOptions(options: PollOptions): ResolvedPollOptions {
   }
   if (!Number.isInteger(resolved.maxConsecutiveInvalidPayloads) || resolved.maxConsecutiveInvalidPayloads < 1) {
     throw new ConfigError(`maxConsecutiveInvalidPayloads must be a positive integer, got ${resolved.maxConsecutiveInvalidPayloads}`);
+  }
+  if (!(resolved.lookChance >= 0 && resolved.lookChance < 1)) {
+    throw new ConfigError(`lookChance must be at least 0 and below 1, got ${resolved.lookChance}`);
+  }
+  if (resolved.minPollIntervalMs > resolved.maxPollIntervalMs) {
+    throw new ConfigError("minPollIntervalMs must not be above maxPollIntervalMs");
   }
   if (resolved.maxPollIntervalMs < resolved.pollIntervalMs) {
     throw new ConfigError("maxPollIntervalMs must not be below pollIntervalMs");

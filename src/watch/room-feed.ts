@@ -1,9 +1,10 @@
 /**
- * A room feed: the one upstream subscription of one room in a fleet, fanned out to every watcher
- * of that room. RoomPoll is the polling feed; PushFeed wraps a push source's subscription.
+ * A room feed: the one upstream subscription of one room in a fleet, fanned out to every watcher of
+ * that room. RoomPoll is the polling feed; PushFeed wraps a push source's subscription. Both keep
+ * the latest result, so a watcher that joins late starts where the room is.
  */
 import type { PollResult } from "../core/observation.js";
-import type { PushSource, SourceListener, TransientFailure } from "../sources/source.js";
+import type { SourceListener, TransientFailure } from "../sources/source.js";
 
 export interface RoomFeed {
   readonly roomId: string;
@@ -13,70 +14,99 @@ export interface RoomFeed {
   readonly requests: number;
   /** Resolves once the feed has ended and left nothing running; never rejects. */
   readonly done: Promise<void>;
-  /** Adds a listener; it hears the latest result at once, so a late watcher starts where the room is. */
+  /** Adds a listener; it hears the latest result at once. */
   add(listener: SourceListener): void;
   /** Removes a listener; the last one out stops the feed. */
   remove(listener: SourceListener): void;
   stop(): void;
 }
 
-export class PushFeed implements RoomFeed {
+/** The fan-out both feeds share: listeners, the latest result, an observer that is not a listener, and `done`. */
+export abstract class FanOut implements RoomFeed {
   readonly roomId: string;
-  readonly requests = 0;
-  readonly done: Promise<void>;
-  readonly #listeners = new Set<SourceListener>();
-  readonly #subscription: { unsubscribe(): Promise<void> };
-  #last: { readonly result: PollResult; readonly at: number } | undefined;
+  abstract readonly requests: number;
+  /** Hears everything, but does not keep the feed alive (the fleet's own view of the room). */
+  readonly #observer: SourceListener | undefined;
+  #listeners: SourceListener[] = [];
+  #last: PollResult | undefined;
+  #lastAt = 0;
   #stopped = false;
-  #finish: () => void = () => undefined;
+  #ended = false;
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
 
-  constructor(source: PushSource, roomId: string) {
+  constructor(roomId: string, observer: SourceListener | undefined) {
     this.roomId = roomId;
-    this.done = new Promise<void>((resolve) => {
-      this.#finish = resolve;
-    });
-    const fanOut: SourceListener = {
-      onResult: (result, at) => {
-        if (this.#stopped) return;
-        this.#last = { result, at };
-        for (const listener of [...this.#listeners]) listener.onResult(result, at);
-      },
-      onTransientFailure: (failure: TransientFailure) => {
-        if (this.#stopped) return;
-        for (const listener of [...this.#listeners]) listener.onTransientFailure(failure);
-      },
-      onFatal: (error, at) => {
-        if (this.#stopped) return;
-        const listeners = [...this.#listeners];
-        this.stop();
-        for (const listener of listeners) listener.onFatal(error, at);
-      },
-    };
-    this.#subscription = source.subscribe(roomId, fanOut);
+    this.#observer = observer;
   }
 
   get listenerCount(): number {
-    return this.#listeners.size;
+    return this.#listeners.length;
   }
 
   get stopped(): boolean {
     return this.#stopped;
   }
 
+  /** The latest result and when it came, if any. */
+  protected get last(): PollResult | undefined {
+    return this.#last;
+  }
+
+  get done(): Promise<void> {
+    if (this.#ended) return Promise.resolve();
+    this.#done ??= new Promise<void>((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    return this.#done;
+  }
+
   add(listener: SourceListener): void {
-    this.#listeners.add(listener);
-    if (this.#last !== undefined) listener.onResult(this.#last.result, this.#last.at);
+    this.#listeners.push(listener);
+    if (this.#last !== undefined) listener.onResult(this.#last, this.#lastAt);
   }
 
   remove(listener: SourceListener): void {
-    this.#listeners.delete(listener);
-    if (this.#listeners.size === 0) this.stop();
+    const index = this.#listeners.indexOf(listener);
+    if (index !== -1) this.#listeners.splice(index, 1);
+    if (this.#listeners.length === 0) this.stop();
   }
 
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    // A push source's unsubscribe must not reject; if it does, the feed still ends.
-    this.#subscription.unsubscribe().then(this.#finish, this.#finish);
+    this.onStop();
+  }
+
+  /** Tears down upstream work; call `ended()` once nothing is left running. */
+  protected abstract onStop(): void;
+
+  protected ended(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#resolveDone?.();
+  }
+
+  protected deliver(result: PollResult, at: number): void {
+    if (this.#stopped) return;
+    this.#last = result;
+    this.#lastAt = at;
+    this.#observer?.onResult(result, at);
+    for (const listener of [...this.#listeners]) listener.onResult(result, at);
+  }
+
+  protected deliverFailure(failure: TransientFailure): void {
+    if (this.#stopped) return;
+    this.#observer?.onTransientFailure(failure);
+    for (const listener of [...this.#listeners]) listener.onTransientFailure(failure);
+  }
+
+  /** A terminal error: the feed stops, and everyone hears why. */
+  protected deliverFatal(error: unknown, at: number): void {
+    if (this.#stopped) return;
+    const listeners = [...this.#listeners];
+    this.stop();
+    this.#observer?.onFatal(error, at);
+    for (const listener of listeners) listener.onFatal(error, at);
   }
 }

@@ -1,28 +1,38 @@
 /**
- * The one poll loop of one room, shared by every watch of that room in a fleet. It looks, tells
- * its listeners, and sleeps on the fleet's timer heap; failures go through p-retry, whose waits
- * are ours (clock-driven, jittered, Retry-After aware) because they happen inside `shouldRetry`.
+ * The one poll loop of one room, shared by every watch of that room in a fleet. Between looks it
+ * holds nothing but a timer-heap entry or a place in the fleet's request queue: no promise, no
+ * AbortController, which is what lets one process watch 100,000 rooms. A look goes through p-retry
+ * for transient failures; p-retry's waits are ours (clock-driven, jittered, Retry-After aware)
+ * because they happen inside `shouldRetry`, and every attempt takes its turn in the fleet's budget.
  * It ends when its last listener leaves or on a terminal error; it never rejects.
  */
 import pRetry from "p-retry";
-import { nextPollDelayMs, rateLimitDelayMs, retryDelayMs } from "../core/backoff.js";
+import type { ActivationModel } from "../core/activation-model.js";
+import { jittered, nextPollDelayMs, rateLimitDelayMs, retryDelayMs } from "../core/backoff.js";
 import type { Clock } from "../core/clock.js";
-import type { Observation, PollResult } from "../core/observation.js";
-import type { RequestBudget } from "../core/request-budget.js";
-import type { TimerHeap } from "../core/timer-heap.js";
+import { type Observation, type PollResult, samePort } from "../core/observation.js";
+import { type QueuedTurn, type RequestScheduler, Urgency } from "../core/request-scheduler.js";
+import type { TimerHandle, TimerHeap } from "../core/timer-heap.js";
 import { InvalidPayloadError, RateLimitedError, RoomWatcherError } from "../errors.js";
 import type { PollingSource, SourceListener, TransientFailure } from "../sources/source.js";
 import type { ResolvedPollOptions } from "./options.js";
-import type { RoomFeed } from "./room-feed.js";
+import { FanOut } from "./room-feed.js";
 
+/** What a poll loop needs from its fleet. */
 export interface PollContext {
   readonly clock: Clock;
   readonly timers: TimerHeap;
-  readonly budget: RequestBudget;
+  readonly scheduler: RequestScheduler;
   readonly random: () => number;
+  /** The learned time-to-active of rooms on this source, when the fleet learns. */
+  modelFor(source: PollingSource): ActivationModel | undefined;
+  /** The room turned active (`became-active`), or moved or went back to starting (`moved`): its siblings may have too. */
+  changed(poll: RoomPoll, change: "became-active" | "moved"): void;
+  /** A 429 paused the whole fleet until `until`. */
+  paused(poll: RoomPoll, until: number, error: RateLimitedError): void;
 }
 
-type ScheduleStatus = "unknown" | "starting" | "active";
+export type ScheduleStatus = "unknown" | "starting" | "active";
 
 function scheduleStatusOf(observation: Observation): ScheduleStatus {
   switch (observation.kind) {
@@ -35,30 +45,42 @@ function scheduleStatusOf(observation: Observation): ScheduleStatus {
   }
 }
 
+export interface RoomPollPlacement {
+  /** When the room was created (fleet clock ms); the learned schedule counts from here. Default: now. */
+  readonly createdAt?: number | undefined;
+  /** The process the room was placed on (the create response's processId). */
+  readonly processId?: string | undefined;
+}
+
 /** The polling feed of one room. */
-export class RoomPoll implements RoomFeed {
-  readonly roomId: string;
+export class RoomPoll extends FanOut {
   readonly #source: PollingSource;
   readonly #options: ResolvedPollOptions;
   readonly #context: PollContext;
-  readonly #listeners = new Set<SourceListener>();
-  readonly #controller = new AbortController();
-  #last: { readonly result: PollResult; readonly at: number } | undefined;
+  readonly #origin: number;
+  #processId: string | undefined;
+  #status: ScheduleStatus | undefined;
+  #looksInState = 0;
+  /** When the last look that found the room starting answered. */
+  #lastStartingAt: number | undefined;
+  #lastLookAt: number | undefined;
   #invalidRun = 0;
   #requests = 0;
-  readonly done: Promise<void>;
+  #timer: TimerHandle | undefined;
+  #queued: QueuedTurn | undefined;
+  #inFlight: AbortController | undefined;
+  /** A request slot granted and not yet used by an attempt. */
+  #holdsSlot = false;
 
-  constructor(context: PollContext, source: PollingSource, roomId: string, options: ResolvedPollOptions) {
+  constructor(context: PollContext, source: PollingSource, roomId: string, options: ResolvedPollOptions, placement: RoomPollPlacement = {}, observer?: SourceListener) {
+    super(roomId, observer);
     this.#context = context;
     this.#source = source;
-    this.roomId = roomId;
     this.#options = options;
-    // Start on the next microtask so the first listener is attached before the first look.
-    this.done = Promise.resolve().then(() => this.#run());
-  }
-
-  get listenerCount(): number {
-    return this.#listeners.size;
+    this.#origin = placement.createdAt ?? context.clock.now();
+    this.#processId = placement.processId;
+    // On the next microtask, so the first listener is attached before the first look.
+    queueMicrotask(() => this.#queue(Urgency.FIRST_LOOK));
   }
 
   /** Requests this loop has sent. */
@@ -66,64 +88,151 @@ export class RoomPoll implements RoomFeed {
     return this.#requests;
   }
 
-  get stopped(): boolean {
-    return this.#controller.signal.aborted;
+  get source(): PollingSource {
+    return this.#source;
   }
 
-  /** Adds a listener; it hears the latest result at once, so a late watcher starts where the room is. */
-  add(listener: SourceListener): void {
-    this.#listeners.add(listener);
-    if (this.#last !== undefined) listener.onResult(this.#last.result, this.#last.at);
+  /** What the last look found (undefined before the first answer). */
+  get status(): ScheduleStatus | undefined {
+    return this.#status;
   }
 
-  /** Removes a listener; the last one out stops the loop. */
-  remove(listener: SourceListener): void {
-    this.#listeners.delete(listener);
-    if (this.#listeners.size === 0) this.stop();
+  /** The process the room is known to be on (cleared once it moves). */
+  get processId(): string | undefined {
+    return this.#processId;
   }
 
-  stop(): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new Error("room poll stopped"));
+  /** Learns the room's process from a later caller. */
+  place(processId: string | undefined): void {
+    this.#processId ??= processId;
   }
 
-  async #run(): Promise<void> {
-    const signal = this.#controller.signal;
-    let status: ScheduleStatus | undefined;
-    let looksInState = 0;
+  /**
+   * Looks again soon, ahead of the schedule (a sibling changed, or a hint), unless a look is under
+   * way, already prompted, or the last one was less than the floor ago.
+   */
+  prompt(): void {
+    if (this.stopped || this.#inFlight !== undefined) return;
+    if (this.#queued !== undefined && this.#queued.urgency <= Urgency.PROMPTED) return;
+    const now = this.#context.clock.now();
+    if (this.#lastLookAt !== undefined && now - this.#lastLookAt < this.#options.minPollIntervalMs) return;
+    this.#cancelWait();
+    this.#queue(Urgency.PROMPTED);
+  }
+
+  protected onStop(): void {
+    this.#cancelWait();
+    // A look under way releases its own slot when the abort reaches it.
+    if (this.#inFlight === undefined) this.ended();
+    else this.#inFlight.abort(new Error("room poll stopped"));
+  }
+
+  #cancelWait(): void {
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    if (this.#queued !== undefined) this.#context.scheduler.cancel(this.#queued);
+    this.#queued = undefined;
+  }
+
+  #queue(urgency: Urgency): void {
+    if (this.stopped) return;
+    this.#queued = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted);
+  }
+
+  readonly #due = (): void => {
+    this.#timer = undefined;
+    this.#queue(Urgency.ROUTINE);
+  };
+
+  readonly #granted = (): void => {
+    this.#queued = undefined;
+    this.#holdsSlot = true;
+    if (this.stopped) {
+      this.#releaseSlot();
+      return;
+    }
+    void this.#look();
+  };
+
+  #releaseSlot(): void {
+    this.#holdsSlot = false;
+    this.#context.scheduler.release();
+  }
+
+  async #look(): Promise<void> {
+    const controller = new AbortController();
+    const signal = controller.signal;
+    this.#inFlight = controller;
     try {
-      for (;;) {
-        if (signal.aborted) return;
-        const result = await pRetry(() => this.#lookOnce(signal), {
-          retries: Number.POSITIVE_INFINITY,
-          // p-retry's own wait would use the global clock and Math.random; ours happens in shouldRetry.
-          minTimeout: 0,
-          signal,
-          shouldRetry: ({ error, attemptNumber }) => this.#shouldRetry(error, attemptNumber, signal),
-        });
-        this.#invalidRun = 0;
-        const at = this.#context.clock.now();
-        this.#last = { result, at };
-        for (const listener of [...this.#listeners]) listener.onResult(result, at);
-        if (signal.aborted) return;
-        const next = scheduleStatusOf(result.observation);
-        looksInState = next === status ? looksInState + 1 : 1;
-        status = next;
-        const delayMs = nextPollDelayMs(status, looksInState, this.#options, this.#context.random);
-        await this.#context.timers.sleep(delayMs, signal);
-      }
+      const result = await pRetry(() => this.#attempt(signal), {
+        retries: Number.POSITIVE_INFINITY,
+        // p-retry's own wait would use the global clock and Math.random; ours happens in shouldRetry.
+        minTimeout: 0,
+        signal,
+        shouldRetry: ({ error, attemptNumber }) => this.#shouldRetry(error, attemptNumber, signal),
+      });
+      this.#inFlight = undefined;
+      this.#observed(result);
     } catch (error) {
-      if (signal.aborted) return;
-      const at = this.#context.clock.now();
-      this.stop();
-      for (const listener of [...this.#listeners]) listener.onFatal(error, at);
+      this.#inFlight = undefined;
+      if (this.#holdsSlot) this.#releaseSlot();
+      if (!signal.aborted) this.deliverFatal(error, this.#context.clock.now());
+    }
+    if (this.stopped) this.ended();
+  }
+
+  async #attempt(signal: AbortSignal): Promise<PollResult> {
+    // Every attempt starts holding a slot: granted by the queue, or acquired in shouldRetry.
+    if (!this.#holdsSlot) throw signal.reason;
+    this.#holdsSlot = false;
+    try {
+      this.#requests++;
+      return await this.#source.poll(this.roomId, { signal });
+    } finally {
+      this.#context.scheduler.release();
     }
   }
 
-  #lookOnce(signal: AbortSignal): Promise<PollResult> {
-    return this.#context.budget.run(() => {
-      this.#requests++;
-      return this.#source.poll(this.roomId, { signal });
-    }, signal);
+  #observed(result: PollResult): void {
+    const at = this.#context.clock.now();
+    this.#invalidRun = 0;
+    this.#lastLookAt = at;
+    const previous = this.#status;
+    const previousResult = this.last;
+    const next = scheduleStatusOf(result.observation);
+    this.#looksInState = next === previous ? this.#looksInState + 1 : 1;
+    this.#status = next;
+    if (next === "active" && previous === "starting" && this.#lastStartingAt !== undefined) {
+      this.#context.modelFor(this.#source)?.record(this.#lastStartingAt - this.#origin, at - this.#origin);
+    }
+    if (next === "starting") this.#lastStartingAt = at;
+    const moved =
+      previous === "active" &&
+      (next === "starting" ||
+        (result.observation.kind === "active" &&
+          previousResult?.observation.kind === "active" &&
+          !samePort(previousResult.observation.connection.exposedPort, result.observation.connection.exposedPort)));
+    this.deliver(result, at);
+    if (this.stopped) return;
+    if (moved) this.#context.changed(this, "moved");
+    else if (next === "active" && previous !== "active") this.#context.changed(this, "became-active");
+    // A room that moved is on a new process, which its create response did not name.
+    if (moved) this.#processId = undefined;
+    this.#timer = this.#context.timers.after(this.#nextDelayMs(at), this.#due);
+  }
+
+  #nextDelayMs(at: number): number {
+    const status = this.#status ?? "unknown";
+    const { random } = this.#context;
+    const options = this.#options;
+    if (status === "starting") {
+      const model = this.#context.modelFor(this.#source);
+      if (model?.ready === true && options.lookChance > 0) {
+        const learned = model.nextDelayMs(at - this.#origin, options);
+        return Math.max(options.minPollIntervalMs, jittered(learned, options.jitter, random, options.maxPollIntervalMs));
+      }
+    }
+    return Math.max(options.minPollIntervalMs, nextPollDelayMs(status, this.#looksInState, options, random));
   }
 
   async #shouldRetry(error: unknown, attempt: number, signal: AbortSignal): Promise<boolean> {
@@ -131,14 +240,22 @@ export class RoomPoll implements RoomFeed {
     if (!(error instanceof RoomWatcherError) || !error.retryable) return false;
     this.#invalidRun = error instanceof InvalidPayloadError ? this.#invalidRun + 1 : 0;
     if (this.#invalidRun >= this.#options.maxConsecutiveInvalidPayloads) return false;
-    const { random, clock, timers } = this.#context;
-    const nextDelayMs =
-      error instanceof RateLimitedError
-        ? rateLimitDelayMs(error.retryAfterMs, attempt, this.#options, random)
-        : retryDelayMs(attempt, this.#options, random);
-    const failure: TransientFailure = Object.freeze({ error, attempt, nextDelayMs, at: clock.now() });
-    for (const listener of [...this.#listeners]) listener.onTransientFailure(failure);
+    const { random, clock, timers, scheduler } = this.#context;
+    const rateLimited = error instanceof RateLimitedError;
+    const nextDelayMs = rateLimited
+      ? rateLimitDelayMs(error.retryAfterMs, attempt, this.#options, random)
+      : retryDelayMs(attempt, this.#options, random);
+    const at = clock.now();
+    // A 429 speaks for the whole upstream: every room of the fleet waits, not just this one.
+    if (rateLimited) {
+      scheduler.pauseUntil(at + nextDelayMs);
+      this.#context.paused(this, at + nextDelayMs, error);
+    }
+    const failure: TransientFailure = Object.freeze({ error, attempt, nextDelayMs, at });
+    this.deliverFailure(failure);
     await timers.sleep(nextDelayMs, signal);
+    await scheduler.acquire(Urgency.RETRY, signal);
+    this.#holdsSlot = true;
     return true;
   }
 }

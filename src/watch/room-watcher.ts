@@ -12,7 +12,6 @@ import {
   type RoomInput,
   type RoomState,
   type RoomStatus,
-  type RoomTransitionEvent,
   transition,
 } from "../core/room-state.js";
 import type { TimerHandle } from "../core/timer-heap.js";
@@ -20,11 +19,13 @@ import { HathoraHttpSource, type HathoraSourceOptions } from "../sources/hathora
 import type { RoomSource, SourceListener, TransientFailure } from "../sources/source.js";
 import { validateDurationMs, validateRoomId } from "../sources/validate.js";
 import { ConfigError } from "../errors.js";
+import { emitChange, safeEmit } from "./emit.js";
 import type { RoomWatcherEvents } from "./events.js";
 import type { Fleet} from "./fleet.js";
 import { getDefaultFleet, type Subscription } from "./fleet.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_TIMEOUT_MS, type PollOptions, resolvePollOptions } from "./options.js";
 import type { PollResult } from "../core/observation.js";
+import type { RoomPollPlacement } from "./room-poll.js";
 
 export interface RoomWatcherOptions extends PollOptions, Partial<Omit<HathoraSourceOptions, "clock">> {
   /** The room to watch. */
@@ -39,6 +40,10 @@ export interface RoomWatcherOptions extends PollOptions, Partial<Omit<HathoraSou
   signal?: AbortSignal | undefined;
   /** The fleet to poll through. Default the process-wide fleet. */
   fleet?: Fleet | undefined;
+  /** The room's process (the create response's `processId`): when a sibling on it changes, this room is looked at at once. */
+  processId?: string | undefined;
+  /** When the room was created (epoch ms; default: when watching starts). The learned schedule counts from here. */
+  createdAt?: number | undefined;
 }
 
 /** The source a watch options object describes. */
@@ -64,6 +69,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
   readonly notFoundGraceMs: number;
   readonly #pollOptions: ReturnType<typeof resolvePollOptions>;
   readonly #signal: AbortSignal | undefined;
+  readonly #placement: RoomPollPlacement;
   #state: RoomState;
   #started = false;
   #subscription: Subscription | undefined;
@@ -79,6 +85,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
     this.#pollOptions = resolvePollOptions(options);
     this.#signal = options.signal;
+    this.#placement = { processId: options.processId, createdAt: options.createdAt };
     this.#state = initialState(this.fleet.clock.now(), this.notFoundGraceMs);
   }
 
@@ -110,7 +117,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     if (Number.isFinite(this.timeoutMs)) {
       this.#deadline = this.fleet.timers.after(this.timeoutMs, () => this.#apply({ type: "deadline", at: this.fleet.clock.now() }));
     }
-    const subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, this.#listener);
+    const subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, this.#listener, this.#placement);
     // Joining a running poll replays its latest answer at once, which may already have ended us.
     if (isTerminal(this.#state)) this.#teardown = subscription.unsubscribe();
     else this.#subscription = subscription;
@@ -129,12 +136,12 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
 
   readonly #listener: SourceListener = {
     onResult: (result: PollResult, at: number) => {
-      for (const warning of result.warnings) this.#emit("warning", Object.freeze({ ...warning, roomId: this.roomId, at }));
+      for (const warning of result.warnings) safeEmit(this, "warning", Object.freeze({ ...warning, roomId: this.roomId, at }));
       this.#apply({ type: "observed", at, observation: result.observation });
     },
     onTransientFailure: (failure: TransientFailure) => {
       if (isTerminal(this.#state)) return;
-      this.#emit("error", Object.freeze({ roomId: this.roomId, ...failure }));
+      safeEmit(this, "error", Object.freeze({ roomId: this.roomId, ...failure }));
     },
     onFatal: (error: unknown, at: number) => {
       this.#apply({ type: "failed", at, cause: error });
@@ -148,49 +155,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.#state = state;
     if (state.status !== "unknown" && state.status !== "starting") this.#cancelDeadline();
     if (isTerminal(state)) this.#release();
-    if (from.status !== state.status) {
-      this.#emit("status", Object.freeze({ roomId: this.roomId, from: from.status, to: state.status, at: input.at }));
-    }
-    for (const event of events) this.#emitTransition(event);
-  }
-
-  #emitTransition(event: RoomTransitionEvent): void {
-    const roomId = this.roomId;
-    switch (event.type) {
-      case "starting":
-        this.#emit("starting", Object.freeze({ roomId, at: event.at, rescheduled: event.previous !== undefined, previous: event.previous }));
-        return;
-      case "active":
-        this.#emit(
-          "active",
-          Object.freeze({
-            roomId,
-            exposedPort: event.connection.exposedPort,
-            additionalExposedPorts: event.connection.additionalExposedPorts,
-            at: event.at,
-            moved: event.moved,
-            previous: event.previous,
-          }),
-        );
-        return;
-      case "terminated":
-        this.#emit(
-          "terminated",
-          Object.freeze({ roomId, reason: event.reason, lastConnection: event.lastConnection, cause: event.cause, at: event.at }),
-        );
-        return;
-    }
-  }
-
-  #emit<E extends keyof RoomWatcherEvents>(name: E, ...args: RoomWatcherEvents[E]): void {
-    try {
-      (this.emit as (event: E, ...a: RoomWatcherEvents[E]) => boolean)(name, ...args);
-    } catch (error) {
-      // A listener's bug must not break the watch or the shared poll loop; report it instead.
-      process.emitWarning(`room-watcher: a "${String(name)}" listener threw: ${error instanceof Error ? error.message : String(error)}`, {
-        code: "RW_LISTENER_THREW",
-      });
-    }
+    emitChange(this, this.roomId, from, state, events, input.at);
   }
 
   #cancelDeadline(): void {

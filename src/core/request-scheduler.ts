@@ -1,0 +1,216 @@
+/**
+ * The request budget of a fleet: how many requests may be in flight at once, how many may start per
+ * second, and a fleet-wide pause after a 429. Rooms that are due queue here; the scheduler grants
+ * turns in order of urgency (a room's first look before anything routine, then the longest-waiting
+ * first), so a room created now is not starved by thousands of old ones.
+ *
+ * The rate is a GCRA (generic cell rate algorithm, a token bucket without the bucket): a request may
+ * start once `now >= tat - tolerance`, then `tat` moves one emission interval on. Over any window of W
+ * ms at most W / interval + burst requests start.
+ */
+import type { Clock } from "./clock.js";
+import { MinHeap } from "./min-heap.js";
+import type { TimerHandle, TimerHeap } from "./timer-heap.js";
+
+/** Lower goes first. */
+export const Urgency = {
+  /** A room's first look: tells a new room's caller where it stands at once. */
+  FIRST_LOOK: 0,
+  /** A look brought forward: a sibling on the same process changed, or a hint. */
+  PROMPTED: 1,
+  /** A retry after a failure. */
+  RETRY: 2,
+  /** The next look of the schedule. */
+  ROUTINE: 3,
+} as const;
+export type Urgency = (typeof Urgency)[keyof typeof Urgency];
+
+export interface RequestSchedulerOptions {
+  /** Requests in flight at once. */
+  readonly maxInFlight: number;
+  /** Requests started per second; Infinity for no limit. */
+  readonly maxRequestsPerSecond: number;
+  /** Requests that may start back to back after an idle spell. At least 1. */
+  readonly burst: number;
+}
+
+/** A place in the queue, until granted or cancelled. */
+export interface QueuedTurn {
+  readonly urgency: Urgency;
+  /** When the turn became due; earlier goes first within an urgency. */
+  readonly dueAt: number;
+}
+
+interface Entry extends QueuedTurn {
+  readonly seq: number;
+  /** Runs when the request may start; the grantee then owes one `release()`. Cleared once granted or cancelled. */
+  grant: (() => void) | undefined;
+}
+
+export class RequestScheduler {
+  readonly #clock: Clock;
+  readonly #timers: TimerHeap;
+  readonly #maxInFlight: number;
+  readonly #intervalMs: number;
+  readonly #toleranceMs: number;
+  readonly #heap = new MinHeap<Entry>(before);
+  #waiting = 0;
+  #seq = 0;
+  #inFlight = 0;
+  #started = 0;
+  /** Theoretical arrival time of the next request (GCRA). */
+  #tat = Number.NEGATIVE_INFINITY;
+  #pausedUntil = Number.NEGATIVE_INFINITY;
+  #wake: TimerHandle | undefined;
+  #wakeAt = Number.POSITIVE_INFINITY;
+  #pumping = false;
+
+  constructor(clock: Clock, timers: TimerHeap, options: RequestSchedulerOptions) {
+    this.#clock = clock;
+    this.#timers = timers;
+    this.#maxInFlight = options.maxInFlight;
+    this.#intervalMs = Number.isFinite(options.maxRequestsPerSecond) ? 1000 / options.maxRequestsPerSecond : 0;
+    this.#toleranceMs = (Math.max(1, options.burst) - 1) * this.#intervalMs;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Turns queued and not yet granted. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** Requests granted so far. */
+  get started(): number {
+    return this.#started;
+  }
+
+  /** Until when new requests wait after a 429 (a clock time; in the past when not paused). */
+  get pausedUntil(): number {
+    return this.#pausedUntil;
+  }
+
+  /** Queues a turn. `grant` may run before this returns, when the budget allows at once. */
+  enqueue(urgency: Urgency, dueAt: number, grant: () => void): QueuedTurn {
+    const entry: Entry = { urgency, dueAt, seq: this.#seq++, grant };
+    this.#heap.push(entry);
+    this.#waiting++;
+    this.#pump();
+    return entry;
+  }
+
+  /** Takes a queued turn out of the queue; does nothing once it was granted or cancelled. */
+  cancel(turn: QueuedTurn): void {
+    const entry = turn as Entry;
+    if (entry.grant === undefined) return;
+    entry.grant = undefined;
+    this.#waiting--;
+    if (this.#waiting === 0) {
+      this.#heap.clear();
+      this.#sleepUntil(Number.POSITIVE_INFINITY);
+    }
+  }
+
+  /** Resolves when a request may start (the caller then owes one `release()`); rejects with `signal.reason` on abort. */
+  acquire(urgency: Urgency, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason as Error);
+        return;
+      }
+      const onAbort = (): void => {
+        this.cancel(queued);
+        reject(signal.reason as Error);
+      };
+      const queued = this.enqueue(urgency, this.#clock.now(), () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      });
+      if (!signal.aborted) signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Ends a granted request, freeing its slot. */
+  release(): void {
+    this.#inFlight--;
+    this.#pump();
+  }
+
+  /** No request starts before `until` (a 429 with Retry-After says so for the whole upstream). */
+  pauseUntil(until: number): void {
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#pump();
+  }
+
+  /** Drops every queued turn and timer (the fleet is closing). */
+  clear(): void {
+    for (let entry = this.#heap.pop(); entry !== undefined; entry = this.#heap.pop()) entry.grant = undefined;
+    this.#waiting = 0;
+    this.#sleepUntil(Number.POSITIVE_INFINITY);
+  }
+
+  #pump(): void {
+    // A grant may start a request that fails synchronously and releases at once: no recursion.
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        this.#dropCancelled();
+        const top = this.#heap.peek();
+        if (top === undefined) {
+          this.#sleepUntil(Number.POSITIVE_INFINITY);
+          return;
+        }
+        if (this.#inFlight >= this.#maxInFlight) {
+          // release() pumps again.
+          this.#sleepUntil(Number.POSITIVE_INFINITY);
+          return;
+        }
+        const now = this.#clock.now();
+        const allowedAt = Math.max(this.#pausedUntil, this.#tat - this.#toleranceMs);
+        if (now < allowedAt) {
+          this.#sleepUntil(allowedAt);
+          return;
+        }
+        this.#heap.pop();
+        const grant = top.grant as () => void;
+        top.grant = undefined;
+        this.#waiting--;
+        this.#inFlight++;
+        this.#started++;
+        this.#tat = Math.max(this.#tat, now) + this.#intervalMs;
+        grant();
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #sleepUntil(at: number): void {
+    if (at === this.#wakeAt) return;
+    this.#wake?.cancel();
+    this.#wake = undefined;
+    this.#wakeAt = at;
+    if (Number.isFinite(at)) {
+      // Timers have millisecond resolution: wake at the first whole millisecond that is allowed.
+      this.#wake = this.#timers.at(Math.ceil(at), () => {
+        this.#wake = undefined;
+        this.#wakeAt = Number.POSITIVE_INFINITY;
+        this.#pump();
+      });
+    }
+  }
+
+  #dropCancelled(): void {
+    while (this.#heap.size > 0 && this.#heap.peek()?.grant === undefined) this.#heap.pop();
+  }
+}
+
+function before(a: Entry, b: Entry): boolean {
+  if (a.urgency !== b.urgency) return a.urgency < b.urgency;
+  if (a.dueAt !== b.dueAt) return a.dueAt < b.dueAt;
+  return a.seq < b.seq;
+}

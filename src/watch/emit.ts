@@ -1,0 +1,52 @@
+/**
+ * Turning a state change into events, for a RoomWatcher and for the fleet's own view of a room alike:
+ * a `status` event when the status changed, then one frozen payload per transition event. A listener
+ * that throws is reported, never allowed to break the caller.
+ */
+import { assertNever, type RoomState, type RoomTransitionEvent } from "../core/room-state.js";
+
+/** Anything that emits events with one payload each: a RoomWatcher, a Fleet. */
+export interface EventTarget {
+  emit(name: string, payload: object): boolean;
+}
+
+/** Emits one event; a listener's exception becomes a process warning instead of reaching the caller. */
+export function safeEmit(target: EventTarget, name: string, payload: object): void {
+  try {
+    target.emit(name, payload);
+  } catch (error) {
+    process.emitWarning(`room-watcher: a "${name}" listener threw: ${error instanceof Error ? error.message : String(error)}`, {
+      code: "RW_LISTENER_THREW",
+    });
+  }
+}
+
+export function emitChange(target: EventTarget, roomId: string, from: RoomState, to: RoomState, events: readonly RoomTransitionEvent[], at: number): void {
+  if (from.status !== to.status) safeEmit(target, "status", Object.freeze({ roomId, from: from.status, to: to.status, at }));
+  for (const event of events) {
+    switch (event.type) {
+      case "starting":
+        safeEmit(target, "starting", Object.freeze({ roomId, at: event.at, rescheduled: event.previous !== undefined, previous: event.previous }));
+        break;
+      case "active":
+        safeEmit(
+          target,
+          "active",
+          Object.freeze({
+            roomId,
+            exposedPort: event.connection.exposedPort,
+            additionalExposedPorts: event.connection.additionalExposedPorts,
+            at: event.at,
+            moved: event.moved,
+            previous: event.previous,
+          }),
+        );
+        break;
+      case "terminated":
+        safeEmit(target, "terminated", Object.freeze({ roomId, reason: event.reason, lastConnection: event.lastConnection, cause: event.cause, at: event.at }));
+        break;
+      default:
+        assertNever(event);
+    }
+  }
+}
