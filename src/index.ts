@@ -1,5 +1,7 @@
-export { ErrorCode, RoomWatcherError, ConfigError, InvalidPayloadError, HttpError, RateLimitedError, NetworkError, RequestTimeoutError, WaitTimeoutError, RoomTerminatedError } from "./errors.js";
+export { ErrorCode, RoomWatcherError, type RoomWatcherErrorOptions, ConfigError, InvalidPayloadError, HttpError, RateLimitedError, NetworkError, RequestTimeoutError, WaitTimeoutError, RoomTerminatedError } from "./errors.js";
 export * from "./wire/schemas.js";
+// The room-info status; `RoomStatus` is the watcher's state.
+export type { RoomStatus as RoomInfoStatus } from "./wire/schemas.js";
 export { parseConnectionInfoV1, parseConnectionInfoV2 } from "./wire/parse.js";
 export type { Connection, Observation, PollResult, Warning } from "./core/observation.js";
 export {
@@ -23,7 +25,7 @@ export type { ActiveEvent, ErrorEvent, RoomWatcherEvents, StartingEvent, StatusE
 export { DEFAULT_MAX_IN_FLIGHT, Fleet, type FleetOptions, getDefaultFleet } from "./watch/fleet.js";
 export { RoomWatcher, type RoomWatcherOptions } from "./watch/room-watcher.js";
 export { type ActiveConnection, type WaitForActiveOptions, waitForActive } from "./watch/wait-for-active.js";
-export { Simulator, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions } from "./simulator/simulator.js";
+export { Simulator, type Clock as SimulatorClock, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions, type TransitionHook } from "./simulator/simulator.js";
 export { Endpoint } from "./simulator/server.js";
 export type { FaultOptions, RateLimitFault } from "./simulator/faults.js";
 export { Scenario, type RoomTruth, type TruthEntry, type TruthStatus } from "./simulator/world.js";

@@ -2,6 +2,7 @@
  * The `room-watcher` command line, built on commander. `runCli` is the whole CLI minus the
  * process: tests call it with their own streams, environment and signal.
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, RoomTerminatedError, WaitTimeoutError } from "../errors.js";
 import { DEFAULT_BASE_URL } from "../sources/hathora-http.js";
@@ -15,6 +16,12 @@ import { errorJson, redact } from "./format.js";
 import { type CliIo, line } from "./io.js";
 import type { WatchCliOptions } from "./watch-options.js";
 
+
+/** The package's version, from the package.json beside dist/ (and src/, under test). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return typeof manifest.version === "string" ? manifest.version : "unknown";
+}
 
 export function parseMs(value: string): number {
   const n = Number(value);
@@ -55,6 +62,7 @@ Environment: HATHORA_APP_ID, HATHORA_BASE_URL, HATHORA_TOKEN (never printed).`;
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command("room-watcher")
     .description("Watch game-server rooms until players can join them.")
+    .version(packageVersion(), "-V, --version", "print the version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError("(run with --help for usage)")

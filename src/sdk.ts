@@ -1,0 +1,5 @@
+/**
+ * `room-watcher/sdk`: sources built on the official SDK. A separate entry so that `room-watcher`
+ * itself never loads `@hathora/cloud-sdk-typescript`, an optional peer dependency.
+ */
+export { HathoraSdkSource, type HathoraSdkSourceOptions } from "./sources/sdk-source.js";

@@ -1,0 +1,144 @@
+/**
+ * A polling source on the official SDK: for users who already hold a `HathoraCloud` client
+ * (`@hathora/cloud-sdk-typescript`, an optional peer dependency). One call is one request: the SDK's
+ * own retries are switched off so the watcher's backoff, Retry-After handling and deadline stay in
+ * charge. We call the SDK's standalone function rather than `client.roomsV2.getConnectionInfo`: the
+ * method form leaves a derived promise unhandled when the request throws instead of returning an
+ * error result (a 200 body that is not JSON, an abort while reading the body), which would surface
+ * as an unhandled rejection in the caller's process. The SDK validates the body with its own schema; we parse its result again with ours, so a
+ * room looks the same whichever source saw it.
+ *
+ * Imported only from `room-watcher/sdk`, so the main entry never needs the SDK.
+ */
+import type { HathoraCloudCore } from "@hathora/cloud-sdk-typescript/core.js";
+import { roomsV2GetConnectionInfo } from "@hathora/cloud-sdk-typescript/funcs/roomsV2GetConnectionInfo.js";
+import {
+  HathoraCloudError,
+  HTTPClientError,
+  InvalidRequestError,
+  RequestTimeoutError as SdkRequestTimeoutError,
+  SDKValidationError,
+} from "@hathora/cloud-sdk-typescript/models/errors/index.js";
+import { parseRetryAfterMs } from "../core/backoff.js";
+import { type Clock, systemClock } from "../core/clock.js";
+import type { PollResult } from "../core/observation.js";
+import { redact } from "../core/redact.js";
+import {
+  ConfigError,
+  HttpError,
+  InvalidPayloadError,
+  NetworkError,
+  RateLimitedError,
+  RequestTimeoutError,
+  RoomWatcherError,
+} from "../errors.js";
+import { apiErrorMessage, parseConnectionInfoV2 } from "../wire/parse.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./hathora-http.js";
+import type { PollingSource } from "./source.js";
+import { validateAppId, validateDurationMs, validateRoomId } from "./validate.js";
+
+export interface HathoraSdkSourceOptions {
+  /** The SDK client (`HathoraCloud` or `HathoraCloudCore`); its server URL, HTTP client and hooks are used as they are. */
+  client: HathoraCloudCore;
+  /** The application id. Default the client's `appId`; one of the two is required. */
+  appId?: string | undefined;
+  /** Abort one request after this long. Default 10,000 ms. */
+  requestTimeoutMs?: number | undefined;
+  /** Time source for the request timeout and Retry-After dates. Default the system clock. */
+  clock?: Clock | undefined;
+}
+
+const clientIds = new WeakMap<object, number>();
+let nextClientId = 1;
+
+function clientIdentity(client: object): string {
+  let id = clientIds.get(client);
+  if (id === undefined) {
+    id = nextClientId++;
+    clientIds.set(client, id);
+  }
+  return `client#${id}`;
+}
+
+/** Polls `GET /rooms/v2/{appId}/connectioninfo/{roomId}` through `client.roomsV2.getConnectionInfo`. */
+export class HathoraSdkSource implements PollingSource {
+  readonly kind = "poll";
+  /** Watches through the same client and app share one poll; the key names no URL or token. */
+  readonly key: string;
+  readonly appId: string;
+  readonly requestTimeoutMs: number;
+  readonly #client: HathoraCloudCore;
+  readonly #clock: Clock;
+
+  constructor(options: HathoraSdkSourceOptions) {
+    if (typeof options.client?._createRequest !== "function") {
+      throw new ConfigError("client must be a HathoraCloud (or HathoraCloudCore) client from @hathora/cloud-sdk-typescript");
+    }
+    const appId = options.appId ?? options.client._options.appId;
+    if (appId === undefined) throw new ConfigError("appId is required: pass it, or create the HathoraCloud client with an appId");
+    this.appId = validateAppId(appId);
+    this.requestTimeoutMs = validateDurationMs("requestTimeoutMs", options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, { allowZero: false });
+    this.#client = options.client;
+    this.#clock = options.clock ?? systemClock;
+    this.key = `hathora-sdk:${this.appId}:${clientIdentity(options.client)}`;
+  }
+
+  async poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult> {
+    validateRoomId(roomId);
+    const { signal } = options;
+    signal.throwIfAborted();
+    const timeout = new AbortController();
+    const timer = this.#clock.setTimeout(() => timeout.abort(new RequestTimeoutError(this.requestTimeoutMs)), this.requestTimeoutMs);
+    try {
+      const call = roomsV2GetConnectionInfo(this.#client, roomId, this.appId, {
+        signal: AbortSignal.any([signal, timeout.signal]),
+        retries: { strategy: "none" },
+      });
+      // The APIPromise keeps an unwrapped copy of the call that nobody else listens to; settle it here.
+      call.catch(() => undefined);
+      const [result] = await call.$inspect();
+      if (!result.ok) throw result.error;
+      return parseConnectionInfoV2(result.value, roomId);
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (timeout.signal.aborted) throw timeout.signal.reason;
+      if (error instanceof HathoraCloudError) return this.#fromStatus(error);
+      throw this.#failure(error);
+    } finally {
+      this.#clock.clearTimeout(timer);
+    }
+  }
+
+  /** An answer with a status the SDK would not turn into a ConnectionInfoV2. */
+  #fromStatus(error: HathoraCloudError): PollResult {
+    const status = error.statusCode;
+    if (status === 404) return { observation: { kind: "not_found" }, warnings: [] };
+    // A 2xx the SDK could not read (not JSON, wrong shape) is a bad body, not an HTTP error.
+    if (status >= 200 && status < 300) {
+      throw new InvalidPayloadError(`connection info could not be read by the SDK: ${error.message.split("\n")[0] ?? ""}`.slice(0, 500), { cause: error });
+    }
+    const apiMessage = apiErrorMessage(error.body);
+    const message = apiMessage === undefined ? undefined : redact(apiMessage, this.#token());
+    if (status === 429) throw new RateLimitedError(parseRetryAfterMs(error.headers.get("retry-after"), this.#clock.now()), message);
+    throw new HttpError(status, message, { cause: error });
+  }
+
+  /** No answer (or no request): the SDK's client errors onto ours. */
+  #failure(error: unknown): unknown {
+    if (error instanceof RoomWatcherError) return error;
+    // The SDK parses a 200 body with JSON.parse and lets its SyntaxError through.
+    if (error instanceof SyntaxError) return new InvalidPayloadError("response body is not valid JSON", { cause: error });
+    if (error instanceof InvalidRequestError || error instanceof SDKValidationError) {
+      return new ConfigError(`the SDK refused the request: ${error.message}`, { cause: error });
+    }
+    if (error instanceof SdkRequestTimeoutError) return new RequestTimeoutError(this.requestTimeoutMs);
+    // ConnectionError, RequestAbortedError (an abort that was not ours), UnexpectedClientError.
+    if (error instanceof HTTPClientError) return new NetworkError(`request failed: ${error.message}`, { cause: error });
+    return error;
+  }
+
+  #token(): string | undefined {
+    const token = this.#client._options.hathoraDevToken;
+    return typeof token === "string" && token !== "" ? token : undefined;
+  }
+}
