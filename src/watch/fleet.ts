@@ -187,23 +187,13 @@ export class Fleet extends EventEmitter<FleetEvents> {
       feed = created;
       this.#feeds.set(key, created);
       if (created instanceof RoomPoll && placement.processId !== undefined) this.#addSibling(created, placement.processId);
-      void created.done.then(() => this.#forget(key, created));
+      created.onEnded(this.#forget);
     } else if (feed instanceof RoomPoll && feed.processId === undefined && placement.processId !== undefined) {
       feed.place(placement.processId);
       this.#addSibling(feed, placement.processId);
     }
-    const joined = feed;
-    joined.add(listener);
-    let left = false;
-    return {
-      unsubscribe: async () => {
-        if (!left) {
-          left = true;
-          joined.remove(listener);
-        }
-        if (joined.listenerCount === 0) await joined.done;
-      },
-    };
+    feed.add(listener);
+    return new FeedSubscription(feed, listener);
   }
 
   /** Stops every feed and resolves once they have ended. Listeners hear nothing more. */
@@ -263,9 +253,29 @@ export class Fleet extends EventEmitter<FleetEvents> {
     if (change === "moved") this.#removeSibling(poll, processId);
   }
 
-  #forget(key: string, feed: RoomFeed): void {
+  // One function for every feed: a closure per room would cost memory at 100,000 rooms.
+  readonly #forget = (feed: RoomFeed): void => {
+    const key = keyOf(feed.source, feed.roomId);
     if (this.#feeds.get(key) === feed) this.#feeds.delete(key);
     if (feed instanceof RoomPoll) this.#removeSibling(feed, feed.processId);
+  };
+}
+
+class FeedSubscription implements Subscription {
+  readonly #feed: RoomFeed;
+  #listener: SourceListener | undefined;
+
+  constructor(feed: RoomFeed, listener: SourceListener) {
+    this.#feed = feed;
+    this.#listener = listener;
+  }
+
+  async unsubscribe(): Promise<void> {
+    if (this.#listener !== undefined) {
+      this.#feed.remove(this.#listener);
+      this.#listener = undefined;
+    }
+    if (this.#feed.listenerCount === 0) await this.#feed.done;
   }
 }
 

@@ -58,7 +58,22 @@ export interface PollOptions {
 /** Every poll option, filled in. */
 export type ResolvedPollOptions = { readonly [K in keyof PollOptions]-?: number } & PollScheduleOptions & RetryScheduleOptions;
 
+const POLL_OPTION_KEYS = Object.keys(DEFAULT_POLL_OPTIONS) as ReadonlyArray<keyof PollOptions>;
+/** Resolved options by their values: 100,000 watchers with the same options share one object. */
+const resolvedCache = new Map<string, ResolvedPollOptions>();
+const MAX_CACHED = 64;
+
 export function resolvePollOptions(options: PollOptions): ResolvedPollOptions {
+  const cacheKey = POLL_OPTION_KEYS.map((key) => options[key] ?? "").join(",");
+  const cached = resolvedCache.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const resolved = resolveUncached(options);
+  if (resolvedCache.size >= MAX_CACHED) resolvedCache.clear();
+  resolvedCache.set(cacheKey, resolved);
+  return resolved;
+}
+
+function resolveUncached(options: PollOptions): ResolvedPollOptions {
   const pick = <K extends keyof PollOptions>(key: K): number => options[key] ?? DEFAULT_POLL_OPTIONS[key];
   const resolved = {
     pollIntervalMs: validateDurationMs("pollIntervalMs", pick("pollIntervalMs"), { allowZero: false }),

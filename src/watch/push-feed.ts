@@ -7,7 +7,7 @@ export class PushFeed extends FanOut {
   readonly #subscription: { unsubscribe(): Promise<void> };
 
   constructor(source: PushSource, roomId: string, observer?: SourceListener) {
-    super(roomId, observer);
+    super(source, roomId, observer);
     this.#subscription = source.subscribe(roomId, {
       onResult: (result, at) => this.deliver(result, at),
       onTransientFailure: (failure) => this.deliverFailure(failure),

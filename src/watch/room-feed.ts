@@ -4,16 +4,19 @@
  * the latest result, so a watcher that joins late starts where the room is.
  */
 import type { PollResult } from "../core/observation.js";
-import type { SourceListener, TransientFailure } from "../sources/source.js";
+import type { RoomSource, SourceListener, TransientFailure } from "../sources/source.js";
 
 export interface RoomFeed {
   readonly roomId: string;
+  readonly source: RoomSource;
   readonly listenerCount: number;
   readonly stopped: boolean;
   /** Upstream requests made for this room (0 for push feeds). */
   readonly requests: number;
   /** Resolves once the feed has ended and left nothing running; never rejects. */
   readonly done: Promise<void>;
+  /** Calls `hook` once the feed has ended (at once if it has): cheaper than `done` for whoever tracks thousands. */
+  onEnded(hook: (feed: RoomFeed) => void): void;
   /** Adds a listener; it hears the latest result at once. */
   add(listener: SourceListener): void;
   /** Removes a listener; the last one out stops the feed. */
@@ -24,6 +27,7 @@ export interface RoomFeed {
 /** The fan-out both feeds share: listeners, the latest result, an observer that is not a listener, and `done`. */
 export abstract class FanOut implements RoomFeed {
   readonly roomId: string;
+  readonly source: RoomSource;
   abstract readonly requests: number;
   /** Hears everything, but does not keep the feed alive (the fleet's own view of the room). */
   readonly #observer: SourceListener | undefined;
@@ -34,8 +38,10 @@ export abstract class FanOut implements RoomFeed {
   #ended = false;
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;
+  #endHook: ((feed: RoomFeed) => void) | undefined;
 
-  constructor(roomId: string, observer: SourceListener | undefined) {
+  constructor(source: RoomSource, roomId: string, observer: SourceListener | undefined) {
+    this.source = source;
     this.roomId = roomId;
     this.#observer = observer;
   }
@@ -59,6 +65,11 @@ export abstract class FanOut implements RoomFeed {
       this.#resolveDone = resolve;
     });
     return this.#done;
+  }
+
+  onEnded(hook: (feed: RoomFeed) => void): void {
+    if (this.#ended) hook(this);
+    else this.#endHook = hook;
   }
 
   add(listener: SourceListener): void {
@@ -85,6 +96,7 @@ export abstract class FanOut implements RoomFeed {
     if (this.#ended) return;
     this.#ended = true;
     this.#resolveDone?.();
+    this.#endHook?.(this);
   }
 
   protected deliver(result: PollResult, at: number): void {

@@ -73,7 +73,7 @@ export class RoomPoll extends FanOut {
   #holdsSlot = false;
 
   constructor(context: PollContext, source: PollingSource, roomId: string, options: ResolvedPollOptions, placement: RoomPollPlacement = {}, observer?: SourceListener) {
-    super(roomId, observer);
+    super(source, roomId, observer);
     this.#context = context;
     this.#source = source;
     this.#options = options;
@@ -86,10 +86,6 @@ export class RoomPoll extends FanOut {
   /** Requests this loop has sent. */
   get requests(): number {
     return this.#requests;
-  }
-
-  get source(): PollingSource {
-    return this.#source;
   }
 
   /** What the last look found (undefined before the first answer). */

@@ -69,7 +69,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
   readonly notFoundGraceMs: number;
   readonly #pollOptions: ReturnType<typeof resolvePollOptions>;
   readonly #signal: AbortSignal | undefined;
-  readonly #placement: RoomPollPlacement;
+  readonly #placement: RoomPollPlacement | undefined;
   #state: RoomState;
   #started = false;
   #subscription: Subscription | undefined;
@@ -85,7 +85,8 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
     this.#pollOptions = resolvePollOptions(options);
     this.#signal = options.signal;
-    this.#placement = { processId: options.processId, createdAt: options.createdAt };
+    this.#placement =
+      options.processId === undefined && options.createdAt === undefined ? undefined : { processId: options.processId, createdAt: options.createdAt };
     this.#state = initialState(this.fleet.clock.now(), this.notFoundGraceMs);
   }
 
@@ -113,9 +114,13 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
       this.#apply({ type: "aborted", at: now, cause: this.#signal.reason });
       return this;
     }
-    this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (this.#signal !== undefined) {
+      const signal = this.#signal;
+      this.#onAbort = () => this.#apply({ type: "aborted", at: this.fleet.clock.now(), cause: signal.reason });
+      signal.addEventListener("abort", this.#onAbort, { once: true });
+    }
     if (Number.isFinite(this.timeoutMs)) {
-      this.#deadline = this.fleet.timers.after(this.timeoutMs, () => this.#apply({ type: "deadline", at: this.fleet.clock.now() }));
+      this.#deadline = this.fleet.timers.after(this.timeoutMs, () => this.#input({ type: "deadline", at: this.fleet.clock.now() }));
     }
     const subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, this.#listener, this.#placement);
     // Joining a running poll replays its latest answer at once, which may already have ended us.
@@ -130,23 +135,10 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     return this.#teardown ?? Promise.resolve();
   }
 
-  readonly #onAbort = (): void => {
-    this.#apply({ type: "aborted", at: this.fleet.clock.now(), cause: this.#signal?.reason });
-  };
-
-  readonly #listener: SourceListener = {
-    onResult: (result: PollResult, at: number) => {
-      for (const warning of result.warnings) safeEmit(this, "warning", Object.freeze({ ...warning, roomId: this.roomId, at }));
-      this.#apply({ type: "observed", at, observation: result.observation });
-    },
-    onTransientFailure: (failure: TransientFailure) => {
-      if (isTerminal(this.#state)) return;
-      safeEmit(this, "error", Object.freeze({ roomId: this.roomId, ...failure }));
-    },
-    onFatal: (error: unknown, at: number) => {
-      this.#apply({ type: "failed", at, cause: error });
-    },
-  };
+  /** The one closure a watcher holds: everything that happens to it arrives here. */
+  readonly #input = (input: RoomInput): void => this.#apply(input);
+  readonly #listener: SourceListener = new WatcherLink(this, this.#input);
+  #onAbort: (() => void) | undefined;
 
   #apply(input: RoomInput): void {
     const from = this.#state;
@@ -165,7 +157,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
 
   #release(): void {
     this.#cancelDeadline();
-    this.#signal?.removeEventListener("abort", this.#onAbort);
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener("abort", this.#onAbort);
     const subscription = this.#subscription;
     this.#subscription = undefined;
     this.#teardown = subscription?.unsubscribe() ?? Promise.resolve();
@@ -174,5 +166,32 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
   /** The last connection the room had (while active or after). */
   get lastConnection(): Connection | undefined {
     return lastConnectionOf(this.#state);
+  }
+}
+
+/** How the fleet's feed reaches a watcher: methods on a prototype, not closures per watcher. */
+class WatcherLink implements SourceListener {
+  readonly #watcher: RoomWatcher;
+  readonly #input: (input: RoomInput) => void;
+
+  constructor(watcher: RoomWatcher, input: (input: RoomInput) => void) {
+    this.#watcher = watcher;
+    this.#input = input;
+  }
+
+  onResult(result: PollResult, at: number): void {
+    const watcher = this.#watcher;
+    for (const warning of result.warnings) safeEmit(watcher, "warning", Object.freeze({ ...warning, roomId: watcher.roomId, at }));
+    this.#input({ type: "observed", at, observation: result.observation });
+  }
+
+  onTransientFailure(failure: TransientFailure): void {
+    const watcher = this.#watcher;
+    if (isTerminal(watcher.state)) return;
+    safeEmit(watcher, "error", Object.freeze({ roomId: watcher.roomId, ...failure }));
+  }
+
+  onFatal(error: unknown, at: number): void {
+    this.#input({ type: "failed", at, cause: error });
   }
 }
