@@ -1,5 +1,6 @@
 /**
- * The built CLI as a child process (node + dist/cli/main.js, never a shell), and a recording
+ * The built CLI as a child process (node + dist/cli/main.js, never a shell), any other child the
+ * same way (an example, a shell script), and a recording
  * forwarder that tells a test when the CLI's requests have been answered, so tests wait for
  * events instead of sleeping.
  */
@@ -43,10 +44,15 @@ export interface SpawnCliOptions {
 const running = new Set<ChildProcessWithoutNullStreams>();
 
 export function spawnCli(args: readonly string[], options: SpawnCliOptions = {}): CliProcess {
+  return spawnChild(process.execPath, [CLI_PATH, ...args], options);
+}
+
+/** Any command as a child, watched like the CLI: same environment scrubbing, lifetime and line waits. */
+export function spawnChild(command: string, args: readonly string[], options: SpawnCliOptions = {}): CliProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of CLI_ENV_VARIABLES) delete env[name];
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const child = spawn(command, args, {
     env,
     stdio: ["pipe", "pipe", "pipe"],
     timeout: options.lifetimeMs ?? DEFAULT_LIFETIME_MS,
@@ -111,7 +117,7 @@ export function spawnCli(args: readonly string[], options: SpawnCliOptions = {})
   };
 }
 
-/** SIGKILLs every child spawnCli started that is still running; resolves once they are gone. */
+/** SIGKILLs every child spawnCli or spawnChild started that is still running; resolves once they are gone. */
 export async function killAllCli(): Promise<void> {
   const children = [...running];
   await Promise.all(
