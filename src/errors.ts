@@ -21,6 +21,8 @@ export const ErrorCode = {
   ROOM_TERMINATED: "RW_ROOM_TERMINATED",
   /** The room did not become active within the deadline. */
   TIMEOUT: "RW_TIMEOUT",
+  /** A room-watcher gateway refused us, broke the protocol, or failed a room; `reason` says which. */
+  GATEWAY: "RW_GATEWAY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -126,5 +128,31 @@ export class RoomTerminatedError extends RoomWatcherError {
     });
     this.roomId = roomId;
     this.reason = reason;
+  }
+}
+
+/** Why a gateway (or the WebSocket source talking to one) gave up. */
+export type GatewayErrorReason =
+  /** The gateway refused the client's token (close code 4401). */
+  | "unauthorized"
+  /** The gateway or the client broke the protocol (a bad frame, an unknown message). */
+  | "protocol"
+  /** The connection to the gateway was lost or could not be made. */
+  | "connection"
+  /** The gateway refused a subscription (too many on one connection). */
+  | "refused"
+  /** The gateway's upstream failed the room with a terminal error it did not describe further. */
+  | "upstream";
+
+/** A gateway problem. Retryable when reconnecting can help (`connection`). */
+export class GatewayError extends RoomWatcherError {
+  readonly reason: GatewayErrorReason;
+  /** The WebSocket close code, when a close caused it. */
+  readonly closeCode: number | undefined;
+
+  constructor(reason: GatewayErrorReason, message: string, options: RoomWatcherErrorOptions & { closeCode?: number | undefined } = {}) {
+    super(ErrorCode.GATEWAY, message, { retryable: reason === "connection", ...options });
+    this.reason = reason;
+    this.closeCode = options.closeCode;
   }
 }

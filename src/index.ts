@@ -29,3 +29,24 @@ export { Simulator, type Clock as SimulatorClock, type CreateRoomOptions, type S
 export { Endpoint } from "./simulator/server.js";
 export type { FaultOptions, RateLimitFault } from "./simulator/faults.js";
 export { Scenario, type RoomTruth, type TruthEntry, type TruthStatus } from "./simulator/world.js";
+export { GatewayError, type GatewayErrorReason } from "./errors.js";
+export { DEFAULT_SHUTDOWN_GRACE_MS, Gateway, type GatewayOptions, type GatewayStats } from "./gateway/server.js";
+export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./gateway/limits.js";
+export { createJsonLogger, type GatewayLogger, type JsonLoggerOptions, type LogFields, type LogLevel } from "./gateway/logging.js";
+export {
+  ClientMessageSchema,
+  GATEWAY_SUBPROTOCOL,
+  GatewayCloseCode,
+  ProtocolErrorCode,
+  ServerMessageSchema,
+  type ClientMessage,
+  type ServerMessage,
+} from "./gateway/protocol.js";
+export { DEFAULT_HINT_TIMEOUT_MS, type ReadyHintOptions, sendReadyHint } from "./gateway/hint-client.js";
+export {
+  DEFAULT_FALLBACK_AFTER_MS,
+  WebSocketSource,
+  type DisconnectedEvent,
+  type WebSocketSourceEvents,
+  type WebSocketSourceOptions,
+} from "./sources/websocket-source.js";

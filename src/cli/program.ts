@@ -8,6 +8,7 @@ import { ConfigError, RoomTerminatedError, WaitTimeoutError } from "../errors.js
 import { DEFAULT_BASE_URL } from "../sources/hathora-http.js";
 import { DEFAULT_TIMEOUT_MS } from "../watch/options.js";
 import { runDemo } from "./commands/demo.js";
+import { registerGatewayCommand } from "./commands/gateway.js";
 import { runSimulate } from "./commands/simulate.js";
 import { runWait } from "./commands/wait.js";
 import { runWatch } from "./commands/watch.js";
@@ -134,6 +135,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (options: { seed: number; timeScale: number; json: boolean }) =>
       setExit(await guarded(io, { json: options.json }, () => runDemo(options, io))),
     );
+
+  registerGatewayCommand(program, io, setExit);
 
   return program;
 }

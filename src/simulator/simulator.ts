@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { ConfigError } from "../errors.js";
 import type { Region } from "../wire/schemas.js";
 import { FaultInjector, type FaultOptions } from "./faults.js";
+import { GameServerHints, type HintCounts, type HintTarget } from "./hints.js";
 import { createSimulatorServer, type Endpoint, type SimulatorServer } from "./server.js";
 import { createSimulatedTime, performanceClock, type Clock, type SimulatedTime } from "./simulated-time.js";
 import { World, type RoomTruth, type Scenario, type WorldOptions } from "./world.js";
@@ -14,6 +15,7 @@ export type { FaultOptions, RateLimitFault } from "./faults.js";
 export type { Endpoint } from "./server.js";
 export type { Clock } from "./simulated-time.js";
 export type { RoomTruth, Scenario, TransitionHook, TruthEntry, TruthStatus } from "./world.js";
+export type { HintCounts, HintTarget } from "./hints.js";
 
 /** World options (seed, host, start-time distribution, ...) plus how the server runs. */
 export interface SimulatorOptions extends WorldOptions {
@@ -58,6 +60,8 @@ export class Simulator {
   readonly #faults: FaultInjector;
   readonly #http: SimulatorServer;
   readonly #appId: string | undefined;
+  readonly #hints: GameServerHints;
+  readonly #ticking: boolean;
 
   private constructor(
     world: World,
@@ -67,7 +71,11 @@ export class Simulator {
     appId: string | undefined,
     url: string,
     port: number,
+    hints: GameServerHints,
+    ticking: boolean,
   ) {
+    this.#hints = hints;
+    this.#ticking = ticking;
     this.#world = world;
     this.#time = time;
     this.#faults = faults;
@@ -85,7 +93,17 @@ export class Simulator {
     const seed = options.seed ?? 1;
     const time = createSimulatedTime(options.clock ?? performanceClock, options.timeScale ?? 1);
     // Allocation dates follow the wall clock unless the caller pins them.
-    const world = new World({ ...options, seed, epochMs: options.epochMs ?? Date.now() });
+    const hints = new GameServerHints();
+    const onTransition = options.onTransition;
+    const world = new World({
+      ...options,
+      seed,
+      epochMs: options.epochMs ?? Date.now(),
+      onTransition: (roomId, status, exposedPort, atMs) => {
+        onTransition?.(roomId, status, exposedPort, atMs);
+        hints.onTransition(roomId, status, exposedPort);
+      },
+    });
     const faults = new FaultInjector(seed, options.faults);
     const http = createSimulatorServer(world, {
       time,
@@ -106,7 +124,7 @@ export class Simulator {
     });
     const { port } = http.server.address() as AddressInfo;
     const urlHost = hostname.includes(":") ? `[${hostname}]` : hostname;
-    return new Simulator(world, time, faults, http, options.appId, `http://${urlHost}:${port}`, port);
+    return new Simulator(world, time, faults, http, options.appId, `http://${urlHost}:${port}`, port, hints, options.tickMs !== undefined);
   }
 
   /** Creates a room without HTTP; throws ConfigError for a bad or taken room id or an impossible warm start. */
@@ -194,8 +212,24 @@ export class Simulator {
     return this.#time.realTimeOf(simulatedMs);
   }
 
-  /** Closes the server and every open socket and clears every timer. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Plays the game servers' part: each room turning active sends `target` (a gateway) a readiness
+   * hint. Undefined stops it. Needs `tickMs`, so rooms turn active on time without being polled.
+   */
+  sendHints(target: HintTarget | undefined): void {
+    if (target !== undefined && !this.#ticking) throw new ConfigError("sendHints needs the simulator started with tickMs");
+    this.#hints.setTarget(target);
+  }
+
+  /** Hints sent so far, and when (performance.now()) each room's was sent. */
+  hintStats(): HintCounts & { readonly sentAt: ReadonlyMap<string, number> } {
+    return { ...this.#hints.counts, sentAt: this.#hints.sentAt };
+  }
+
+  /** Closes the server and every open socket and clears every timer, after answered hints. Idempotent. */
+  async close(): Promise<void> {
+    this.#hints.setTarget(undefined);
+    await this.#hints.settle();
     return this.#http.close();
   }
 

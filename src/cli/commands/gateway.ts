@@ -1,0 +1,103 @@
+/**
+ * `room-watcher gateway`: watch each room upstream once and push it to every WebSocket subscriber.
+ * The first stdout line is the WebSocket URL; logs are JSON lines on stderr; SIGTERM or Ctrl-C closes
+ * every client with 1001 and exits 0.
+ */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { ConfigError } from "../../errors.js";
+import { Gateway } from "../../gateway/server.js";
+import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
+import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
+import { ExitCode } from "../exit-codes.js";
+import { errorJson, redact } from "../format.js";
+import { type CliIo, line } from "../io.js";
+
+export interface GatewayCliOptions {
+  upstream: string;
+  appId: string;
+  upstreamToken?: string | undefined;
+  port: number;
+  host: string;
+  token?: string | undefined;
+  hintToken?: string | undefined;
+  maxConnections?: number | undefined;
+  maxSubscriptions?: number | undefined;
+  heartbeatInterval?: number | undefined;
+  logLevel: LogLevel;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
+}
+
+const HELP = `
+The first line printed is the gateway's WebSocket URL. Clients connect with the subprotocol
+room-watcher.v1 (see the README's "Gateway protocol"); GET /healthz and GET /metrics (Prometheus)
+and POST /hints/{roomId} share the port. Logs are JSON lines on stderr. SIGTERM or Ctrl-C closes
+every client with 1001 (going away) and exits 0. Tokens are never printed or logged.
+
+Examples:
+  $ room-watcher simulate --port 4000 &
+  $ room-watcher gateway --upstream http://127.0.0.1:4000 --app-id app-1 --port 4100
+  $ ROOM_WATCHER_GATEWAY_TOKEN=s3cret room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP"
+  $ curl -s http://127.0.0.1:4100/metrics | grep room_watcher_gateway_rooms`;
+
+/** Adds `gateway` to the program; `setExit` receives its exit code. */
+export function registerGatewayCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command("gateway")
+    .description("push room changes to WebSocket subscribers, watching each room upstream once; the first line printed is its ws URL")
+    .addOption(new Option("--upstream <baseUrl>", "rooms API origin to watch").env("HATHORA_BASE_URL").makeOptionMandatory())
+    .addOption(new Option("--app-id <id>", "the application whose rooms clients subscribe to").env("HATHORA_APP_ID").makeOptionMandatory())
+    .addOption(new Option("--upstream-token <token>", "bearer token for the upstream (connection info needs none)").env("HATHORA_TOKEN"))
+    .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(positiveInt).default(0))
+    .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
+    .addOption(new Option("--token <token>", "token clients must present (Authorization: Bearer); default open").env("ROOM_WATCHER_GATEWAY_TOKEN"))
+    .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; default hints off").env("ROOM_WATCHER_HINT_TOKEN"))
+    .addOption(new Option("--max-connections <n>", `open connections (default ${DEFAULT_GATEWAY_LIMITS.maxConnections})`).argParser(positiveInt))
+    .addOption(new Option("--max-subscriptions <n>", `rooms per connection (default ${DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection})`).argParser(positiveInt))
+    .addOption(new Option("--heartbeat-interval <ms>", `ping interval, 0 for none (default ${DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs})`).argParser(positiveInt))
+    .addOption(new Option("--log-level <level>", "JSON log level on stderr").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .addHelpText("after", HELP)
+    .action(async (options: GatewayCliOptions) => setExit(await runGatewayGuarded(options, io)));
+}
+
+async function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise<number> {
+  try {
+    return await runGateway(options, io);
+  } catch (error) {
+    let message = errorJson(error).message;
+    for (const secret of [options.token, options.hintToken, options.upstreamToken]) message = redact(message, secret);
+    line(io.stderr, `room-watcher: ${message}`);
+    return error instanceof ConfigError ? ExitCode.USAGE : ExitCode.ERROR;
+  }
+}
+
+export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise<number> {
+  const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
+  const gateway = await Gateway.start({
+    upstream: options.upstream,
+    appId: options.appId,
+    upstreamToken: options.upstreamToken,
+    port: options.port,
+    host: options.host,
+    token: options.token,
+    hintToken: options.hintToken,
+    limits: {
+      maxConnections: options.maxConnections,
+      maxSubscriptionsPerConnection: options.maxSubscriptions,
+      heartbeatIntervalMs: options.heartbeatInterval,
+    },
+    logger,
+  });
+  line(io.stdout, gateway.url);
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    else io.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await gateway.close();
+  return ExitCode.OK;
+}

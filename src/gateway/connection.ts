@@ -1,0 +1,137 @@
+/**
+ * One client connection: parses its frames, enforces its limits (subscriptions, invalid messages,
+ * send buffer), answers its pings, and is a subscriber of the room hub.
+ */
+import { WebSocket, type RawData } from "ws";
+import type { GatewayLogger } from "./logging.js";
+import type { ResolvedGatewayLimits } from "./limits.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { encodeServerMessage, GatewayCloseCode, parseClientMessage, ProtocolErrorCode, type ServerMessage } from "./protocol.js";
+import type { RoomHub, Subscriber } from "./room-hub.js";
+
+export interface ConnectionContext {
+  readonly hub: RoomHub;
+  readonly limits: ResolvedGatewayLimits;
+  readonly metrics: GatewayMetrics;
+  readonly logger: GatewayLogger;
+  /** Told when the gateway closes this connection (not when the peer does). */
+  readonly onClosing: (code: number, reason: string) => void;
+}
+
+export class GatewayConnection implements Subscriber {
+  readonly id: number;
+  readonly #ws: WebSocket;
+  readonly #context: ConnectionContext;
+  #invalidRun = 0;
+  /** Whether the peer answered the last ping. */
+  #alive = true;
+  #closing = false;
+
+  constructor(id: number, ws: WebSocket, context: ConnectionContext) {
+    this.id = id;
+    this.#ws = ws;
+    this.#context = context;
+    ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on("pong", () => {
+      this.#alive = true;
+    });
+  }
+
+  get closing(): boolean {
+    return this.#closing || this.#ws.readyState !== WebSocket.OPEN;
+  }
+
+  send(text: string, type: ServerMessage["type"], learnedAtHr: number | undefined): void {
+    const ws = this.#ws;
+    if (this.closing) return;
+    const { limits, metrics } = this.#context;
+    // A consumer that does not read must not make us buffer without bound.
+    if (ws.bufferedAmount + Buffer.byteLength(text) > limits.maxBufferedBytes) {
+      this.close(GatewayCloseCode.SLOW_CONSUMER, "slow consumer: send buffer limit exceeded");
+      return;
+    }
+    metrics.messagesSent.inc({ type });
+    if (learnedAtHr === undefined) {
+      ws.send(text);
+      return;
+    }
+    ws.send(text, (error) => {
+      if (error === undefined || error === null) metrics.pushLatency.observe((performance.now() - learnedAtHr) / 1000);
+    });
+  }
+
+  /** Closes with a code; the hub forgets us once the socket has closed. */
+  close(code: number, reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#context.metrics.closes.inc({ code: String(code) });
+    this.#context.logger.info({ connection: this.id, code, reason }, "closing connection");
+    this.#ws.close(code, reason);
+    this.#context.onClosing(code, reason);
+  }
+
+  /** One heartbeat: a peer that did not answer the previous ping is dead. */
+  heartbeat(): void {
+    if (this.#ws.readyState !== WebSocket.OPEN) return;
+    if (!this.#alive) {
+      this.#context.logger.info({ connection: this.id }, "no pong since the last ping; terminating");
+      this.#context.metrics.closes.inc({ code: "heartbeat" });
+      this.#ws.terminate();
+      return;
+    }
+    this.#alive = false;
+    this.#ws.ping();
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#closing) return;
+    const { hub, limits, metrics } = this.#context;
+    if (isBinary) {
+      metrics.protocolErrors.inc({ code: "binary" });
+      this.close(GatewayCloseCode.UNSUPPORTED_DATA, "binary frames are not part of the protocol");
+      return;
+    }
+    const text = textOf(data);
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      metrics.protocolErrors.inc({ code: parsed.code });
+      this.#invalidRun++;
+      if (this.#invalidRun >= limits.maxInvalidMessages) {
+        this.close(GatewayCloseCode.PROTOCOL_VIOLATION, "too many invalid messages");
+        return;
+      }
+      this.#reply({ type: "error", code: parsed.code, message: parsed.detail });
+      return;
+    }
+    this.#invalidRun = 0;
+    const message = parsed.message;
+    switch (message.type) {
+      case "subscribe":
+        if (!hub.isSubscribed(this, message.roomId) && hub.countOf(this) >= limits.maxSubscriptionsPerConnection) {
+          metrics.protocolErrors.inc({ code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS });
+          this.#reply({
+            type: "error",
+            code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS,
+            message: `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`,
+            roomId: message.roomId,
+          });
+          return;
+        }
+        hub.subscribe(this, message.roomId);
+        return;
+      case "unsubscribe":
+        hub.unsubscribe(this, message.roomId);
+        return;
+    }
+  }
+
+  #reply(message: ServerMessage): void {
+    this.send(encodeServerMessage(message), message.type, undefined);
+  }
+}
+
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(new Uint8Array(data)).toString("utf8");
+  return data.toString("utf8");
+}

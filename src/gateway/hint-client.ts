@@ -1,0 +1,87 @@
+/**
+ * For game-server code: tell a gateway "room X is ready" the moment the server binds its port. The
+ * gateway then looks upstream at once instead of at its next poll. One request, no retries: a lost
+ * hint costs nothing but the head start, because polling still does the whole job.
+ */
+import { type Clock, systemClock } from "../core/clock.js";
+import { redact } from "../core/redact.js";
+import { ConfigError, HttpError, NetworkError, RequestTimeoutError } from "../errors.js";
+import { validateDurationMs, validateRoomId } from "../sources/validate.js";
+import { HINT_PATH_PREFIX } from "./hints.js";
+
+export const DEFAULT_HINT_TIMEOUT_MS = 5_000;
+
+export interface ReadyHintOptions {
+  /** The gateway's URL: its ws:// (or wss://) URL as printed, or the http(s):// origin. */
+  gatewayUrl: string;
+  /** The room that is ready. */
+  roomId: string;
+  /** The gateway's hint token (not a client token). Never logged or put in an error. */
+  token: string;
+  /** Give up after this long. Default 5,000 ms. */
+  timeoutMs?: number | undefined;
+  /** Aborting it rejects with `signal.reason`. */
+  signal?: AbortSignal | undefined;
+  /** The fetch to use. Default the global fetch. */
+  fetch?: typeof globalThis.fetch | undefined;
+  /** Time source for the timeout. Default the system clock. */
+  clock?: Clock | undefined;
+}
+
+/**
+ * Sends one readiness hint. Resolves once the gateway has accepted it (it looks upstream now). Rejects with HttpError (401 bad token, 404 room not watched or hints
+ * disabled), NetworkError, RequestTimeoutError, or `signal.reason`.
+ */
+export async function sendReadyHint(options: ReadyHintOptions): Promise<void> {
+  const roomId = validateRoomId(options.roomId);
+  const timeoutMs = validateDurationMs("timeoutMs", options.timeoutMs ?? DEFAULT_HINT_TIMEOUT_MS, { allowZero: false });
+  if (typeof options.token !== "string" || options.token === "") throw new ConfigError("a hint token is required");
+  const url = hintUrl(options.gatewayUrl, roomId);
+  const clock = options.clock ?? systemClock;
+  options.signal?.throwIfAborted();
+  const timeout = new AbortController();
+  const timer = clock.setTimeout(() => timeout.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
+  const signal = options.signal === undefined ? timeout.signal : AbortSignal.any([options.signal, timeout.signal]);
+  try {
+    let response: Response;
+    let text: string;
+    try {
+      response = await (options.fetch ?? globalThis.fetch)(url, {
+        method: "POST",
+        headers: { authorization: `Bearer ${options.token}` },
+        signal,
+        redirect: "error",
+      });
+      text = await response.text();
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (timeout.signal.aborted) throw timeout.signal.reason;
+      throw new NetworkError(`hint request failed: ${redact(error instanceof Error ? error.message : String(error), options.token)}`, { cause: error });
+    }
+    if (response.status !== 202) throw new HttpError(response.status, redact(messageOf(text) ?? "", options.token) || undefined);
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}
+
+function hintUrl(gatewayUrl: string, roomId: string): string {
+  let url: URL;
+  try {
+    url = new URL(gatewayUrl);
+  } catch {
+    throw new ConfigError(`invalid gateway URL ${JSON.stringify(gatewayUrl).slice(0, 200)}`);
+  }
+  const protocol = { "ws:": "http:", "wss:": "https:", "http:": "http:", "https:": "https:" }[url.protocol];
+  if (protocol === undefined) throw new ConfigError(`gateway URL must be ws(s) or http(s), not ${url.protocol}`);
+  if (url.username !== "" || url.password !== "") throw new ConfigError("gateway URL must not carry credentials; pass token instead");
+  return `${protocol}//${url.host}${HINT_PATH_PREFIX}${encodeURIComponent(roomId)}`;
+}
+
+function messageOf(text: string): string | undefined {
+  try {
+    const value = (JSON.parse(text) as Record<string, unknown> | null)?.message;
+    return typeof value === "string" ? value.slice(0, 500) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The gateway's Prometheus metrics (prom-client), on a registry of its own so that several gateways
+ * in one process (tests, benchmarks) do not collide. Labels are fixed small sets: never a room id,
+ * never a token.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Outcomes of one upstream request. */
+export type UpstreamOutcome = "ok" | "not_found" | "http_error" | "rate_limited" | "network" | "timeout" | "invalid_payload" | "aborted" | "other";
+/** Outcomes of one readiness hint. */
+export type HintOutcome = "accepted" | "unauthorized" | "unknown_room" | "invalid" | "disabled";
+
+/** Gauges read at scrape time. */
+export interface GatewayGaugeSource {
+  connections(): number;
+  subscriptions(): number;
+  rooms(): number;
+}
+
+/** Push latency buckets in seconds: sub-millisecond to a second. */
+const PUSH_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly upstreamRequests: Counter<"outcome">;
+  readonly pushLatency: Histogram;
+  readonly messagesSent: Counter<"type">;
+  readonly hints: Counter<"outcome">;
+  readonly closes: Counter<"code">;
+  readonly protocolErrors: Counter<"code">;
+
+  constructor(gauges: GatewayGaugeSource, options: { defaultMetrics?: boolean | undefined } = {}) {
+    const registers = [this.registry];
+    new Gauge({
+      name: "room_watcher_gateway_connections",
+      help: "Open WebSocket connections",
+      registers,
+      collect() {
+        this.set(gauges.connections());
+      },
+    });
+    new Gauge({
+      name: "room_watcher_gateway_subscribers",
+      help: "Room subscriptions across all connections",
+      registers,
+      collect() {
+        this.set(gauges.subscriptions());
+      },
+    });
+    new Gauge({
+      name: "room_watcher_gateway_rooms",
+      help: "Rooms watched upstream (one watch each, however many subscribers)",
+      registers,
+      collect() {
+        this.set(gauges.rooms());
+      },
+    });
+    this.upstreamRequests = new Counter({
+      name: "room_watcher_gateway_upstream_requests_total",
+      help: "Upstream connection-info requests by outcome",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.pushLatency = new Histogram({
+      name: "room_watcher_gateway_push_latency_seconds",
+      help: "From the gateway learning a change to the message being written to a subscriber's socket",
+      buckets: PUSH_LATENCY_BUCKETS,
+      registers,
+    });
+    this.messagesSent = new Counter({
+      name: "room_watcher_gateway_messages_sent_total",
+      help: "Messages sent to clients by type",
+      labelNames: ["type"],
+      registers,
+    });
+    this.hints = new Counter({
+      name: "room_watcher_gateway_hints_total",
+      help: "Readiness hints by outcome",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.closes = new Counter({
+      name: "room_watcher_gateway_closes_total",
+      help: "Connections the gateway closed, by close code",
+      labelNames: ["code"],
+      registers,
+    });
+    this.protocolErrors = new Counter({
+      name: "room_watcher_gateway_protocol_errors_total",
+      help: "Client messages the gateway could not act on, by error code",
+      labelNames: ["code"],
+      registers,
+    });
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "room_watcher_gateway_" });
+  }
+
+  /** The exposition text and its content type. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

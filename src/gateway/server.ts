@@ -1,0 +1,389 @@
+/**
+ * The gateway: one HTTP server carrying the WebSocket endpoint (any path, subprotocol
+ * `room-watcher.v1`), `GET /healthz`, `GET /metrics` and `POST /hints/{roomId}`. Every room is
+ * watched upstream once, through a fleet and the HTTP source, however many clients subscribe.
+ */
+import { EventEmitter } from "eventemitter3";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { WebSocket, WebSocketServer } from "ws";
+import { type Clock, systemClock } from "../core/clock.js";
+import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
+import { ConfigError } from "../errors.js";
+import { HathoraHttpSource } from "../sources/hathora-http.js";
+import type { PollingSource } from "../sources/source.js";
+import { validateDurationMs } from "../sources/validate.js";
+import { Fleet } from "../watch/fleet.js";
+import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, resolvePollOptions } from "../watch/options.js";
+import { GatewayConnection } from "./connection.js";
+import { HINT_PATH_PREFIX, HintEndpoint } from "./hints.js";
+import { type GatewayLimits, type ResolvedGatewayLimits, resolveGatewayLimits } from "./limits.js";
+import { type GatewayLogger, silentLogger } from "./logging.js";
+import { GatewayMetrics } from "./metrics.js";
+import { encodeServerMessage, GATEWAY_SUBPROTOCOL, GatewayCloseCode } from "./protocol.js";
+import { RoomHub } from "./room-hub.js";
+import { TokenCheck } from "./token.js";
+import { CountingSource } from "./upstream.js";
+
+/** How long close() lets clients answer the going-away close before it drops them. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+
+export interface GatewayOptions {
+  /** Base URL of the rooms API to watch (Hathora or compatible). Required unless `source`. */
+  upstream?: string | undefined;
+  /** The application whose rooms clients subscribe to. Required unless `source`. */
+  appId?: string | undefined;
+  /** Bearer token for the upstream (connection info needs none). Never logged. */
+  upstreamToken?: string | undefined;
+  /** Poll this source instead of the Hathora HTTP API built from `upstream` and `appId`. */
+  source?: PollingSource | undefined;
+  /** Port to listen on. Default 0 (any free port). */
+  port?: number | undefined;
+  /** Interface to listen on. Default "127.0.0.1". */
+  host?: string | undefined;
+  /** Token clients must present as `Authorization: Bearer <token>`; others are closed with 4401. Default none (open). */
+  token?: string | undefined;
+  /** Token game servers present with readiness hints. Default none: hints are refused. */
+  hintToken?: string | undefined;
+  /** Frame, subscription, connection, buffer and heartbeat limits. */
+  limits?: GatewayLimits | undefined;
+  /** How the upstream is polled (the watcher's options and defaults). */
+  pollOptions?: PollOptions | undefined;
+  /** A 404 this soon after the gateway starts watching a room means "not there yet". Default 5,000 ms. */
+  notFoundGraceMs?: number | undefined;
+  /** The fleet to poll through. Default a new one (64 requests in flight). */
+  fleet?: Fleet | undefined;
+  /** Structured logs. Default none; the CLI logs JSON lines to stderr. */
+  logger?: GatewayLogger | undefined;
+  /** Include Node's default process metrics at /metrics. Default true. */
+  defaultMetrics?: boolean | undefined;
+  /** How long close() waits for clients to acknowledge the going-away close. Default 5,000 ms. */
+  shutdownGraceMs?: number | undefined;
+  /** Time source for heartbeats and shutdown. Default the system clock. */
+  clock?: Clock | undefined;
+}
+
+/** Counts, for tests and /healthz. */
+export interface GatewayStats {
+  readonly connections: number;
+  readonly subscriptions: number;
+  readonly rooms: number;
+  /** Upstream requests sent so far. */
+  readonly upstreamRequests: number;
+}
+
+/** A connection the gateway closed (slow consumer, protocol violation, unauthorized, limit, shutdown). */
+export interface GatewayClosingEvent {
+  readonly connectionId: number | undefined;
+  readonly code: number;
+  readonly reason: string;
+}
+
+export interface GatewayEvents {
+  closing: [event: GatewayClosingEvent];
+}
+
+export class Gateway extends EventEmitter<GatewayEvents> {
+  /** The WebSocket URL, e.g. "ws://127.0.0.1:41234". */
+  readonly url: string;
+  /** The same origin over HTTP, for /healthz, /metrics and hints. */
+  readonly httpUrl: string;
+  readonly port: number;
+  readonly #server: Server;
+  readonly #wss: WebSocketServer;
+  readonly #hub: RoomHub;
+  readonly #metrics: GatewayMetrics;
+  readonly #upstream: CountingSource;
+  readonly #fleet: Fleet;
+  readonly #ownsFleet: boolean;
+  readonly #limits: ResolvedGatewayLimits;
+  readonly #logger: GatewayLogger;
+  readonly #token: TokenCheck | undefined;
+  readonly #hints: HintEndpoint;
+  readonly #timers: TimerHeap;
+  readonly #shutdownGraceMs: number;
+  readonly #connections = new Set<GatewayConnection>();
+  /** Every accepted socket, refused ones included, so close() can end them all. */
+  readonly #sockets = new Set<WebSocket>();
+  #nextConnectionId = 1;
+  #heartbeat: TimerHandle | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: {
+    server: Server;
+    wss: WebSocketServer;
+    hub: RoomHub;
+    metrics: GatewayMetrics;
+    upstream: CountingSource;
+    fleet: Fleet;
+    ownsFleet: boolean;
+    limits: ResolvedGatewayLimits;
+    logger: GatewayLogger;
+    token: TokenCheck | undefined;
+    hints: HintEndpoint;
+    timers: TimerHeap;
+    shutdownGraceMs: number;
+    url: string;
+    httpUrl: string;
+    port: number;
+  }) {
+    super();
+    this.#server = parts.server;
+    this.#wss = parts.wss;
+    this.#hub = parts.hub;
+    this.#metrics = parts.metrics;
+    this.#upstream = parts.upstream;
+    this.#fleet = parts.fleet;
+    this.#ownsFleet = parts.ownsFleet;
+    this.#limits = parts.limits;
+    this.#logger = parts.logger;
+    this.#token = parts.token;
+    this.#hints = parts.hints;
+    this.#timers = parts.timers;
+    this.#shutdownGraceMs = parts.shutdownGraceMs;
+    this.url = parts.url;
+    this.httpUrl = parts.httpUrl;
+    this.port = parts.port;
+  }
+
+  /** Starts a gateway and resolves once it is listening. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const limits = resolveGatewayLimits(options.limits);
+    const pollOptions = resolvePollOptions(options.pollOptions ?? {});
+    const notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
+    const shutdownGraceMs = validateDurationMs("shutdownGraceMs", options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+    if (options.token === "") throw new ConfigError("token must not be empty");
+    if (options.hintToken === "") throw new ConfigError("hintToken must not be empty");
+    const inner = options.source ?? upstreamSource(options);
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? silentLogger;
+    const fleet = options.fleet ?? new Fleet({ clock });
+
+    // The hub and the connection set exist before the metrics that read them.
+    const gauges = { connections: () => 0, subscriptions: () => 0, rooms: () => 0 };
+    const metrics = new GatewayMetrics(
+      { connections: () => gauges.connections(), subscriptions: () => gauges.subscriptions(), rooms: () => gauges.rooms() },
+      { defaultMetrics: options.defaultMetrics },
+    );
+    const upstream = new CountingSource(inner, metrics);
+    const hub = new RoomHub({ fleet, source: upstream, pollOptions, notFoundGraceMs, metrics, logger });
+    const hints = new HintEndpoint(options.hintToken, hub, metrics, logger);
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has(GATEWAY_SUBPROTOCOL) ? GATEWAY_SUBPROTOCOL : false),
+    });
+    // The server exists before the gateway that handles its requests.
+    const ref: { gateway?: Gateway } = {};
+    const server = createServer((req, res) => {
+      if (ref.gateway === undefined) res.writeHead(503).end();
+      else ref.gateway.#onRequest(req, res);
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      if (ref.gateway === undefined) socket.destroy();
+      else ref.gateway.#onUpgrade(req, socket, head);
+    });
+    server.on("clientError", (_error, socket) => socket.destroy());
+    const host = options.host ?? "127.0.0.1";
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      server.once("error", onError);
+      server.listen(options.port ?? 0, host, () => {
+        server.off("error", onError);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const urlHost = host.includes(":") ? `[${host}]` : host;
+    const started = new Gateway({
+      server,
+      wss,
+      hub,
+      metrics,
+      upstream,
+      fleet,
+      ownsFleet: options.fleet === undefined,
+      limits,
+      logger,
+      token: options.token === undefined ? undefined : new TokenCheck(options.token),
+      hints,
+      timers: new TimerHeap(clock),
+      shutdownGraceMs,
+      url: `ws://${urlHost}:${port}`,
+      httpUrl: `http://${urlHost}:${port}`,
+      port,
+    });
+    ref.gateway = started;
+    gauges.connections = () => started.#connections.size;
+    gauges.subscriptions = () => hub.subscriptions;
+    gauges.rooms = () => hub.rooms;
+    started.#scheduleHeartbeat();
+    logger.info({ url: started.url, upstream: upstream.key, clientAuth: options.token !== undefined, hints: options.hintToken !== undefined }, "gateway listening");
+    return started;
+  }
+
+  get stats(): GatewayStats {
+    return {
+      connections: this.#connections.size,
+      subscriptions: this.#hub.subscriptions,
+      rooms: this.#hub.rooms,
+      upstreamRequests: this.#upstream.requests,
+    };
+  }
+
+  /** The Prometheus exposition text, as served at /metrics. */
+  async metricsText(): Promise<string> {
+    return (await this.#metrics.expose()).body;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, close every client with 1001 (going away), give them
+   * `shutdownGraceMs` to answer, drop the rest, stop every upstream watch. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#logger.info({ connections: this.#connections.size }, "shutting down");
+    this.#heartbeat?.cancel();
+    this.#heartbeat = undefined;
+    const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const connection of this.#connections) connection.close(GatewayCloseCode.GOING_AWAY, "gateway shutting down");
+    const sockets = [...this.#sockets];
+    const allClosed = Promise.all(sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise<void>((resolve) => ws.once("close", () => resolve())))));
+    let grace: TimerHandle | undefined;
+    await Promise.race([allClosed, new Promise<void>((resolve) => (grace = this.#timers.after(this.#shutdownGraceMs, resolve)))]);
+    grace?.cancel();
+    for (const ws of this.#sockets) ws.terminate();
+    await allClosed;
+    await this.#hub.close();
+    if (this.#ownsFleet) await this.#fleet.close();
+    this.#wss.close();
+    this.#server.closeAllConnections();
+    await serverClosed;
+    this.#logger.info({}, "gateway closed");
+  }
+
+  #emitClosing(connectionId: number | undefined, code: number, reason: string): void {
+    try {
+      this.emit("closing", Object.freeze({ connectionId, code, reason }));
+    } catch (error) {
+      process.emitWarning(`room-watcher: a "closing" listener threw: ${error instanceof Error ? error.message : String(error)}`, { code: "RW_LISTENER_THREW" });
+    }
+  }
+
+  #scheduleHeartbeat(): void {
+    const intervalMs = this.#limits.heartbeatIntervalMs;
+    if (intervalMs === 0 || this.#closing !== undefined) return;
+    this.#heartbeat = this.#timers.after(intervalMs, () => {
+      for (const connection of this.#connections) connection.heartbeat();
+      this.#scheduleHeartbeat();
+    });
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (req.method === "GET" && path === "/healthz") {
+      const draining = this.#closing !== undefined;
+      json(res, draining ? 503 : 200, { status: draining ? "draining" : "ok", ...this.stats });
+      return;
+    }
+    if (req.method === "GET" && path === "/metrics") {
+      this.#metrics.expose().then(
+        ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
+        () => json(res, 500, { message: "metrics unavailable" }),
+      );
+      return;
+    }
+    if (req.method === "POST" && path.startsWith(HINT_PATH_PREFIX)) {
+      this.#hints.handle(req, res, path.slice(HINT_PATH_PREFIX.length));
+      return;
+    }
+    req.resume();
+    json(res, 404, { message: "not found" });
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    if (this.#closing !== undefined) {
+      refuse(socket, 503, "gateway shutting down");
+      return;
+    }
+    const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+    if (!offered.includes(GATEWAY_SUBPROTOCOL)) {
+      this.#metrics.protocolErrors.inc({ code: "subprotocol" });
+      refuse(socket, 400, `offer the WebSocket subprotocol ${GATEWAY_SUBPROTOCOL}`);
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req));
+  }
+
+  #onConnection(ws: WebSocket, req: IncomingMessage): void {
+    this.#sockets.add(ws);
+    // ws reports oversize frames and bad framing as errors before it closes (1009, 1002); never let them throw.
+    ws.on("error", (error) => this.#logger.debug({ error: error.message }, "connection error"));
+    ws.once("close", () => this.#sockets.delete(ws));
+    if (this.#closing !== undefined) {
+      ws.close(GatewayCloseCode.GOING_AWAY, "gateway shutting down");
+      return;
+    }
+    if (this.#token !== undefined && !this.#token.matchesHeader(req.headers.authorization)) {
+      this.#metrics.closes.inc({ code: String(GatewayCloseCode.UNAUTHORIZED) });
+      this.#logger.info({ remote: req.socket.remoteAddress }, "refused a client without a valid token");
+      ws.close(GatewayCloseCode.UNAUTHORIZED, "unauthorized");
+      this.#emitClosing(undefined, GatewayCloseCode.UNAUTHORIZED, "unauthorized");
+      return;
+    }
+    if (this.#connections.size >= this.#limits.maxConnections) {
+      this.#metrics.closes.inc({ code: String(GatewayCloseCode.TRY_AGAIN_LATER) });
+      ws.close(GatewayCloseCode.TRY_AGAIN_LATER, "too many connections");
+      this.#emitClosing(undefined, GatewayCloseCode.TRY_AGAIN_LATER, "too many connections");
+      return;
+    }
+    const connection = new GatewayConnection(this.#nextConnectionId++, ws, {
+      hub: this.#hub,
+      limits: this.#limits,
+      metrics: this.#metrics,
+      logger: this.#logger,
+      onClosing: (code, reason) => this.#emitClosing(connection.id, code, reason),
+    });
+    this.#connections.add(connection);
+    ws.once("close", (code) => {
+      this.#connections.delete(connection);
+      this.#hub.removeSubscriber(connection);
+      this.#logger.debug({ connection: connection.id, code }, "connection closed");
+    });
+    connection.send(
+      encodeServerMessage({
+        type: "welcome",
+        protocol: GATEWAY_SUBPROTOCOL,
+        heartbeatIntervalMs: this.#limits.heartbeatIntervalMs,
+        maxSubscriptionsPerConnection: this.#limits.maxSubscriptionsPerConnection,
+      }),
+      "welcome",
+      undefined,
+    );
+  }
+}
+
+function upstreamSource(options: GatewayOptions): PollingSource {
+  if (options.upstream === undefined || options.appId === undefined) {
+    throw new ConfigError("the gateway needs upstream and appId (or a source)");
+  }
+  return new HathoraHttpSource({ baseUrl: options.upstream, appId: options.appId, token: options.upstreamToken });
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
+}
+
+function refuse(socket: Socket, status: number, message: string): void {
+  const text = JSON.stringify({ message });
+  const statusText = status === 400 ? "Bad Request" : "Service Unavailable";
+  socket.end(`HTTP/1.1 ${status} ${statusText}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+}

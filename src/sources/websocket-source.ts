@@ -1,0 +1,540 @@
+/**
+ * A push source on a room-watcher gateway: one WebSocket per source, shared by every room subscribed
+ * through it. It reconnects with capped, jittered backoff and resubscribes; the snapshot each
+ * subscription starts with carries whatever changed while it was away, so no terminal event is lost;
+ * a gap in a room's sequence numbers triggers a resync; a watchdog calls a silent connection dead.
+ * With a fallback source, a gateway unreachable for `fallbackAfterMs` makes every room poll upstream
+ * directly (through a fleet) until the gateway answers again.
+ */
+import { EventEmitter } from "eventemitter3";
+import { WebSocket } from "ws";
+import { retryDelayMs } from "../core/backoff.js";
+import { type Clock, systemClock } from "../core/clock.js";
+import type { PollResult } from "../core/observation.js";
+import { redact } from "../core/redact.js";
+import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
+import { ConfigError, ErrorCode, GatewayError, HttpError, type RoomWatcherError } from "../errors.js";
+import {
+  encodeClientMessage,
+  GATEWAY_SUBPROTOCOL,
+  GatewayCloseCode,
+  parseServerMessage,
+  type ServerMessage,
+  type WireError,
+} from "../gateway/protocol.js";
+import { type Fleet, getDefaultFleet, type Subscription } from "../watch/fleet.js";
+import { type PollOptions, resolvePollOptions } from "../watch/options.js";
+import type { PollingSource, PushSource, SourceListener } from "./source.js";
+import { validateDurationMs, validateRoomId } from "./validate.js";
+
+export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 250;
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_FALLBACK_AFTER_MS = 10_000;
+/** Watchdog before the gateway has said how often it pings. */
+export const DEFAULT_STALE_AFTER_MS = 45_000;
+/** After the gateway gave up on a room as not found, ask again this much later (as a poll would). */
+export const DEFAULT_NOT_FOUND_RECHECK_MS = 1_000;
+const CLOSE_GRACE_MS = 2_000;
+const MAX_GATEWAY_FRAME_BYTES = 1024 * 1024;
+
+export interface WebSocketSourceOptions {
+  /** The gateway's WebSocket URL (ws:// or wss://), as `room-watcher gateway` prints it. */
+  url: string;
+  /** The gateway's client token, sent as `Authorization: Bearer`. Never logged or put in an error. */
+  token?: string | undefined;
+  /** Poll this upstream directly while the gateway is unreachable. Default none: keep trying the gateway. */
+  fallback?: PollingSource | undefined;
+  /** How long the gateway must stay unreachable before falling back. Default 10,000 ms. */
+  fallbackAfterMs?: number | undefined;
+  /** The fleet fallback polls run in. Default the process-wide fleet. */
+  fallbackFleet?: Fleet | undefined;
+  /** How fallback polls are scheduled. Default the watcher's defaults. */
+  fallbackPollOptions?: PollOptions | undefined;
+  /** First reconnect delay (doubling, equal jitter). Default 250 ms. */
+  reconnectInitialDelayMs?: number | undefined;
+  /** Cap of the reconnect delay. Default 10,000 ms. */
+  reconnectMaxDelayMs?: number | undefined;
+  /** Give up on a connection attempt after this long. Default 10,000 ms. */
+  connectTimeoutMs?: number | undefined;
+  /** A connection silent this long (no message, no ping) is dead. Default 3 gateway heartbeats, 45,000 ms before the first welcome. */
+  staleAfterMs?: number | undefined;
+  /** Ask again this long after the gateway ended a room as not found. Default 1,000 ms. */
+  notFoundRecheckMs?: number | undefined;
+  /** Time source. Default the system clock. */
+  clock?: Clock | undefined;
+  /** Uniform random numbers in [0, 1) for jitter. Default Math.random. */
+  random?: (() => number) | undefined;
+}
+
+/** The connection to the gateway was lost (or an attempt failed); the next attempt is in `nextDelayMs`. */
+export interface DisconnectedEvent {
+  /** The WebSocket close code (1006 when the connection broke or never opened). */
+  readonly code: number;
+  /** Failed attempts in a row, 1 for the first. */
+  readonly attempt: number;
+  readonly nextDelayMs: number;
+  readonly at: number;
+}
+
+export interface WebSocketSourceEvents {
+  /** The gateway welcomed us (first connection or reconnection); rooms are being resubscribed. */
+  connected: [event: { readonly at: number }];
+  disconnected: [event: DisconnectedEvent];
+  /** Fallback polling started (`active` true) or ended because the gateway is back. */
+  fallback: [event: { readonly active: boolean; readonly at: number }];
+}
+
+interface RoomSubscription {
+  readonly roomId: string;
+  readonly listener: SourceListener;
+  /** Sequence number of the last message applied on the current connection. */
+  lastSeq: number | undefined;
+  /** Between (re)subscribing and its snapshot, updates are ignored: the snapshot supersedes them. */
+  awaitingSnapshot: boolean;
+  /** The gateway failed the room: nothing more will be said about it. */
+  ended: boolean;
+  fallback: Subscription | undefined;
+  recheck: TimerHandle | undefined;
+}
+
+type Phase = "idle" | "connecting" | "open" | "waiting";
+
+export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> implements PushSource {
+  readonly kind = "push";
+  readonly key: string;
+  readonly url: string;
+  readonly #token: string | undefined;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #timers: TimerHeap;
+  readonly #fallback: PollingSource | undefined;
+  readonly #fallbackFleet: Fleet | undefined;
+  readonly #fallbackPollOptions: ReturnType<typeof resolvePollOptions>;
+  readonly #fallbackAfterMs: number;
+  readonly #reconnect: { readonly retryInitialDelayMs: number; readonly retryMaxDelayMs: number; readonly maxRetryAfterMs: number };
+  readonly #connectTimeoutMs: number;
+  readonly #staleAfterOption: number | undefined;
+  readonly #notFoundRecheckMs: number;
+  readonly #rooms = new Map<string, RoomSubscription>();
+  #phase: Phase = "idle";
+  #ws: WebSocket | undefined;
+  #welcomed = false;
+  #failures = 0;
+  #staleAfterMs: number;
+  #lastHeardAt = 0;
+  #unreachableSince: number | undefined;
+  #fallbackActive = false;
+  #connectTimer: TimerHandle | undefined;
+  #reconnectTimer: TimerHandle | undefined;
+  #watchdog: TimerHandle | undefined;
+  #fallbackTimer: TimerHandle | undefined;
+  /** Set while we close the socket ourselves (last room gone); resolved on its close. */
+  #closing: { promise: Promise<void>; resolve: () => void; grace: TimerHandle } | undefined;
+
+  constructor(options: WebSocketSourceOptions) {
+    super();
+    this.url = validateGatewayUrl(options.url);
+    this.key = `gateway:${this.url}`;
+    if (options.token === "") throw new ConfigError("token must not be empty");
+    this.#token = options.token;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#timers = new TimerHeap(this.#clock);
+    this.#fallback = options.fallback;
+    this.#fallbackFleet = options.fallbackFleet;
+    this.#fallbackPollOptions = resolvePollOptions(options.fallbackPollOptions ?? {});
+    this.#fallbackAfterMs = validateDurationMs("fallbackAfterMs", options.fallbackAfterMs ?? DEFAULT_FALLBACK_AFTER_MS);
+    const retryInitialDelayMs = validateDurationMs("reconnectInitialDelayMs", options.reconnectInitialDelayMs ?? DEFAULT_RECONNECT_INITIAL_DELAY_MS, { allowZero: false });
+    const retryMaxDelayMs = validateDurationMs("reconnectMaxDelayMs", options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS, { allowZero: false });
+    if (retryMaxDelayMs < retryInitialDelayMs) throw new ConfigError("reconnectMaxDelayMs must not be below reconnectInitialDelayMs");
+    this.#reconnect = { retryInitialDelayMs, retryMaxDelayMs, maxRetryAfterMs: retryMaxDelayMs };
+    this.#connectTimeoutMs = validateDurationMs("connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, { allowZero: false });
+    this.#staleAfterOption = options.staleAfterMs === undefined ? undefined : validateDurationMs("staleAfterMs", options.staleAfterMs, { allowZero: false });
+    this.#staleAfterMs = this.#staleAfterOption ?? DEFAULT_STALE_AFTER_MS;
+    this.#notFoundRecheckMs = validateDurationMs("notFoundRecheckMs", options.notFoundRecheckMs ?? DEFAULT_NOT_FOUND_RECHECK_MS, { allowZero: false });
+  }
+
+  /** Whether rooms are being polled directly because the gateway is unreachable. */
+  get fallbackActive(): boolean {
+    return this.#fallbackActive;
+  }
+
+  /** Whether the gateway has welcomed the current connection. */
+  get connected(): boolean {
+    return this.#welcomed;
+  }
+
+  /** Timers pending (reconnect, watchdog, fallback, rechecks): 0 once every room is unsubscribed. */
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
+  subscribe(roomId: string, listener: SourceListener): { unsubscribe(): Promise<void> } {
+    validateRoomId(roomId);
+    if (this.#rooms.has(roomId)) throw new ConfigError(`room ${roomId} is already subscribed through this source`);
+    const room: RoomSubscription = { roomId, listener, lastSeq: undefined, awaitingSnapshot: true, ended: false, fallback: undefined, recheck: undefined };
+    this.#rooms.set(roomId, room);
+    if (this.#fallbackActive) this.#startFallback(room);
+    if (this.#phase === "idle") this.#connect();
+    else if (this.#welcomed) this.#send({ type: "subscribe", roomId });
+    let done: Promise<void> | undefined;
+    return { unsubscribe: () => (done ??= this.#unsubscribe(room)) };
+  }
+
+  async #unsubscribe(room: RoomSubscription): Promise<void> {
+    if (this.#rooms.get(room.roomId) !== room) return;
+    this.#rooms.delete(room.roomId);
+    room.ended = true;
+    room.recheck?.cancel();
+    room.recheck = undefined;
+    const fallback = this.#stopFallback(room);
+    if (this.#rooms.size === 0) await Promise.all([fallback, this.#disconnect()]);
+    else {
+      if (this.#welcomed) this.#send({ type: "unsubscribe", roomId: room.roomId });
+      await fallback;
+    }
+  }
+
+  #connect(): void {
+    this.#phase = "connecting";
+    this.#welcomed = false;
+    const headers: Record<string, string> = {};
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url, [GATEWAY_SUBPROTOCOL], { headers, maxPayload: MAX_GATEWAY_FRAME_BYTES, perMessageDeflate: false });
+    } catch (error) {
+      // Only a malformed URL throws here, and the constructor validated it; treat anything else as a failed attempt.
+      this.#ws = undefined;
+      this.#onClosed(undefined, 1006, error);
+      return;
+    }
+    this.#ws = ws;
+    let lastError: unknown;
+    this.#connectTimer = this.#timers.after(this.#connectTimeoutMs, () => {
+      this.#connectTimer = undefined;
+      ws.terminate();
+    });
+    ws.on("open", () => {
+      this.#connectTimer?.cancel();
+      this.#connectTimer = undefined;
+      this.#phase = "open";
+      this.#heard();
+    });
+    ws.on("message", (data, isBinary) => {
+      this.#heard();
+      if (isBinary) {
+        ws.terminate();
+        return;
+      }
+      this.#onMessage(ws, Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8"));
+    });
+    ws.on("ping", () => this.#heard());
+    ws.on("error", (error) => {
+      lastError = error;
+    });
+    ws.once("close", (code) => this.#onClosed(ws, code, lastError));
+  }
+
+  #onMessage(ws: WebSocket, text: string): void {
+    const parsed = parseServerMessage(text);
+    if (!parsed.ok) {
+      // A gateway that breaks the protocol cannot be trusted with the rest of the stream: start over.
+      ws.terminate();
+      return;
+    }
+    this.#dispatch(parsed.message);
+  }
+
+  #dispatch(message: ServerMessage): void {
+    const now = this.#clock.now();
+    switch (message.type) {
+      case "welcome": {
+        this.#welcomed = true;
+        this.#failures = 0;
+        this.#unreachableSince = undefined;
+        this.#fallbackTimer?.cancel();
+        this.#fallbackTimer = undefined;
+        if (this.#staleAfterOption === undefined && message.heartbeatIntervalMs > 0) this.#staleAfterMs = 3 * message.heartbeatIntervalMs;
+        if (this.#fallbackActive) {
+          this.#fallbackActive = false;
+          this.#safeEmit("fallback", Object.freeze({ active: false, at: now }));
+        }
+        for (const room of this.#rooms.values()) {
+          if (room.ended) continue;
+          room.awaitingSnapshot = true;
+          room.lastSeq = undefined;
+          this.#send({ type: "subscribe", roomId: room.roomId });
+        }
+        this.#safeEmit("connected", Object.freeze({ at: now }));
+        return;
+      }
+      case "snapshot": {
+        const room = this.#live(message.roomId);
+        if (room === undefined) return;
+        room.awaitingSnapshot = false;
+        room.lastSeq = message.seq;
+        if (message.result !== null) this.#deliver(room, message.result, now);
+        return;
+      }
+      case "update": {
+        const room = this.#live(message.roomId);
+        if (room === undefined || room.awaitingSnapshot) return;
+        if (room.lastSeq !== undefined && message.seq <= room.lastSeq) return;
+        if (room.lastSeq !== undefined && message.seq !== room.lastSeq + 1) {
+          this.#resync(room);
+          return;
+        }
+        room.lastSeq = message.seq;
+        this.#deliver(room, message.result, now);
+        return;
+      }
+      case "ended": {
+        const room = this.#live(message.roomId);
+        if (room === undefined) return;
+        room.lastSeq = undefined;
+        room.awaitingSnapshot = true;
+        switch (message.reason) {
+          case "destroyed":
+          case "suspended":
+            this.#deliver(room, { observation: { kind: "ended", reason: message.reason }, warnings: [] }, now);
+            return;
+          case "not_found":
+            // The gateway stopped looking; we have not necessarily stopped waiting (our grace is our own).
+            this.#deliver(room, { observation: { kind: "not_found" }, warnings: [] }, now);
+            this.#scheduleRecheck(room);
+            return;
+          case "failed":
+            room.ended = true;
+            room.listener.onFatal(errorFromWire(message.error, this.#token), now);
+            return;
+        }
+        return;
+      }
+      case "failure": {
+        const room = this.#live(message.roomId);
+        if (room === undefined || this.#fallbackActive) return;
+        room.listener.onTransientFailure(
+          Object.freeze({ error: errorFromWire(message.error, this.#token, true), attempt: message.attempt, nextDelayMs: message.nextDelayMs, at: now }),
+        );
+        return;
+      }
+      case "error": {
+        const room = message.roomId === undefined ? undefined : this.#live(message.roomId);
+        if (room !== undefined && message.code === "too_many_subscriptions") {
+          room.ended = true;
+          room.listener.onFatal(new GatewayError("refused", `gateway refused the subscription: ${message.message}`), now);
+        }
+        return;
+      }
+    }
+  }
+
+  #live(roomId: string): RoomSubscription | undefined {
+    const room = this.#rooms.get(roomId);
+    return room === undefined || room.ended ? undefined : room;
+  }
+
+  #deliver(room: RoomSubscription, result: PollResult, at: number): void {
+    // Push is back for this room: its direct poll is no longer needed.
+    void this.#stopFallback(room);
+    room.listener.onResult(result, at);
+  }
+
+  #resync(room: RoomSubscription): void {
+    room.awaitingSnapshot = true;
+    room.lastSeq = undefined;
+    this.#send({ type: "subscribe", roomId: room.roomId });
+  }
+
+  #scheduleRecheck(room: RoomSubscription): void {
+    room.recheck?.cancel();
+    room.recheck = this.#timers.after(this.#notFoundRecheckMs, () => {
+      room.recheck = undefined;
+      if (this.#rooms.get(room.roomId) === room && !room.ended && this.#welcomed) this.#send({ type: "subscribe", roomId: room.roomId });
+    });
+  }
+
+  #heard(): void {
+    this.#lastHeardAt = this.#clock.now();
+    if (this.#watchdog === undefined) this.#armWatchdog(this.#staleAfterMs);
+  }
+
+  /** One timer per connection: when it fires it checks how long we have been without news. */
+  #armWatchdog(delayMs: number): void {
+    this.#watchdog = this.#timers.after(delayMs, () => {
+      this.#watchdog = undefined;
+      const ws = this.#ws;
+      if (ws === undefined || this.#phase !== "open") return;
+      const silentMs = this.#clock.now() - this.#lastHeardAt;
+      if (silentMs >= this.#staleAfterMs) ws.terminate();
+      else this.#armWatchdog(this.#staleAfterMs - silentMs);
+    });
+  }
+
+  #onClosed(ws: WebSocket | undefined, code: number, cause: unknown): void {
+    if (ws !== this.#ws) return;
+    this.#ws = undefined;
+    this.#welcomed = false;
+    this.#connectTimer?.cancel();
+    this.#connectTimer = undefined;
+    this.#watchdog?.cancel();
+    this.#watchdog = undefined;
+    const now = this.#clock.now();
+    const closing = this.#closing;
+    if (closing !== undefined) {
+      this.#closing = undefined;
+      closing.grace.cancel();
+      closing.resolve();
+    }
+    if (this.#rooms.size === 0) {
+      this.#phase = "idle";
+      return;
+    }
+    if (closing !== undefined) {
+      // Rooms were subscribed while we were closing: start afresh.
+      this.#connect();
+      return;
+    }
+    for (const room of this.#rooms.values()) {
+      room.awaitingSnapshot = true;
+      room.lastSeq = undefined;
+    }
+    if (code === GatewayCloseCode.UNAUTHORIZED) {
+      this.#phase = "idle";
+      const error = new GatewayError("unauthorized", "the gateway refused our token (close code 4401)", { closeCode: code });
+      for (const room of [...this.#rooms.values()]) {
+        if (room.ended) continue;
+        room.ended = true;
+        room.listener.onFatal(error, now);
+      }
+      return;
+    }
+    this.#failures++;
+    const nextDelayMs = retryDelayMs(this.#failures, this.#reconnect, this.#random);
+    const detail = cause instanceof Error ? `: ${redact(cause.message, this.#token)}` : "";
+    const error = new GatewayError("connection", `gateway connection lost (close code ${code})${detail}`, { closeCode: code });
+    this.#unreachableSince ??= now;
+    if (this.#fallback !== undefined && !this.#fallbackActive && this.#fallbackTimer === undefined) {
+      this.#fallbackTimer = this.#timers.at(this.#unreachableSince + this.#fallbackAfterMs, () => {
+        this.#fallbackTimer = undefined;
+        this.#enterFallback();
+      });
+    }
+    this.#phase = "waiting";
+    this.#reconnectTimer = this.#timers.after(nextDelayMs, () => {
+      this.#reconnectTimer = undefined;
+      if (this.#rooms.size > 0) this.#connect();
+      else this.#phase = "idle";
+    });
+    const failure = Object.freeze({ error, attempt: this.#failures, nextDelayMs, at: now });
+    this.#safeEmit("disconnected", Object.freeze({ code, attempt: this.#failures, nextDelayMs, at: now }));
+    if (this.#fallbackActive) return;
+    for (const room of [...this.#rooms.values()]) {
+      if (!room.ended) room.listener.onTransientFailure(failure);
+    }
+  }
+
+  #enterFallback(): void {
+    if (this.#fallbackActive || this.#welcomed || this.#rooms.size === 0) return;
+    this.#fallbackActive = true;
+    this.#safeEmit("fallback", Object.freeze({ active: true, at: this.#clock.now() }));
+    for (const room of this.#rooms.values()) this.#startFallback(room);
+  }
+
+  #startFallback(room: RoomSubscription): void {
+    const source = this.#fallback;
+    if (source === undefined || room.fallback !== undefined || room.ended) return;
+    const fleet = this.#fallbackFleet ?? getDefaultFleet();
+    const listener: SourceListener = {
+      onResult: (result, at) => {
+        if (!room.ended) room.listener.onResult(result, at);
+      },
+      onTransientFailure: (failure) => {
+        if (!room.ended) room.listener.onTransientFailure(failure);
+      },
+      onFatal: (error, at) => {
+        if (room.ended) return;
+        room.ended = true;
+        room.listener.onFatal(error, at);
+      },
+    };
+    room.fallback = fleet.subscribe(source, room.roomId, this.#fallbackPollOptions, listener);
+  }
+
+  #stopFallback(room: RoomSubscription): Promise<void> {
+    const fallback = room.fallback;
+    if (fallback === undefined) return Promise.resolve();
+    room.fallback = undefined;
+    return fallback.unsubscribe();
+  }
+
+  /** Ends the connection and every timer; resolves once the socket has closed. */
+  #disconnect(): Promise<void> {
+    this.#reconnectTimer?.cancel();
+    this.#reconnectTimer = undefined;
+    this.#fallbackTimer?.cancel();
+    this.#fallbackTimer = undefined;
+    this.#unreachableSince = undefined;
+    this.#failures = 0;
+    if (this.#fallbackActive) {
+      this.#fallbackActive = false;
+      this.#safeEmit("fallback", Object.freeze({ active: false, at: this.#clock.now() }));
+    }
+    const ws = this.#ws;
+    if (ws === undefined) {
+      this.#phase = "idle";
+      return Promise.resolve();
+    }
+    if (this.#closing !== undefined) return this.#closing.promise;
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((r) => (resolve = r));
+    // A peer that never answers our close must not hold the caller: drop the socket after a grace.
+    const grace = this.#timers.after(CLOSE_GRACE_MS, () => ws.terminate());
+    this.#closing = { promise, resolve, grace };
+    if (ws.readyState === WebSocket.OPEN) ws.close(GatewayCloseCode.NORMAL, "no more rooms");
+    else ws.terminate();
+    return promise;
+  }
+
+  #send(message: Parameters<typeof encodeClientMessage>[0]): void {
+    const ws = this.#ws;
+    if (ws?.readyState === WebSocket.OPEN) ws.send(encodeClientMessage(message));
+  }
+
+  #safeEmit<E extends keyof WebSocketSourceEvents>(name: E, ...args: WebSocketSourceEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...a: WebSocketSourceEvents[E]) => boolean)(name, ...args);
+    } catch (error) {
+      process.emitWarning(`room-watcher: a "${String(name)}" listener threw: ${error instanceof Error ? error.message : String(error)}`, {
+        code: "RW_LISTENER_THREW",
+      });
+    }
+  }
+}
+
+/** ws(s) without credentials; no trailing slash. */
+function validateGatewayUrl(value: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw new ConfigError(`invalid gateway URL ${JSON.stringify(String(value)).slice(0, 200)}`);
+  }
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") throw new ConfigError(`gateway URL must be ws or wss, not ${url.protocol}`);
+  if (url.username !== "" || url.password !== "") throw new ConfigError("gateway URL must not carry credentials; pass the token option instead");
+  if (url.search !== "" || url.hash !== "") throw new ConfigError("gateway URL must not have a query or fragment");
+  return url.href.replace(/\/+$/, "");
+}
+
+/** A room's terminal error as the gateway described it, as one of our errors again. */
+function errorFromWire(error: WireError | undefined, token: string | undefined, retryable = false): RoomWatcherError {
+  if (error === undefined) return new GatewayError("upstream", "the gateway's upstream failed the room", { retryable });
+  const message = redact(error.message, token);
+  if (error.code === ErrorCode.HTTP && error.status !== undefined) {
+    const apiMessage = /^HTTP \d+: (.*)$/.exec(message)?.[1];
+    return new HttpError(error.status, apiMessage);
+  }
+  return new GatewayError("upstream", `the gateway's upstream ${retryable ? "answered" : "failed the room"}: ${message} (${error.code})`, { retryable });
+}

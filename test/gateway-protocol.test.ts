@@ -1,0 +1,209 @@
+/**
+ * The gateway protocol against a real gateway and the real simulator on loopback: what every kind of
+ * bad input gets (an error message or a documented close code), the limits, auth, hints, /healthz
+ * and /metrics. Table-driven parsing first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Gateway } from "../src/gateway/server.js";
+import {
+  GATEWAY_SUBPROTOCOL,
+  GatewayCloseCode,
+  parseClientMessage,
+  ProtocolErrorCode,
+  ServerMessageSchema,
+  type SnapshotMessage,
+  type UpdateMessage,
+} from "../src/gateway/protocol.js";
+import { sendReadyHint } from "../src/gateway/hint-client.js";
+import { HttpError } from "../src/errors.js";
+import { Simulator } from "../src/simulator/simulator.js";
+import { connectRaw } from "./helpers/ws-client.js";
+
+const APP = "app-proto";
+
+describe("parseClientMessage", () => {
+  const cases: Array<[string, string, ReturnType<typeof parseClientMessage>["ok"], string | undefined]> = [
+    ["subscribe", '{"type":"subscribe","roomId":"abc"}', true, undefined],
+    ["unsubscribe", '{"type":"unsubscribe","roomId":"a_b-c"}', true, undefined],
+    ["not JSON", "{nope", false, ProtocolErrorCode.BAD_JSON],
+    ["empty", "", false, ProtocolErrorCode.BAD_JSON],
+    ["no type", '{"roomId":"abc"}', false, ProtocolErrorCode.UNKNOWN_TYPE],
+    ["unknown type", '{"type":"hello"}', false, ProtocolErrorCode.UNKNOWN_TYPE],
+    ["array", "[1,2]", false, ProtocolErrorCode.UNKNOWN_TYPE],
+    ["bad room id", '{"type":"subscribe","roomId":"../x"}', false, ProtocolErrorCode.BAD_MESSAGE],
+    ["missing room id", '{"type":"subscribe"}', false, ProtocolErrorCode.BAD_MESSAGE],
+    ["long room id", JSON.stringify({ type: "subscribe", roomId: "a".repeat(101) }), false, ProtocolErrorCode.BAD_MESSAGE],
+  ];
+  it.each(cases)("%s", (_name, text, ok, code) => {
+    const parsed = parseClientMessage(text);
+    expect(parsed.ok).toBe(ok);
+    if (!parsed.ok) expect(parsed.code).toBe(code);
+  });
+});
+
+describe("gateway protocol on loopback", () => {
+  let simulator: Simulator;
+  let gateway: Gateway;
+  const token = "client-token-1234";
+  const hintToken = "hint-token-5678";
+
+  beforeAll(async () => {
+    simulator = await Simulator.start({ seed: 11, timeScale: 50, appId: APP });
+    gateway = await Gateway.start({
+      upstream: simulator.url,
+      appId: APP,
+      token,
+      hintToken,
+      defaultMetrics: false,
+      limits: { maxFrameBytes: 256, maxSubscriptionsPerConnection: 2, maxInvalidMessages: 3, maxConnections: 8, maxBufferedBytes: 64 * 1024 },
+    });
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await simulator.close();
+  });
+
+  it("welcomes a client with the right token, then snapshot first and sequenced updates", async () => {
+    const client = await connectRaw(gateway.url, { token });
+    expect(client.ws.protocol).toBe(GATEWAY_SUBPROTOCOL);
+    await client.next((m) => m.type === "welcome");
+    const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
+    client.send({ type: "subscribe", roomId });
+    const snapshot = await client.next<SnapshotMessage>((m) => m.type === "snapshot" && m.roomId === roomId);
+    expect(snapshot.seq).toBe(0);
+    expect(snapshot.result).toBeNull();
+    const active = await client.next<UpdateMessage>((m) => m.type === "update" && m.result.observation.kind === "active");
+    const updates = client.messages.filter((m): m is UpdateMessage => m.type === "update");
+    expect(updates.map((u) => u.seq)).toEqual(updates.map((_u, i) => i + 1));
+    expect(active.result.observation).toMatchObject({ kind: "active", connection: { exposedPort: simulator.truth(roomId)?.exposedPort } });
+    // Every message the gateway sent matches the published schema.
+    for (const message of client.messages) expect(ServerMessageSchema.safeParse(message).success).toBe(true);
+    // Subscribing again is a resync: a fresh snapshot at the current sequence number.
+    client.send({ type: "subscribe", roomId });
+    const resync = await client.next<SnapshotMessage>((m) => m.type === "snapshot" && m.seq === active.seq);
+    expect(resync.result?.observation.kind).toBe("active");
+    simulator.destroyRoom(APP, roomId);
+    client.ws.close();
+    await client.closed;
+  });
+
+  it("answers bad frames with error messages, and closes with 4400 after too many in a row", async () => {
+    const client = await connectRaw(gateway.url, { token });
+    client.send("{not json");
+    expect(await client.next((m) => m.type === "error")).toMatchObject({ code: "bad_json" });
+    client.send({ type: "launch", roomId: "abc" });
+    expect(await client.next((m) => m.type === "error" && m.code === "unknown_type")).toMatchObject({ message: expect.stringContaining("launch") });
+    // A valid message resets the run of invalid ones.
+    client.send({ type: "unsubscribe", roomId: "never-subscribed" });
+    client.send({ type: "subscribe", roomId: "no spaces allowed" });
+    expect(await client.next((m) => m.type === "error" && m.code === "bad_message")).toBeDefined();
+    client.send("x");
+    client.send("y");
+    expect((await client.closed).code).toBe(GatewayCloseCode.PROTOCOL_VIOLATION);
+  });
+
+  it("closes on a binary frame (1003) and on an oversize frame (1009)", async () => {
+    const binary = await connectRaw(gateway.url, { token });
+    binary.ws.send(Buffer.from([1, 2, 3]));
+    expect((await binary.closed).code).toBe(GatewayCloseCode.UNSUPPORTED_DATA);
+    const big = await connectRaw(gateway.url, { token });
+    big.send({ type: "subscribe", roomId: "a".repeat(300) });
+    expect((await big.closed).code).toBe(GatewayCloseCode.MESSAGE_TOO_BIG);
+  });
+
+  it("refuses more subscriptions than the limit with an error, keeping the connection", async () => {
+    const client = await connectRaw(gateway.url, { token });
+    for (const roomId of ["lim1", "lim2", "lim3"]) client.send({ type: "subscribe", roomId });
+    expect(await client.next((m) => m.type === "error")).toMatchObject({ code: "too_many_subscriptions", roomId: "lim3" });
+    expect(client.messages.filter((m): m is SnapshotMessage => m.type === "snapshot").map((m) => m.roomId)).toEqual(["lim1", "lim2"]);
+    client.send({ type: "unsubscribe", roomId: "lim1" });
+    client.send({ type: "subscribe", roomId: "lim3" });
+    expect(await client.next((m) => m.type === "snapshot" && m.roomId === "lim3")).toBeDefined();
+    client.ws.close();
+    await client.closed;
+  });
+
+  it("closes a client without a valid token with 4401, and refuses a handshake without the subprotocol", async () => {
+    for (const presented of [undefined, "wrong-token", `${token}x`]) {
+      const client = await connectRaw(gateway.url, { token: presented });
+      const closed = await client.closed;
+      expect(closed).toEqual({ code: GatewayCloseCode.UNAUTHORIZED, reason: "unauthorized" });
+      expect(client.messages).toEqual([]);
+    }
+    await expect(connectRaw(gateway.url, { token, protocols: ["room-watcher.v0"] })).rejects.toThrow("HTTP 400");
+  });
+
+  it("closes a slow consumer with 4429 instead of buffering without bound", async () => {
+    const client = await connectRaw(gateway.url, { token });
+    const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
+    client.send({ type: "subscribe", roomId });
+    await client.next((m) => m.type === "update" && m.result.observation.kind === "active");
+    // Stop reading, and ask for far more than the buffer limit plus the kernel's socket buffers
+    // (each resync is an active snapshot of ~250 bytes: 60,000 of them are ~15 MB).
+    client.ws.pause();
+    const slow = new Promise((resolve) => gateway.once("closing", resolve));
+    const frame = JSON.stringify({ type: "subscribe", roomId });
+    for (let i = 0; i < 60_000; i++) client.ws.send(frame);
+    expect(await slow).toMatchObject({ code: GatewayCloseCode.SLOW_CONSUMER });
+    // Reading again, the client gets what was buffered (bounded), then the close.
+    client.ws.resume();
+    expect((await client.closed).code).toBe(GatewayCloseCode.SLOW_CONSUMER);
+    expect(client.messages.length).toBeLessThan(60_000);
+  });
+
+  it("refuses connections past maxConnections with 1013", async () => {
+    const small = await Gateway.start({ upstream: simulator.url, appId: APP, defaultMetrics: false, limits: { maxConnections: 2 } });
+    const clients = await Promise.all([connectRaw(small.url), connectRaw(small.url)]);
+    await Promise.all(clients.map((c) => c.next((m) => m.type === "welcome")));
+    const extra = await connectRaw(small.url);
+    expect((await extra.closed).code).toBe(GatewayCloseCode.TRY_AGAIN_LATER);
+    await small.close();
+    // Shutdown tells every client it is going away.
+    expect((await Promise.all(clients.map((c) => c.closed))).map((c) => c.code)).toEqual([GatewayCloseCode.GOING_AWAY, GatewayCloseCode.GOING_AWAY]);
+  });
+
+  it("takes hints only with the hint token and only for watched rooms, and counts every refusal", async () => {
+    const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
+    await expect(sendReadyHint({ gatewayUrl: gateway.url, roomId, token: hintToken })).rejects.toMatchObject({ status: 404 });
+    const client = await connectRaw(gateway.url, { token });
+    client.send({ type: "subscribe", roomId });
+    await client.next((m) => m.type === "snapshot");
+    const refused = await sendReadyHint({ gatewayUrl: gateway.url, roomId, token: "forged-token" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HttpError);
+    expect((refused as HttpError).status).toBe(401);
+    expect(String((refused as Error).message)).not.toContain("forged-token");
+    // A client token is not a hint token.
+    await expect(sendReadyHint({ gatewayUrl: gateway.url, roomId, token })).rejects.toMatchObject({ status: 401 });
+    await sendReadyHint({ gatewayUrl: gateway.url.replace("ws:", "http:"), roomId, token: hintToken });
+    const metrics = await gateway.metricsText();
+    expect(metrics).toMatch(/room_watcher_gateway_hints_total\{outcome="unknown_room"\} 1/);
+    expect(metrics).toMatch(/room_watcher_gateway_hints_total\{outcome="unauthorized"\} 2/);
+    expect(metrics).toMatch(/room_watcher_gateway_hints_total\{outcome="accepted"\} 1/);
+    expect(metrics).not.toContain(token);
+    expect(metrics).not.toContain(hintToken);
+    client.ws.close();
+    await client.closed;
+  });
+
+  it("serves /healthz and Prometheus /metrics on the same port", async () => {
+    const health = await fetch(`${gateway.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok", connections: expect.any(Number), rooms: expect.any(Number) });
+    const metrics = await fetch(`${gateway.httpUrl}/metrics`);
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    const text = await metrics.text();
+    for (const name of [
+      "room_watcher_gateway_connections",
+      "room_watcher_gateway_subscribers",
+      "room_watcher_gateway_rooms",
+      "room_watcher_gateway_upstream_requests_total",
+      "room_watcher_gateway_push_latency_seconds_bucket",
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(text).toMatch(/room_watcher_gateway_closes_total\{code="4401"\} 3/);
+    expect(text).toMatch(/room_watcher_gateway_closes_total\{code="4429"\} 1/);
+    expect((await fetch(`${gateway.httpUrl}/nope`)).status).toBe(404);
+  });
+});

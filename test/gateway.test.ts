@@ -1,0 +1,212 @@
+/**
+ * The gateway and the WebSocket source end to end: a real gateway (in-process, or the real CLI) and the
+ * real simulator on loopback. One upstream watch however many subscribers; clients that survive the
+ * gateway dying and coming back; clients that fall back to polling when it stays gone, and return.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { PollResult } from "../src/core/observation.js";
+import { Gateway } from "../src/gateway/server.js";
+import { HathoraHttpSource } from "../src/sources/hathora-http.js";
+import type { PollingSource } from "../src/sources/source.js";
+import { WebSocketSource, type WebSocketSourceOptions } from "../src/sources/websocket-source.js";
+import { Simulator } from "../src/simulator/simulator.js";
+import { Fleet } from "../src/watch/fleet.js";
+import { RoomWatcher } from "../src/watch/room-watcher.js";
+import { killAllCli, spawnCli } from "./helpers/cli-process.js";
+
+const APP = "app-gw";
+const FAST = { activePollIntervalMs: 150, pollIntervalMs: 50, maxPollIntervalMs: 200 } as const;
+
+/** Counts the requests one direct watcher makes. */
+class CountingSource implements PollingSource {
+  readonly key: string;
+  count = 0;
+  readonly #inner: PollingSource;
+  constructor(inner: PollingSource) {
+    this.#inner = inner;
+    this.key = `counting:${inner.key}`;
+  }
+  poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult> {
+    this.count++;
+    return this.#inner.poll(roomId, options);
+  }
+}
+
+/** Resolves once `watcher` is in a state that `done` accepts (now or later). */
+function until(watcher: RoomWatcher, done: (w: RoomWatcher) => boolean): Promise<void> {
+  if (done(watcher)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = (): void => {
+      if (!done(watcher)) return;
+      watcher.off("status", check);
+      watcher.off("active", check);
+      resolve();
+    };
+    watcher.on("status", check);
+    watcher.on("active", check);
+  });
+}
+
+function once<T>(source: WebSocketSource, event: "connected" | "disconnected" | "fallback", matches: (e: T) => boolean = () => true): Promise<T> {
+  return new Promise((resolve) => {
+    const listener = (e: T): void => {
+      if (!matches(e)) return;
+      source.off(event, listener as never);
+      resolve(e);
+    };
+    source.on(event, listener as never);
+  });
+}
+
+const activeAt = (port: number | undefined) => (w: RoomWatcher) => w.status === "active" && w.connection?.exposedPort.port === port;
+const terminated = (reason: string) => (w: RoomWatcher) => w.state.status === "terminated" && w.state.reason === reason;
+
+interface Client {
+  readonly source: WebSocketSource;
+  readonly fleet: Fleet;
+  readonly watchers: Map<string, RoomWatcher>;
+}
+
+function client(url: string, roomIds: readonly string[], options: Partial<WebSocketSourceOptions> = {}): Client {
+  const source = new WebSocketSource({ url, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, ...options });
+  const fleet = new Fleet();
+  const watchers = new Map(roomIds.map((roomId) => [roomId, new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 }).start()]));
+  return { source, fleet, watchers };
+}
+
+async function dispose(clients: readonly Client[]): Promise<void> {
+  await Promise.all(clients.flatMap((c) => [...c.watchers.values()].map((w) => w.stop())));
+  await Promise.all(clients.map((c) => c.fleet.close()));
+  for (const c of clients) expect(c.source.pendingTimers).toBe(0);
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await killAllCli();
+});
+
+describe("gateway end to end", () => {
+  it("500 subscribers of one room cost no more upstream polls than one watcher, and all end right", async () => {
+    const simulator = await Simulator.start({ seed: 5, timeScale: 50, appId: APP });
+    cleanups.push(() => simulator.close());
+    const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, pollOptions: FAST, defaultMetrics: false });
+    cleanups.push(() => gateway.close());
+    const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
+
+    const direct = new CountingSource(new HathoraHttpSource({ appId: APP, baseUrl: simulator.url }));
+    const directFleet = new Fleet();
+    const directWatcher = new RoomWatcher({ roomId, source: direct, fleet: directFleet, ...FAST }).start();
+    const clients = Array.from({ length: 500 }, () => client(gateway.url, [roomId]));
+    const watchers = clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
+
+    await Promise.all([directWatcher, ...watchers].map((w) => until(w, (x) => x.status === "active")));
+    const port = simulator.truth(roomId)?.exposedPort?.port;
+    expect(watchers.every(activeAt(port))).toBe(true);
+    expect(gateway.stats).toMatchObject({ connections: 500, subscriptions: 500, rooms: 1 });
+
+    simulator.destroyRoom(APP, roomId);
+    await Promise.all([directWatcher, ...watchers].map((w) => until(w, terminated("destroyed"))));
+    for (const w of watchers) expect(w.lastConnection?.exposedPort.port).toBe(port);
+
+    // Every request the simulator saw for the room came from the gateway's one watch or the direct watcher.
+    const upstream = gateway.stats.upstreamRequests;
+    expect(simulator.requestCount(roomId, "connectionInfo")).toBe(upstream + direct.count);
+    expect(upstream).toBeGreaterThanOrEqual(2);
+    // Same schedule, same lifecycle: one watch's worth (jitter may cost one or two looks), not 500.
+    expect(upstream).toBeLessThanOrEqual(direct.count + 2);
+    expect(gateway.stats.rooms).toBe(0);
+
+    await directFleet.close();
+    await dispose(clients);
+  });
+
+  it("clients survive the gateway being killed and restarted mid-lifecycle, and end in the right state", async () => {
+    const simulator = await Simulator.start({ seed: 8, timeScale: 50, appId: APP });
+    cleanups.push(() => simulator.close());
+    const args = ["gateway", "--upstream", simulator.url, "--app-id", APP, "--log-level", "silent"];
+    const first = spawnCli([...args, "--port", "0"], { lifetimeMs: 30_000 });
+    const url = await first.line((l) => l.startsWith("ws://"));
+    const port = new URL(url).port;
+
+    const moving = simulator.createRoom(APP, { scenario: "cold" }); // active, then moved while the gateway is down
+    const doomed = simulator.createRoom(APP, { scenario: "never" }); // starting, destroyed while the gateway is down
+    const later = simulator.createRoom(APP, { scenario: "cold" }); // becomes active whenever
+    const roomIds = [moving.roomId, doomed.roomId, later.roomId];
+    const clients = Array.from({ length: 10 }, () => client(url, roomIds));
+    const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
+
+    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active")));
+    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, (x) => x.status === "starting")));
+    const oldPort = simulator.truth(moving.roomId)?.exposedPort?.port;
+
+    const disconnected = clients.map((c) => once(c.source, "disconnected"));
+    first.kill("SIGKILL");
+    await Promise.all(disconnected);
+    simulator.crashProcess(moving.processId);
+    expect(simulator.destroyRoom(APP, doomed.roomId)).toBe(true);
+
+    const second = spawnCli([...args, "--port", port], { lifetimeMs: 30_000 });
+    expect(await second.line((l) => l.startsWith("ws://"))).toBe(url);
+
+    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, terminated("destroyed"))));
+    await Promise.all(
+      watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active" && x.connection?.exposedPort.port !== oldPort)),
+    );
+    await Promise.all(watchersOf(later.roomId).map((w) => until(w, (x) => x.status === "active")));
+    const truthPort = simulator.truth(moving.roomId)?.exposedPort?.port;
+    expect(simulator.truth(moving.roomId)?.status).toBe("active");
+    expect(watchersOf(moving.roomId).every((w) => w.connection?.exposedPort.port === truthPort && w.state.status === "active" && w.state.moved)).toBe(true);
+    expect(watchersOf(later.roomId).every(activeAt(simulator.truth(later.roomId)?.exposedPort?.port))).toBe(true);
+
+    await dispose(clients);
+    // SIGTERM is a graceful shutdown: exit 0.
+    second.kill("SIGTERM");
+    const exit = await second.exited;
+    expect(exit.code).toBe(0);
+  });
+
+  it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {
+    const simulator = await Simulator.start({ seed: 21, timeScale: 50, appId: APP });
+    cleanups.push(() => simulator.close());
+    const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, pollOptions: FAST, defaultMetrics: false });
+    const fallbackFleet = new Fleet();
+    cleanups.push(() => fallbackFleet.close());
+    const upstream = new HathoraHttpSource({ appId: APP, baseUrl: simulator.url });
+
+    const moving = simulator.createRoom(APP, { scenario: "cold" });
+    const doomed = simulator.createRoom(APP, { scenario: "never" });
+    const roomIds = [moving.roomId, doomed.roomId];
+    const clients = Array.from({ length: 5 }, () =>
+      client(gateway.url, roomIds, { fallback: upstream, fallbackAfterMs: 100, fallbackFleet, fallbackPollOptions: FAST }),
+    );
+    const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
+    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active")));
+    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, (x) => x.status === "starting")));
+    const oldPort = simulator.truth(moving.roomId)?.exposedPort?.port;
+
+    const fellBack = clients.map((c) => once(c.source, "fallback", (e: { active: boolean }) => e.active));
+    await gateway.close();
+    await Promise.all(fellBack);
+    expect(clients.every((c) => c.source.fallbackActive)).toBe(true);
+
+    // With the gateway gone, polling alone sees the destroy and the move.
+    simulator.crashProcess(moving.processId);
+    simulator.destroyRoom(APP, doomed.roomId);
+    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, terminated("destroyed"))));
+    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active" && x.connection?.exposedPort.port !== oldPort)));
+    expect(watchersOf(moving.roomId).every(activeAt(simulator.truth(moving.roomId)?.exposedPort?.port))).toBe(true);
+
+    // The gateway comes back on the same port: every client returns to push.
+    const back = clients.map((c) => once(c.source, "fallback", (e: { active: boolean }) => !e.active));
+    const revived = await Gateway.start({ upstream: simulator.url, appId: APP, port: gateway.port, pollOptions: FAST, defaultMetrics: false });
+    cleanups.push(() => revived.close());
+    await Promise.all(back);
+    expect(clients.every((c) => !c.source.fallbackActive && c.source.connected)).toBe(true);
+    simulator.destroyRoom(APP, moving.roomId);
+    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, terminated("destroyed"))));
+    expect(revived.stats.upstreamRequests).toBeGreaterThan(0);
+
+    await dispose(clients);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * A raw WebSocket client for gateway tests: records every message and the close, and lets a test
+ * wait for the one it expects instead of sleeping.
+ */
+import { WebSocket } from "ws";
+import { GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage } from "../../src/gateway/protocol.js";
+
+export interface RawClient {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[];
+  /** The first message (past or future) that matches. */
+  next<T extends ServerMessage = ServerMessage>(matches: (message: ServerMessage) => boolean): Promise<T>;
+  /** Resolves with the close code and reason once the socket has closed. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+  send(value: unknown): void;
+}
+
+export interface RawClientOptions {
+  token?: string | undefined;
+  protocols?: string[] | undefined;
+}
+
+/** Connects; resolves once open, rejects if the handshake is refused (with the HTTP status in the message). */
+export function connectRaw(url: string, options: RawClientOptions = {}): Promise<RawClient> {
+  const headers: Record<string, string> = {};
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers });
+  const messages: ServerMessage[] = [];
+  ws.on("error", () => undefined);
+  const waiters = new Set<{ matches: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.once("close", (code, reason) => {
+      for (const waiter of waiters) waiter.reject(new Error(`closed with ${code} before the expected message`));
+      waiters.clear();
+      resolve({ code, reason: reason.toString("utf8") });
+    });
+  });
+  ws.on("message", (data) => {
+    const parsed = parseServerMessage(Buffer.from(data as Buffer).toString("utf8"));
+    if (!parsed.ok) throw new Error(`the gateway sent an invalid message: ${parsed.detail}`);
+    messages.push(parsed.message);
+    for (const waiter of [...waiters]) {
+      if (waiter.matches(parsed.message)) {
+        waiters.delete(waiter);
+        waiter.resolve(parsed.message);
+      }
+    }
+  });
+  const client: RawClient = {
+    ws,
+    messages,
+    closed,
+    next: <T extends ServerMessage>(matches: (message: ServerMessage) => boolean) => {
+      const seen = messages.find(matches);
+      if (seen !== undefined) return Promise.resolve(seen as T);
+      if (ws.readyState === WebSocket.CLOSED) return Promise.reject(new Error("already closed"));
+      return new Promise<T>((resolve, reject) => {
+        waiters.add({ matches, resolve: resolve as (m: ServerMessage) => void, reject });
+      });
+    },
+    send: (value) => ws.send(typeof value === "string" ? value : JSON.stringify(value)),
+  };
+  return new Promise((resolve, reject) => {
+    ws.once("open", () => resolve(client));
+    ws.once("unexpected-response", (_req, res) => {
+      reject(new Error(`handshake refused: HTTP ${res.statusCode}`));
+      ws.terminate();
+    });
+    ws.once("error", (error) => reject(error));
+  });
+}
