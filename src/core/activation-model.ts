@@ -137,6 +137,7 @@ export class ActivationModel {
     let bin = binOf(fromMs);
     let cumulative = fromMass;
     let position = fromMs;
+    let lastSeen: number | undefined;
     for (; bin < BINS; bin++) {
       const lo = EDGES[bin]!;
       const hi = EDGES[bin + 1]!;
@@ -146,9 +147,11 @@ export class ActivationModel {
       if (cumulative + inBin >= mass && weight > 0) {
         return start + ((mass - cumulative) / weight) * (hi - lo);
       }
+      if (weight > 0) lastSeen = hi;
       cumulative += inBin;
       position = hi;
     }
-    return LAST_EDGE_MS;
+    // The weights' float sum can fall a hair short of the total: the top is then the end of what was seen.
+    return lastSeen ?? LAST_EDGE_MS;
   }
 }

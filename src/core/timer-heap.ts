@@ -8,6 +8,8 @@ import type { Clock } from "./clock.js";
 import { MinHeap } from "./min-heap.js";
 
 export interface TimerHandle {
+  /** When it fires (clock ms). */
+  readonly dueAt: number;
   cancel(): void;
 }
 

@@ -107,7 +107,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
     }
     const maxRequestsPerSecond = options.maxRequestsPerSecond ?? DEFAULT_MAX_REQUESTS_PER_SECOND;
     if (!(maxRequestsPerSecond > 0)) throw new ConfigError(`maxRequestsPerSecond must be positive, got ${maxRequestsPerSecond}`);
-    const burst = options.burst ?? Math.max(1, Math.floor(maxRequestsPerSecond / 20));
+    // With no rate limit there is no burst to speak of (and rate / 20 would be Infinity, not a burst).
+    const burst = options.burst ?? (Number.isFinite(maxRequestsPerSecond) ? Math.max(1, Math.floor(maxRequestsPerSecond / 20)) : 1);
     if (!Number.isFinite(burst) || burst < 1) throw new ConfigError(`burst must be at least 1, got ${burst}`);
     this.notFoundGraceMs = options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS;
     this.#learn = options.learn ?? true;

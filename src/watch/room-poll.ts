@@ -67,6 +67,8 @@ export class RoomPoll extends FanOut {
   #invalidRun = 0;
   #requests = 0;
   #timer: TimerHandle | undefined;
+  /** What the timer queues when it fires: the next routine look, or a prompt held back by the floor. */
+  #timerUrgency: Urgency = Urgency.ROUTINE;
   #queued: QueuedTurn | undefined;
   #inFlight: AbortController | undefined;
   /** A request slot granted and not yet used by an attempt. */
@@ -105,13 +107,22 @@ export class RoomPoll extends FanOut {
 
   /**
    * Looks again soon, ahead of the schedule (a sibling changed, or a hint), unless a look is under
-   * way, already prompted, or the last one was less than the floor ago.
+   * way or already prompted. Never sooner than the floor after the last look: a prompt within it
+   * looks once the floor has passed.
    */
   prompt(): void {
     if (this.stopped || this.#inFlight !== undefined) return;
     if (this.#queued !== undefined && this.#queued.urgency <= Urgency.PROMPTED) return;
-    const now = this.#context.clock.now();
-    if (this.#lastLookAt !== undefined && now - this.#lastLookAt < this.#options.minPollIntervalMs) return;
+    const { clock, timers } = this.#context;
+    const earliest = this.#lastLookAt === undefined ? Number.NEGATIVE_INFINITY : this.#lastLookAt + this.#options.minPollIntervalMs;
+    if (earliest > clock.now()) {
+      // Already due by then (on schedule, or a prompt held back before): nothing to bring forward.
+      if (this.#timer !== undefined && this.#timer.dueAt <= earliest) return;
+      this.#cancelWait();
+      this.#timerUrgency = Urgency.PROMPTED;
+      this.#timer = timers.at(earliest, this.#due);
+      return;
+    }
     this.#cancelWait();
     this.#queue(Urgency.PROMPTED);
   }
@@ -132,12 +143,15 @@ export class RoomPoll extends FanOut {
 
   #queue(urgency: Urgency): void {
     if (this.stopped) return;
-    this.#queued = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted);
+    const turn = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted);
+    // When the budget allows at once, the grant runs inside enqueue and the look is under way: that
+    // turn is spent, and keeping it would make prompt() take it for a look still queued.
+    if (this.#inFlight === undefined) this.#queued = turn;
   }
 
   readonly #due = (): void => {
     this.#timer = undefined;
-    this.#queue(Urgency.ROUTINE);
+    this.#queue(this.#timerUrgency);
   };
 
   readonly #granted = (): void => {
@@ -214,6 +228,7 @@ export class RoomPoll extends FanOut {
     else if (next === "active" && previous !== "active") this.#context.changed(this, "became-active");
     // A room that moved is on a new process, which its create response did not name.
     if (moved) this.#processId = undefined;
+    this.#timerUrgency = Urgency.ROUTINE;
     this.#timer = this.#context.timers.after(this.#nextDelayMs(at), this.#due);
   }
 
