@@ -2,7 +2,9 @@
  * The built CLI (node dist/cli/main.js, no shell) against a real simulator on loopback. Every test
  * waits for events (a process exit, a line on stdout, an answered request), never for time.
  */
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { runCli } from "../src/cli/program.js";
 import { ExitCode } from "../src/cli/exit-codes.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { ConnectionInfoV2Schema, type ExposedPort } from "../src/wire/schemas.js";
@@ -398,5 +400,132 @@ describe("room-watcher demo", () => {
     expect(summary?.rooms).toBeGreaterThanOrEqual(10);
     expect(summary?.matching).toBe(summary?.rooms);
     expect(summary?.results).toHaveLength(summary?.rooms as number);
+  });
+});
+
+describe("room-watcher simulate --json", () => {
+  it("prints its settings and base URL as one JSON line first, and exits 0 on SIGINT", async (context) => {
+    const run = cli(context, ["simulate", "--json", "--seed", "4", "--time-scale", "10"]);
+    const first = JSON.parse(await run.line(() => true)) as { url: string; port: number };
+    expect(first).toEqual({ url: `http://127.0.0.1:${first.port}`, port: expect.any(Number), seed: 4, timeScale: 10, appId: null });
+    expect((await fetch(`${first.url}/rooms/v2/app/connectioninfo/nope`)).status).toBe(404);
+    run.kill("SIGINT");
+    const exit = await run.exited;
+    expect({ code: exit.code, stdout: exit.stdout }).toEqual({ code: ExitCode.OK, stdout: `${JSON.stringify(first)}\n` });
+  });
+});
+
+describe("room-watcher --version", () => {
+  it("prints the package's version and exits 0", async (context) => {
+    const { version } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    expect(await cli(context, ["--version"]).exited).toEqual({ code: ExitCode.OK, signal: null, stdout: `${version}\n`, stderr: "" });
+  });
+});
+
+/** A stream as runCli sees it: a terminal or a pipe, recording what is written. */
+function recorder(isTTY: boolean) {
+  let text = "";
+  const waiters = new Set<{ matches: (text: string) => boolean; resolve: () => void }>();
+  return {
+    isTTY,
+    columns: 200,
+    write(chunk: string): boolean {
+      text += chunk;
+      for (const waiter of [...waiters]) {
+        if (waiter.matches(text)) {
+          waiters.delete(waiter);
+          waiter.resolve();
+        }
+      }
+      return true;
+    },
+    get text(): string {
+      return text;
+    },
+    /** Resolves once what was written so far matches. */
+    until(matches: (text: string) => boolean): Promise<void> {
+      if (matches(text)) return Promise.resolve();
+      return new Promise((resolve) => waiters.add({ matches, resolve }));
+    },
+  };
+}
+
+const CLEAR_LINE = "\r\u001b[2K";
+const DIM = "\u001b[2m";
+/** Any SGR escape: colour, dim, bold. (Clearing a line, \u001b[2K, is not one.) */
+// eslint-disable-next-line no-control-regex -- escape sequences are what this test looks for
+const SGR = /\u001b\[\d+(;\d+)*m/;
+
+function inProcess(env: Record<string, string>, terminal: { stdout: boolean; stderr: boolean }) {
+  const stdout = recorder(terminal.stdout);
+  const stderr = recorder(terminal.stderr);
+  return { stdout, stderr, io: { stdout, stderr, env, signal: new AbortController().signal } };
+}
+
+describe("on a terminal (runCli in process, streams that say they are TTYs)", () => {
+  it.for([
+    { env: {}, colour: true },
+    { env: { NO_COLOR: "1" }, colour: false },
+    { env: { TERM: "dumb" }, colour: false },
+  ])("wait shows a live progress line on stderr, cleared before the answer; colour $colour with $env", async ({ env, colour }) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "cold" });
+    const { stdout, stderr, io } = inProcess(env, { stdout: true, stderr: true });
+    const code = await runCli(roomArgs("wait", roomId, sim.url), io);
+    expect(code).toBe(ExitCode.OK);
+    expect(stdout.text).toBe(`${hostPort(activePort(roomId))}\n`);
+    expect(stderr.text.startsWith(CLEAR_LINE)).toBe(true);
+    expect(stderr.text.endsWith(CLEAR_LINE)).toBe(true);
+    expect(stderr.text.includes(DIM)).toBe(colour);
+    const frames = stderr.text
+      .split(CLEAR_LINE)
+      .filter((frame) => frame !== "")
+      .map((frame) => frame.replace(new RegExp(SGR, "g"), ""));
+    expect(frames.length).toBeGreaterThan(0);
+    for (const frame of frames) {
+      expect(frame).toMatch(new RegExp(`^waiting for room ${roomId}: (looking|unknown|starting|active|terminated)( · [^\\n]*)? · \\d+\\.\\d s$`));
+    }
+  });
+
+  it("wait: nothing extra on stderr when it is not a terminal, even when stdout is", async () => {
+    const { roomId } = sim.createRoom(APP, { scenario: "cold" });
+    const { stdout, stderr, io } = inProcess({}, { stdout: true, stderr: false });
+    expect(await runCli(roomArgs("wait", roomId, sim.url), io)).toBe(ExitCode.OK);
+    expect(stdout.text).toBe(`${hostPort(activePort(roomId))}\n`);
+    expect(stderr.text).toBe("");
+  });
+
+  it.for([
+    { env: {}, tty: true, colour: true },
+    { env: { NO_COLOR: "1" }, tty: true, colour: false },
+    { env: {}, tty: false, colour: false },
+  ])("watch colours event names only on a terminal without NO_COLOR ($env, tty $tty)", async ({ env, tty, colour }) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "cold" });
+    const { stdout, io } = inProcess(env, { stdout: tty, stderr: tty });
+    const exited = runCli(roomArgs("watch", roomId, sim.url, "--active-poll-interval", "50"), io);
+    await stdout.until((text) => / active {4}/.test(text.replace(new RegExp(SGR, "g"), "")));
+    const where = hostPort(activePort(roomId));
+    expect(sim.destroyRoom(APP, roomId)).toBe(true);
+    expect(await exited).toBe(ExitCode.TERMINATED);
+    expect(SGR.test(stdout.text)).toBe(colour);
+    if (colour) {
+      expect(stdout.text).toContain(`\u001b[32mactive    \u001b[39m ${roomId}  ${where}`);
+      expect(stdout.text).toContain(`\u001b[31mterminated\u001b[39m ${roomId}  destroyed`);
+    } else {
+      expect(stdout.text).toContain(` active     ${roomId}  ${where}`);
+    }
+  });
+
+  it.for([
+    { env: {}, colour: true },
+    { env: { NO_COLOR: "1" }, colour: false },
+  ])("an error's prefix is red on a terminal's stderr unless NO_COLOR ($env)", async ({ env, colour }) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    sim.setRoomFaults(roomId, { errorRates: { 403: 1 } });
+    const { stdout, stderr, io } = inProcess(env, { stdout: true, stderr: true });
+    expect(await runCli(roomArgs("wait", roomId, sim.url), io)).toBe(ExitCode.ERROR);
+    expect(stdout.text).toBe("");
+    const message = `room ${roomId} terminated before it became active: failed (HTTP 403: Forbidden)\n`;
+    expect(stderr.text.endsWith(`${CLEAR_LINE}${colour ? "\u001b[31mroom-watcher:\u001b[39m" : "room-watcher:"} ${message}`)).toBe(true);
+    expect(SGR.test(stderr.text)).toBe(colour);
   });
 });

@@ -15,6 +15,7 @@ import { runWatch } from "./commands/watch.js";
 import { ExitCode } from "./exit-codes.js";
 import { errorJson, redact } from "./format.js";
 import { type CliIo, line } from "./io.js";
+import { stylesFor } from "./style.js";
 import type { WatchCliOptions } from "./watch-options.js";
 
 
@@ -118,10 +119,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(new Option("--token <token>", "bearer token admin calls must carry (default: any)").env("SIMULATOR_TOKEN"))
     .addOption(new Option("--app-id <id>", "the only app id served (default: any)"))
     .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parseMs).default(1))
+    .option("--json", "print the first line as JSON: {url, port, seed, timeScale, appId}", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .addHelpText("after", "\nExample:\n  $ room-watcher simulate --port 4000 --seed 7 --time-scale 10")
-    .action(async (options: { port: number; host: string; seed: number; token?: string; appId?: string; timeScale: number }) =>
-      setExit(await guarded(io, { json: false, token: options.token }, () => runSimulate(options, io))),
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Runs until Ctrl-C (exit 0).",
+        "",
+        "Examples:",
+        "  $ room-watcher simulate --port 4000 --seed 7 --time-scale 10",
+        "  $ room-watcher simulate --json &   # first line: {\"url\":\"http://127.0.0.1:...\",\"port\":...}",
+      ].join("\n"),
+    )
+    .action(async (options: { port: number; host: string; seed: number; token?: string; appId?: string; timeScale: number; json: boolean }) =>
+      setExit(await guarded(io, { json: options.json, token: options.token }, () => runSimulate(options, io))),
     );
 
   program
@@ -149,7 +161,7 @@ async function guarded(io: CliIo, options: { json: boolean; token?: string | und
     const code = exitCodeOfError(error, io.signal);
     const summary = errorJson(error);
     if (options.json) line(io.stdout, redact(JSON.stringify({ ok: false, exitCode: code, error: summary }), options.token));
-    line(io.stderr, redact(`room-watcher: ${summary.message}`, options.token));
+    line(io.stderr, `${stylesFor(io.stderr, io.env).red("room-watcher:")} ${redact(summary.message, options.token)}`);
     return code;
   }
 }

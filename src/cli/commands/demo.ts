@@ -5,6 +5,7 @@ import { percentile, table } from "../../demo/summary.js";
 import { ExitCode } from "../exit-codes.js";
 import { describeConnection } from "../format.js";
 import { type CliIo, line } from "../io.js";
+import { type Styles, stylesFor } from "../style.js";
 
 export interface DemoCliOptions {
   seed: number;
@@ -24,7 +25,7 @@ export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<numbe
   const result = await runDemoScenario({ seed: options.seed, timeScale: options.timeScale, onProgress });
   render?.done();
   if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
-  else line(io.stdout, `\n${summaryText(result)}`);
+  else line(io.stdout, `\n${summaryText(result, stylesFor(io.stdout, io.env))}`);
   return result.timedOut || result.rooms.some((r) => !r.matches) ? ExitCode.ERROR : ExitCode.OK;
 }
 
@@ -49,7 +50,7 @@ function summaryJson(result: DemoResult) {
   return { ...stats(result), results: result.rooms };
 }
 
-function summaryText(result: DemoResult): string {
+function summaryText(result: DemoResult, styles: Styles): string {
   const rows = result.rooms.map((r) => [
     r.roomId,
     r.kind,
@@ -65,7 +66,9 @@ function summaryText(result: DemoResult): string {
   return [
     table(["room", "kind", "reported", "connection", "simulator truth", "to active ms", "requests", "match"], rows),
     "",
-    `rooms: ${s.rooms}, matching the simulator's truth: ${s.matching}/${s.rooms}${s.timedOut ? " (timed out)" : ""}`,
+    (s.matching === s.rooms && !s.timedOut ? styles.green : styles.red)(
+      `rooms: ${s.rooms}, matching the simulator's truth: ${s.matching}/${s.rooms}${s.timedOut ? " (timed out)" : ""}`,
+    ),
     `time to active (create -> active event): p50 ${ms(s.timeToActiveP50Ms)}, p95 ${ms(s.timeToActiveP95Ms)}`,
     `detection delay (simulator active -> event): p50 ${ms(s.detectionDelayP50Ms)}, p95 ${ms(s.detectionDelayP95Ms)}`,
     `connection-info requests per room: ${s.requestsPerRoom}; elapsed ${s.elapsedMs} ms`,

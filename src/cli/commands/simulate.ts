@@ -1,4 +1,4 @@
-/** `room-watcher simulate`: run the simulator until Ctrl-C; the first line is its base URL. */
+/** `room-watcher simulate`: run the simulator until Ctrl-C; the first line is its base URL (JSON with --json). */
 import { Simulator } from "../../simulator/simulator.js";
 import { ExitCode } from "../exit-codes.js";
 import { type CliIo, line } from "../io.js";
@@ -10,6 +10,8 @@ export interface SimulateCliOptions {
   token?: string | undefined;
   appId?: string | undefined;
   timeScale: number;
+  /** Print the first line as JSON. */
+  json?: boolean | undefined;
 }
 
 export async function runSimulate(options: SimulateCliOptions, io: CliIo): Promise<number> {
@@ -21,7 +23,11 @@ export async function runSimulate(options: SimulateCliOptions, io: CliIo): Promi
     appId: options.appId,
     timeScale: options.timeScale,
   });
-  line(io.stdout, simulator.url);
+  if (options.json) {
+    line(io.stdout, JSON.stringify({ url: simulator.url, port: simulator.port, seed: options.seed, timeScale: options.timeScale, appId: options.appId ?? null }));
+  } else {
+    line(io.stdout, simulator.url);
+  }
   line(
     io.stderr,
     `simulator listening (seed ${options.seed}, time scale ${options.timeScale}, admin token ${options.token === undefined ? "any" : "set"}${options.appId === undefined ? "" : `, app ${options.appId}`}); Ctrl-C to stop`,

@@ -4,14 +4,21 @@ import type { TerminatedEvent } from "../../watch/events.js";
 import { exitCodeOf } from "../exit-codes.js";
 import { describeConnection, errorJson, hostPort, redact } from "../format.js";
 import { type CliIo, line } from "../io.js";
+import { type Paint, stylesFor } from "../style.js";
 import { roomWatcherOptions, type WatchCliOptions } from "../watch-options.js";
 
 export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
   const watcher = new RoomWatcher(roomWatcherOptions(roomId, options, io));
+  const styles = stylesFor(io.stdout, io.env);
+  const paintOf: Record<string, Paint> = { active: styles.green, starting: styles.yellow, terminated: styles.red, error: styles.red, warning: styles.yellow };
   const print = (event: string, payload: Record<string, unknown>, human: string): void => {
     // The source already keeps the token out of its errors; this is the last line of defence.
-    const text = options.json ? JSON.stringify({ event, ...payload }) : `${new Date().toISOString()}  ${event.padEnd(10)} ${roomId}  ${human}`;
-    line(io.stdout, redact(text, options.token));
+    if (options.json) {
+      line(io.stdout, redact(JSON.stringify({ event, ...payload }), options.token));
+      return;
+    }
+    const paint = paintOf[event] ?? ((text: string) => text);
+    line(io.stdout, `${styles.dim(new Date().toISOString())}  ${paint(event.padEnd(10))} ${roomId}  ${redact(human, options.token)}`);
   };
   watcher.on("status", (e) => options.json && print("status", { ...e }, ""));
   watcher.on("starting", (e) => print("starting", { ...e }, e.rescheduled ? `rescheduled (was ${describeConnection(e.previous)})` : ""));
