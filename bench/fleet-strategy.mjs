@@ -5,7 +5,8 @@
  *
  *   fixed        Hathora's plugins: look every 1 s until active.
  *   sdk          the official SDK's backoff (Speakeasy defaults: 500 ms, x1.5, capped at 60 s) as the wait between looks.
- *   room-watcher fleet.waitForActive through one Fleet (learned schedule, sibling checks).
+ *   room-watcher fleet.waitForActive through one Fleet (learned schedule, sibling checks);
+ *                "room-watcher:N" sets delayPerLookMs to N (the requests/latency trade-off).
  */
 import { Fleet } from "../dist/index.js";
 
@@ -38,7 +39,12 @@ function naiveLoop(delayMs) {
   };
 }
 
-const fleet = strategy === "room-watcher" ? new Fleet({ appId, baseUrl, maxRequestsPerSecond: 1000, timeoutMs: 120_000 }) : undefined;
+// "room-watcher" runs the defaults; "room-watcher:150" sets delayPerLookMs to 150.
+const [kind, delayPerLook] = strategy.split(":");
+const fleet =
+  kind === "room-watcher"
+    ? new Fleet({ appId, baseUrl, maxRequestsPerSecond: 1000, timeoutMs: 120_000, ...(delayPerLook === undefined ? {} : { delayPerLookMs: Number(delayPerLook) }) })
+    : undefined;
 
 const watch = {
   fixed: naiveLoop(() => 1000),
@@ -49,7 +55,7 @@ const watch = {
       (error) => process.send?.({ type: "failed", roomId, message: String(error?.message ?? error) }),
     );
   },
-}[strategy];
+}[kind];
 if (watch === undefined) throw new Error(`unknown strategy ${strategy}`);
 
 process.on("message", async (message) => {

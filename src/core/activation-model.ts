@@ -3,10 +3,13 @@
  * follows from it. Pure: no clock, no I/O.
  *
  * Times to active go into a histogram with logarithmic bins (fine where rooms are fast, coarse in the
- * long tail), whose weights decay so the model follows a host whose behaviour changes. The schedule
- * spaces looks so that each one has about the same chance, `lookChance`, of finding the room active
- * given that it was not active at the last look: looks crowd where activation is likely and thin out
- * where it is not.
+ * long tail), whose weights decay so the model follows a host whose behaviour changes.
+ *
+ * The schedule: from a look at t that found the room starting, the next look comes after the shortest
+ * gap Δ with  P(active by t+Δ | starting at t) × Δ ≥ 2 × delayPerLookMs.  A look's gap times the chance
+ * the room turns active in it is about twice the detection delay that gap costs on average, so every
+ * look is given the same share of delay: looks crowd where activation is likely (the square-root rule
+ * of optimal inspection spacing, Δ ∝ 1/√density) and thin out where it is not.
  */
 
 export interface ActivationModelOptions {
@@ -17,8 +20,8 @@ export interface ActivationModelOptions {
 }
 
 export interface LearnedScheduleOptions {
-  /** Chance that a look finds the room active, given it was not at the last one. */
-  readonly lookChance: number;
+  /** The share of detection delay each look may cost; lower means more looks and sooner detection. */
+  readonly delayPerLookMs: number;
   /** Never look sooner than this after the last look. */
   readonly minPollIntervalMs: number;
   /** Never wait longer than this between looks. */
@@ -107,19 +110,29 @@ export class ActivationModel {
   }
 
   /**
-   * Delay from a look at `elapsedMs` after the origin (which found the room not active) to the next
-   * one: the time by which a share `lookChance` of the rooms still starting at `elapsedMs` have
-   * turned active, kept within [minPollIntervalMs, maxPollIntervalMs].
+   * Delay from a look at `elapsedMs` after the origin (which found the room starting) to the next
+   * one, within [minPollIntervalMs, maxPollIntervalMs]. See the schedule above.
    */
   nextDelayMs(elapsedMs: number, options: LearnedScheduleOptions): number {
-    const { lookChance, minPollIntervalMs, maxPollIntervalMs } = options;
+    const { delayPerLookMs, minPollIntervalMs, maxPollIntervalMs } = options;
     const t = Math.max(0, elapsedMs);
     const below = this.#massBelow(t);
     const remaining = this.#total - below;
     // Past everything seen so far: nothing to aim at, so look as seldom as allowed.
     if (remaining <= this.#total * 1e-6) return maxPollIntervalMs;
-    const target = this.#timeAtMass(below + lookChance * remaining, t, below);
-    return Math.min(maxPollIntervalMs, Math.max(minPollIntervalMs, target - t));
+    const worth = (gapMs: number): number => ((this.#massBelow(t + gapMs) - below) / remaining) * gapMs;
+    const target = 2 * delayPerLookMs;
+    if (worth(minPollIntervalMs) >= target) return minPollIntervalMs;
+    if (worth(maxPollIntervalMs) < target) return maxPollIntervalMs;
+    // worth() grows with the gap: bisect to the millisecond.
+    let lo = minPollIntervalMs;
+    let hi = maxPollIntervalMs;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) / 2;
+      if (worth(mid) >= target) hi = mid;
+      else lo = mid;
+    }
+    return Math.round(hi);
   }
 
   #massBelow(ms: number): number {

@@ -138,11 +138,12 @@ export class RequestScheduler {
     this.#pump();
   }
 
-  /** No request starts before `until` (a 429 with Retry-After says so for the whole upstream). */
-  pauseUntil(until: number): void {
-    if (until <= this.#pausedUntil) return;
+  /** No request starts before `until` (a 429 with Retry-After says so for the whole upstream). True when that extends the pause. */
+  pauseUntil(until: number): boolean {
+    if (until <= this.#pausedUntil) return false;
     this.#pausedUntil = until;
     this.#pump();
+    return true;
   }
 
   /** Drops every queued turn and timer (the fleet is closing). */

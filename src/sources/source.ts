@@ -32,6 +32,8 @@ export interface SourceListener {
   onTransientFailure(failure: TransientFailure): void;
   /** A terminal error: the source has given up on the room. */
   onFatal(error: unknown, at: number): void;
+  /** The feed was closed under the listener (its fleet closed): no verdict on the room, and nothing more will come. */
+  onClosed?(at: number): void;
 }
 
 /** A source that pushes changes (a gateway over WebSocket, say) instead of being polled. */

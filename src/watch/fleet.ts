@@ -148,11 +148,14 @@ export class Fleet extends EventEmitter<FleetEvents> {
   }
 
   /**
-   * Watches a room: a started RoomWatcher of its own for this caller, on the room's one shared feed.
-   * Options default to the fleet's (source, poll options). `stop()` it to let go.
+   * Watches a room: a RoomWatcher of its own for this caller, on the room's one shared feed, started on
+   * the next microtask, so listeners attached right after this call hear everything (a room the fleet
+   * already knows replays its state as events). Options default to the fleet's. `stop()` it to let go.
    */
   watch(roomId: string, options: FleetWatchOptions = {}): RoomWatcher {
-    return new RoomWatcher(this.#watchOptions(roomId, options)).start();
+    const watcher = new RoomWatcher(this.#watchOptions(roomId, options));
+    queueMicrotask(() => watcher.start());
+    return watcher;
   }
 
   /** waitForActive through this fleet, with its defaults. */
@@ -197,10 +200,14 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return new FeedSubscription(feed, listener);
   }
 
-  /** Stops every feed and resolves once they have ended. Listeners hear nothing more. */
+  /**
+   * Stops every feed and resolves once they have ended. Every watcher on the fleet ends as `stopped`
+   * (a pending waitForActive rejects with RoomTerminatedError, reason stopped) and keeps no timer.
+   */
   async close(): Promise<void> {
     const feeds = [...this.#feeds.values()];
-    for (const feed of feeds) feed.stop();
+    const at = this.clock.now();
+    for (const feed of feeds) feed.close(at);
     await Promise.all(feeds.map((f) => f.done));
     this.scheduler.clear();
   }

@@ -22,7 +22,7 @@ export const DEFAULT_POLL_OPTIONS: ResolvedPollOptions = Object.freeze({
   maxRetryAfterMs: 60_000,
   maxConsecutiveInvalidPayloads: 3,
   minPollIntervalMs: 100,
-  lookChance: 0.3,
+  delayPerLookMs: 120,
 });
 
 /** How one room is polled. Shared by every watch of that room: the first watch's options win. */
@@ -48,11 +48,11 @@ export interface PollOptions {
   /** The floor: no two looks at a room closer than this, whatever the schedule or a sibling says. Default 100 ms. */
   minPollIntervalMs?: number | undefined;
   /**
-   * Once the fleet has learned how long rooms take to start, each look of a starting room is timed to
-   * have this chance of finding it active (given it was not at the last look). Higher: fewer requests,
-   * later detection. 0 keeps the fixed backoff. Default 0.3.
+   * Once the fleet has learned how long rooms take to start, looks at a starting room are spaced so that
+   * each costs about this much detection delay: dense where activation is likely, sparse where not.
+   * Lower: more requests, sooner detection. 0 keeps the fixed backoff. Default 120 ms.
    */
-  lookChance?: number | undefined;
+  delayPerLookMs?: number | undefined;
 }
 
 /** Every poll option, filled in. */
@@ -86,7 +86,7 @@ function resolveUncached(options: PollOptions): ResolvedPollOptions {
     maxRetryAfterMs: validateDurationMs("maxRetryAfterMs", pick("maxRetryAfterMs")),
     maxConsecutiveInvalidPayloads: pick("maxConsecutiveInvalidPayloads"),
     minPollIntervalMs: validateDurationMs("minPollIntervalMs", options.minPollIntervalMs ?? Math.min(DEFAULT_POLL_OPTIONS.minPollIntervalMs, pick("pollIntervalMs"))),
-    lookChance: pick("lookChance"),
+    delayPerLookMs: validateDurationMs("delayPerLookMs", pick("delayPerLookMs")),
   };
   if (!(resolved.pollBackoffFactor >= 1) || !Number.isFinite(resolved.pollBackoffFactor)) {
     throw new ConfigError(`pollBackoffFactor must be a finite number >= 1, got ${resolved.pollBackoffFactor}`);
@@ -96,9 +96,6 @@ function resolveUncached(options: PollOptions): ResolvedPollOptions {
   }
   if (!Number.isInteger(resolved.maxConsecutiveInvalidPayloads) || resolved.maxConsecutiveInvalidPayloads < 1) {
     throw new ConfigError(`maxConsecutiveInvalidPayloads must be a positive integer, got ${resolved.maxConsecutiveInvalidPayloads}`);
-  }
-  if (!(resolved.lookChance >= 0 && resolved.lookChance < 1)) {
-    throw new ConfigError(`lookChance must be at least 0 and below 1, got ${resolved.lookChance}`);
   }
   if (resolved.minPollIntervalMs > resolved.maxPollIntervalMs) {
     throw new ConfigError("minPollIntervalMs must not be above maxPollIntervalMs");

@@ -22,6 +22,8 @@ export interface RoomFeed {
   /** Removes a listener; the last one out stops the feed. */
   remove(listener: SourceListener): void;
   stop(): void;
+  /** Stops the feed and tells every listener it was closed. */
+  close(at: number): void;
 }
 
 /** The fan-out both feeds share: listeners, the latest result, an observer that is not a listener, and `done`. */
@@ -111,6 +113,14 @@ export abstract class FanOut implements RoomFeed {
     if (this.#stopped) return;
     this.#observer?.onTransientFailure(failure);
     for (const listener of [...this.#listeners]) listener.onTransientFailure(failure);
+  }
+
+  /** Stops the feed for everyone on it (the fleet is closing): each listener hears `onClosed`. */
+  close(at: number): void {
+    if (this.#stopped) return;
+    const listeners = [...this.#listeners];
+    this.stop();
+    for (const listener of listeners) listener.onClosed?.(at);
   }
 
   /** A terminal error: the feed stops, and everyone hears why. */

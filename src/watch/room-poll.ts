@@ -238,7 +238,7 @@ export class RoomPoll extends FanOut {
     const options = this.#options;
     if (status === "starting") {
       const model = this.#context.modelFor(this.#source);
-      if (model?.ready === true && options.lookChance > 0) {
+      if (model?.ready === true && options.delayPerLookMs > 0) {
         const learned = model.nextDelayMs(at - this.#origin, options);
         return Math.max(options.minPollIntervalMs, jittered(learned, options.jitter, random, options.maxPollIntervalMs));
       }
@@ -257,14 +257,12 @@ export class RoomPoll extends FanOut {
       ? rateLimitDelayMs(error.retryAfterMs, attempt, this.#options, random)
       : retryDelayMs(attempt, this.#options, random);
     const at = clock.now();
-    // A 429 speaks for the whole upstream: every room of the fleet waits, not just this one.
-    if (rateLimited) {
-      scheduler.pauseUntil(at + nextDelayMs);
-      this.#context.paused(this, at + nextDelayMs, error);
-    }
+    // A 429 speaks for the whole upstream: every room of the fleet waits, not just this one. The
+    // pause itself holds this retry, queued ahead of routine looks for when it ends.
+    if (rateLimited && scheduler.pauseUntil(at + nextDelayMs)) this.#context.paused(this, at + nextDelayMs, error);
     const failure: TransientFailure = Object.freeze({ error, attempt, nextDelayMs, at });
     this.deliverFailure(failure);
-    await timers.sleep(nextDelayMs, signal);
+    if (!rateLimited) await timers.sleep(nextDelayMs, signal);
     await scheduler.acquire(Urgency.RETRY, signal);
     this.#holdsSlot = true;
     return true;

@@ -194,4 +194,8 @@ class WatcherLink implements SourceListener {
   onFatal(error: unknown, at: number): void {
     this.#input({ type: "failed", at, cause: error });
   }
+
+  onClosed(at: number): void {
+    this.#input({ type: "stopped", at });
+  }
 }
