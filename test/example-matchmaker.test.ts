@@ -1,0 +1,34 @@
+/** examples/matchmaker.mjs runs as a user would run it: every match gets its room's true address, the stuck one is handled. */
+import { spawn } from "node:child_process";
+import { expect, it } from "vitest";
+
+function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it("matchmaker.mjs starts five matches at their rooms' true addresses and sends the stuck match's players back", async () => {
+  const { code, stdout, stderr } = await run("examples/matchmaker.mjs");
+  expect(stderr).toBe("");
+  expect(code).toBe(0);
+  const lines = stdout.trim().split("\n");
+  const started = lines.filter((l) => /^match-\d: \d players -> 127\.0\.0\.1:\d+ \(room \w+, \d+ ms\)$/.test(l));
+  expect(started.map((l) => l.slice(0, 7)).sort()).toEqual(["match-1", "match-2", "match-3", "match-4", "match-5"]);
+  expect(lines).toContainEqual(expect.stringMatching(/^match-6: room \w+ not joinable within 1500 ms; destroyed it, 2 players back in the queue$/));
+  expect(lines).toContainEqual(expect.stringMatching(/^5 of 6 matches started; \d+ connection-info requests in all$/));
+  const checks = lines.filter((l) => l.startsWith("check "));
+  expect(checks).toHaveLength(6);
+  for (const check of checks.slice(0, 5)) {
+    const [, reported, truth] = /^check match-\d: (\S+) \/ simulator: (\S+)$/.exec(check) ?? [];
+    expect(reported).toBe(truth);
+  }
+  expect(checks[5]).toMatch(/^check match-6: none \/ simulator: destroyed$/);
+  expect(stdout).not.toContain("dev-token");
+});
