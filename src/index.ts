@@ -22,7 +22,19 @@ export { isPushSource, type PollingSource, type PushSource, type RoomSource, typ
 export { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, HathoraHttpSource, type HathoraSourceOptions } from "./sources/hathora-http.js";
 export { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS, type PollOptions } from "./watch/options.js";
 export type { ActiveEvent, ErrorEvent, RoomWatcherEvents, StartingEvent, StatusEvent, TerminatedEvent, WarningEvent } from "./watch/events.js";
-export { DEFAULT_MAX_IN_FLIGHT, Fleet, type FleetOptions, getDefaultFleet } from "./watch/fleet.js";
+export {
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_REQUESTS_PER_SECOND,
+  Fleet,
+  type FleetEvents,
+  type FleetOptions,
+  type FleetStats,
+  type FleetWatchOptions,
+  getDefaultFleet,
+  type PausedEvent,
+  type Subscription,
+} from "./watch/fleet.js";
+export { ActivationModel, type LearnedScheduleOptions } from "./core/activation-model.js";
 export { RoomWatcher, type RoomWatcherOptions } from "./watch/room-watcher.js";
 export { type ActiveConnection, type WaitForActiveOptions, waitForActive } from "./watch/wait-for-active.js";
 export { Simulator, type Clock as SimulatorClock, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions, type TransitionHook } from "./simulator/simulator.js";
