@@ -28,4 +28,23 @@ describe("examples", () => {
       "active at N.N.N.N:N (moved)",
     ]);
   });
+
+  it("matchmaker.mjs starts five matches at their rooms' true addresses and sends the stuck match's players back", async () => {
+    const { code, stdout, stderr } = await run("examples/matchmaker.mjs");
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    const started = lines.filter((l) => /^match-\d: \d players -> 127\.0\.0\.1:\d+ \(room \w+, \d+ ms\)$/.test(l));
+    expect(started.map((l) => l.slice(0, 7)).sort()).toEqual(["match-1", "match-2", "match-3", "match-4", "match-5"]);
+    expect(lines).toContainEqual(expect.stringMatching(/^match-6: room \w+ not joinable within 1500 ms; destroyed it, 2 players back in the queue$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^5 of 6 matches started; \d+ connection-info requests in all$/));
+    const checks = lines.filter((l) => l.startsWith("check "));
+    expect(checks).toHaveLength(6);
+    for (const check of checks.slice(0, 5)) {
+      const [, reported, truth] = /^check match-\d: (\S+) \/ simulator: (\S+)$/.exec(check) ?? [];
+      expect(reported).toBe(truth);
+    }
+    expect(checks[5]).toMatch(/^check match-6: none \/ simulator: destroyed$/);
+    expect(stdout).not.toContain("dev-token");
+  });
 });
