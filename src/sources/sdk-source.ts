@@ -62,10 +62,13 @@ function clientIdentity(client: object): string {
 
 /** Polls `GET /rooms/v2/{appId}/connectioninfo/{roomId}` through `client.roomsV2.getConnectionInfo`. */
 export class HathoraSdkSource implements PollingSource {
+  /** A polling source. */
   readonly kind = "poll";
   /** Watches through the same client and app share one poll; the key names no URL or token. */
   readonly key: string;
+  /** The application id every call is made for. */
   readonly appId: string;
+  /** One request is aborted after this long. Default 10,000 ms. */
   readonly requestTimeoutMs: number;
   readonly #client: HathoraCloudCore;
   readonly #clock: Clock;
@@ -83,6 +86,7 @@ export class HathoraSdkSource implements PollingSource {
     this.key = `hathora-sdk:${this.appId}:${clientIdentity(options.client)}`;
   }
 
+  /** One look at the room. Throws RoomWatcherError (retryable or not); rejects with `signal.reason` on abort. */
   async poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult> {
     validateRoomId(roomId);
     const { signal } = options;
