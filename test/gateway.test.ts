@@ -122,7 +122,7 @@ describe("gateway end to end", () => {
   });
 
   it("clients survive the gateway being killed and restarted mid-lifecycle, and end in the right state", async () => {
-    const simulator = await Simulator.start({ seed: 8, timeScale: 50, appId: APP });
+    const simulator = await Simulator.start({ seed: 8, timeScale: 20, appId: APP });
     cleanups.push(() => simulator.close());
     const args = ["gateway", "--upstream", simulator.url, "--app-id", APP, "--log-level", "silent"];
     const first = spawnCli([...args, "--port", "0"], { lifetimeMs: 30_000 });
@@ -167,7 +167,7 @@ describe("gateway end to end", () => {
   });
 
   it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {
-    const simulator = await Simulator.start({ seed: 21, timeScale: 50, appId: APP });
+    const simulator = await Simulator.start({ seed: 21, timeScale: 20, appId: APP });
     cleanups.push(() => simulator.close());
     const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, pollOptions: FAST, defaultMetrics: false });
     const fallbackFleet = new Fleet();

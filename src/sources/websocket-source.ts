@@ -256,7 +256,12 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
         this.#unreachableSince = undefined;
         this.#fallbackTimer?.cancel();
         this.#fallbackTimer = undefined;
-        if (this.#staleAfterOption === undefined && message.heartbeatIntervalMs > 0) this.#staleAfterMs = 3 * message.heartbeatIntervalMs;
+        if (this.#staleAfterOption === undefined && message.heartbeatIntervalMs > 0 && this.#staleAfterMs !== 3 * message.heartbeatIntervalMs) {
+          // Now that we know how often the gateway pings, judge silence by that.
+          this.#staleAfterMs = 3 * message.heartbeatIntervalMs;
+          this.#watchdog?.cancel();
+          this.#armWatchdog(this.#staleAfterMs);
+        }
         if (this.#fallbackActive) {
           this.#fallbackActive = false;
           this.#safeEmit("fallback", Object.freeze({ active: false, at: now }));
