@@ -124,7 +124,8 @@ describe("gateway end to end", () => {
   it("clients survive the gateway being killed and restarted mid-lifecycle, and end in the right state", async () => {
     const simulator = await Simulator.start({ seed: 8, timeScale: 20, appId: APP });
     cleanups.push(() => simulator.close());
-    const args = ["gateway", "--upstream", simulator.url, "--app-id", APP, "--log-level", "silent"];
+    const token = "client-secret-token";
+    const args = ["gateway", "--upstream", simulator.url, "--app-id", APP, "--log-level", "debug", "--token", token, "--hint-token", "hint-secret-token"];
     const first = spawnCli([...args, "--port", "0"], { lifetimeMs: 30_000 });
     const url = await first.line((l) => l.startsWith("ws://"));
     const port = new URL(url).port;
@@ -133,7 +134,7 @@ describe("gateway end to end", () => {
     const doomed = simulator.createRoom(APP, { scenario: "never" }); // starting, destroyed while the gateway is down
     const later = simulator.createRoom(APP, { scenario: "cold" }); // becomes active whenever
     const roomIds = [moving.roomId, doomed.roomId, later.roomId];
-    const clients = Array.from({ length: 10 }, () => client(url, roomIds));
+    const clients = Array.from({ length: 10 }, () => client(url, roomIds, { token }));
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
 
     await Promise.all(watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active")));
@@ -164,6 +165,14 @@ describe("gateway end to end", () => {
     second.kill("SIGTERM");
     const exit = await second.exited;
     expect(exit.code).toBe(0);
+    // Logs are JSON lines on stderr, and no token appears in them or on stdout.
+    const firstExit = await first.exited;
+    for (const output of [exit.stderr, exit.stdout, firstExit.stderr, firstExit.stdout]) {
+      expect(output).not.toContain(token);
+      expect(output).not.toContain("hint-secret-token");
+    }
+    const logs = exit.stderr.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: number });
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(["gateway listening", "watching room upstream", "shutting down", "gateway closed"]));
   });
 
   it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {
