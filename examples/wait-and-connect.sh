@@ -15,6 +15,10 @@ set -uo pipefail
 
 room=${1:?usage: wait-and-connect.sh <roomId>}
 
+# Ctrl-C reaches room-watcher too (same process group); it stops cleanly and exits 130. Without a trap,
+# bash would die of the SIGINT while it reads the command's output, before it could act on that code.
+trap 'true' INT
+
 # stdout is host:port once the room is active; diagnostics go to stderr.
 address=$(room-watcher wait "$room" --timeout "${WAIT_TIMEOUT_MS:-120000}")
 status=$?

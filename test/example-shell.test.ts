@@ -34,8 +34,10 @@ afterAll(async () => {
 });
 
 function script(context: TestContext, roomId: string, env: Record<string, string>) {
+  // A process group of its own, as in a terminal: Ctrl-C reaches the script and what it runs.
   const run = spawnChild("bash", [SCRIPT, roomId], {
     env: { PATH: `${binDir}${delimiter}${process.env.PATH ?? ""}`, ...env },
+    processGroup: true,
   });
   context.onTestFinished(async () => {
     run.kill();
@@ -44,8 +46,9 @@ function script(context: TestContext, roomId: string, env: Record<string, string
   return run;
 }
 
+const ofRoom = (roomId: string) => (exchange: Exchange) => exchange.path === `/rooms/v2/${APP}/connectioninfo/${roomId}`;
 const seenStarting = (roomId: string) => (exchange: Exchange) =>
-  exchange.path === `/rooms/v2/${APP}/connectioninfo/${roomId}` &&
+  ofRoom(roomId)(exchange) &&
   exchange.status === 200 &&
   ConnectionInfoV2Schema.parse(JSON.parse(exchange.body)).status === "starting";
 
@@ -106,5 +109,18 @@ describe("examples/wait-and-connect.sh", () => {
     expect(exit.code).toBe(1);
     expect(exit.stdout).toBe("");
     expect(exit.stderr).toMatch(/^room-watcher: .*403.*\nroom-watcher failed \(exit 1\): an API error or a bug; see its message above\n$/);
+  });
+
+  it("exit 130: Ctrl-C (SIGINT to the script's process group) while it waits", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    const run = script(context, roomId, { HATHORA_APP_ID: APP, HATHORA_BASE_URL: proxy.url });
+    await proxy.next(ofRoom(roomId));
+    run.kill("SIGINT");
+    expect(summary(await run.exited)).toEqual({
+      code: 130,
+      signal: null,
+      stdout: "",
+      stderr: "room-watcher: interrupted by SIGINT\ninterrupted\n",
+    });
   });
 });

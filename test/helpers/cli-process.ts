@@ -39,6 +39,11 @@ export interface SpawnCliOptions {
   env?: Readonly<Record<string, string>> | undefined;
   /** SIGKILL after this many ms. Default DEFAULT_LIFETIME_MS. */
   lifetimeMs?: number | undefined;
+  /**
+   * Run in a process group of its own and signal the whole group, as a terminal's Ctrl-C does (a shell
+   * script and the commands it runs). Default false.
+   */
+  processGroup?: boolean | undefined;
 }
 
 const running = new Set<ChildProcessWithoutNullStreams>();
@@ -54,6 +59,7 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
   Object.assign(env, options.env);
   const child = spawn(command, args, {
     env,
+    detached: options.processGroup === true,
     stdio: ["pipe", "pipe", "pipe"],
     timeout: options.lifetimeMs ?? DEFAULT_LIFETIME_MS,
     killSignal: "SIGKILL",
@@ -112,7 +118,16 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
       });
     },
     kill: (signal = "SIGKILL") => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (options.processGroup === true && child.pid !== undefined) {
+        // The group outlives its leader when a member is still running: signal it whatever the leader's state.
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          // ESRCH: the whole group is gone.
+        }
+      } else if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+      }
     },
   };
 }
