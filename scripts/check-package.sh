@@ -23,8 +23,27 @@ echo "== npm pack"
 tarball=$(npm pack --silent --pack-destination "$scratch" | tail -n 1)
 tar -tzf "$scratch/$tarball" | sort > "$scratch/files.txt"
 echo "$(wc -l < "$scratch/files.txt") files in $tarball"
-# What ships: the build, the README, the licence fields; never sources, tests or examples.
-if grep -Ev '^package/(dist/.*|README\.md|package\.json|LICENSE)$' "$scratch/files.txt"; then
+# Every map's sources resolve inside the package (go-to-definition lands on TypeScript, not on nothing).
+tar -xzf "$scratch/$tarball" -C "$scratch"
+node -e '
+  const fs = require("fs"), path = require("path");
+  const root = process.argv[1];
+  let maps = 0;
+  for (const file of fs.readdirSync(path.join(root, "dist"), { recursive: true })) {
+    if (!String(file).endsWith(".map")) continue;
+    maps++;
+    const map = JSON.parse(fs.readFileSync(path.join(root, "dist", String(file)), "utf8"));
+    for (const source of map.sources) {
+      const resolved = path.resolve(path.dirname(path.join(root, "dist", String(file))), map.sourceRoot ?? "", source);
+      if (!fs.existsSync(resolved)) throw new Error(`${file}: source ${source} is not in the package`);
+    }
+  }
+  console.log(`${maps} source and declaration maps, every source in the package`);
+' "$scratch/package"
+rm -rf "$scratch/package"
+# What ships: the build, the TypeScript sources its source and declaration maps point to, the README;
+# never tests, examples or scripts.
+if grep -Ev '^package/(dist/.*\.(js|d\.ts|js\.map|d\.ts\.map)|src/.*\.ts|README\.md|package\.json|LICENSE)$' "$scratch/files.txt"; then
   echo "unexpected files in the tarball (above)" >&2
   exit 1
 fi
