@@ -102,7 +102,9 @@ export class HathoraHttpSource implements PollingSource {
       }
       let text: string;
       try {
-        text = await readLimited(response, this.#maxResponseBytes);
+        // An upstream (or a proxy) may echo the credentials it got, in an error or anywhere in a body:
+        // removed before anything is parsed, so no message, warning, event or cut of one can carry it.
+        text = redact(await readLimited(response, this.#maxResponseBytes), this.#token);
       } catch (error) {
         throw this.#failure(error, signal, timeout.signal);
       }
@@ -118,9 +120,7 @@ export class HathoraHttpSource implements PollingSource {
       return this.apiVersion === "v1" ? parseConnectionInfoV1(body, roomId) : parseConnectionInfoV2(body, roomId);
     }
     if (response.status === 404) return { observation: { kind: "not_found" }, warnings: [] };
-    // An upstream may echo the credentials it rejected; they must not travel on in an error.
-    const apiMessage = apiErrorMessage(text);
-    const message = apiMessage === undefined ? undefined : redact(apiMessage, this.#token);
+    const message = apiErrorMessage(text);
     if (response.status === 429) {
       throw new RateLimitedError(parseRetryAfterMs(response.headers.get("retry-after"), this.#clock.now()), message);
     }
@@ -132,7 +132,7 @@ export class HathoraHttpSource implements PollingSource {
     if (signal.aborted) return signal.reason;
     if (timeoutSignal.aborted) return timeoutSignal.reason;
     if (error instanceof RoomWatcherError) return error;
-    return new NetworkError(`request failed: ${describe(error)}`, { cause: error });
+    return new NetworkError(`request failed: ${redact(describe(error), this.#token)}`, { cause: error });
   }
 }
 

@@ -102,7 +102,8 @@ export class HathoraSdkSource implements PollingSource {
       call.catch(() => undefined);
       const [result] = await call.$inspect();
       if (!result.ok) throw result.error;
-      return parseConnectionInfoV2(result.value, roomId);
+      // An upstream that echoes the token into a field would carry it into our warnings and errors.
+      return parseConnectionInfoV2(redactStrings(result.value, this.#token()), roomId);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       if (timeout.signal.aborted) throw timeout.signal.reason;
@@ -118,26 +119,29 @@ export class HathoraSdkSource implements PollingSource {
     const status = error.statusCode;
     if (status === 404) return { observation: { kind: "not_found" }, warnings: [] };
     // A 2xx the SDK could not read (not JSON, wrong shape) is a bad body, not an HTTP error.
+    const token = this.#token();
     if (status >= 200 && status < 300) {
-      throw new InvalidPayloadError(`connection info could not be read by the SDK: ${error.message.split("\n")[0] ?? ""}`.slice(0, 500), { cause: error });
+      const firstLine = redact(error.message.split("\n")[0] ?? "", token);
+      throw new InvalidPayloadError(`connection info could not be read by the SDK: ${firstLine}`.slice(0, 500), { cause: safeCause(error, token) });
     }
-    const apiMessage = apiErrorMessage(error.body);
-    const message = apiMessage === undefined ? undefined : redact(apiMessage, this.#token());
+    // Redacted before the 500-character cut, so no piece of the token survives it either.
+    const message = apiErrorMessage(redact(error.body, token));
     if (status === 429) throw new RateLimitedError(parseRetryAfterMs(error.headers.get("retry-after"), this.#clock.now()), message);
-    throw new HttpError(status, message, { cause: error });
+    throw new HttpError(status, message, { cause: safeCause(error, token) });
   }
 
   /** No answer (or no request): the SDK's client errors onto ours. */
   #failure(error: unknown): unknown {
     if (error instanceof RoomWatcherError) return error;
-    // The SDK parses a 200 body with JSON.parse and lets its SyntaxError through.
-    if (error instanceof SyntaxError) return new InvalidPayloadError("response body is not valid JSON", { cause: error });
+    const token = this.#token();
+    // The SDK parses a 200 body with JSON.parse and lets its SyntaxError through (its message quotes the body).
+    if (error instanceof SyntaxError) return new InvalidPayloadError("response body is not valid JSON", { cause: safeCause(error, token) });
     if (error instanceof InvalidRequestError || error instanceof SDKValidationError) {
-      return new ConfigError(`the SDK refused the request: ${error.message}`, { cause: error });
+      return new ConfigError(`the SDK refused the request: ${redact(error.message, token)}`, { cause: safeCause(error, token) });
     }
     if (error instanceof SdkRequestTimeoutError) return new RequestTimeoutError(this.requestTimeoutMs);
     // ConnectionError, RequestAbortedError (an abort that was not ours), UnexpectedClientError.
-    if (error instanceof HTTPClientError) return new NetworkError(`request failed: ${error.message}`, { cause: error });
+    if (error instanceof HTTPClientError) return new NetworkError(`request failed: ${redact(error.message, token)}`, { cause: safeCause(error, token) });
     return error;
   }
 
@@ -145,4 +149,26 @@ export class HathoraSdkSource implements PollingSource {
     const token = this.#client._options.hathoraDevToken;
     return typeof token === "string" && token !== "" ? token : undefined;
   }
+}
+
+/**
+ * The SDK's error as a cause that is safe to log: its name and message with the token removed. Not
+ * the error itself: it carries the response body, headers and raw Response, where an upstream may
+ * have echoed the token.
+ */
+function safeCause(error: Error, token: string | undefined): Error {
+  const cause = new Error(redact(error.message, token));
+  cause.name = error.name;
+  return cause;
+}
+
+/** `value` with the token removed from every string in it (a parsed JSON body: plain objects and arrays). */
+function redactStrings(value: unknown, token: string | undefined): unknown {
+  if (token === undefined) return value;
+  if (typeof value === "string") return redact(value, token);
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, token));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactStrings(item, token)]));
+  }
+  return value;
 }

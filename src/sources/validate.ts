@@ -22,7 +22,7 @@ export function validateBaseUrl(baseUrl: unknown): string {
   try {
     url = new URL(String(baseUrl));
   } catch {
-    throw new ConfigError(`invalid base URL ${JSON.stringify(String(baseUrl)).slice(0, 200)}`);
+    throw new ConfigError(`invalid base URL ${JSON.stringify(withoutCredentials(String(baseUrl))).slice(0, 200)}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigError(`base URL must be http or https, not ${url.protocol}`);
@@ -34,6 +34,11 @@ export function validateBaseUrl(baseUrl: unknown): string {
     throw new ConfigError("base URL must not have a query or fragment");
   }
   return url.href.replace(/\/+$/, "");
+}
+
+/** A URL fit to repeat in a message: whatever comes before an "@" in its authority (user, password, token) masked. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^((?:[a-z][a-z0-9+.-]*:)?\/*)[^/?#]*@/i, "$1[redacted]@");
 }
 
 /** A non-negative finite number of milliseconds. */
