@@ -1,0 +1,42 @@
+/**
+ * The gateway under benchmark, in a process of its own so its memory is its own. Started by
+ * bench/gateway.mjs with --expose-gc and an IPC channel. Its clock reads epoch time with sub-millisecond
+ * precision, so the `at` it stamps on each message lets subscribers in another process measure delivery
+ * latency. Messages in: {type:"memory"} (answers heap and RSS after a full GC), {type:"close"}.
+ */
+import { Fleet, Gateway } from "../dist/index.js";
+
+const [upstream, appId, hintToken, maxRequestsPerSecond] = process.argv.slice(2);
+const clock = {
+  now: () => performance.timeOrigin + performance.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle),
+};
+const fleet = new Fleet({ clock, maxRequestsPerSecond: Number(maxRequestsPerSecond), maxInFlight: 64 });
+const gateway = await Gateway.start({
+  upstream,
+  appId,
+  hintToken: hintToken === "-" ? undefined : hintToken,
+  fleet,
+  clock,
+  defaultMetrics: false,
+  limits: { maxConnections: 50_000, heartbeatIntervalMs: 15_000 },
+});
+
+function memory() {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  const { heapUsed, rss } = process.memoryUsage();
+  return { heapUsed, rss };
+}
+
+process.on("message", async (message) => {
+  if (message.type === "memory") process.send({ type: "memory", ...memory(), stats: gateway.stats });
+  if (message.type === "metrics") process.send({ type: "metrics", text: await gateway.metricsText() });
+  if (message.type === "close") {
+    await gateway.close();
+    await fleet.close();
+    process.send({ type: "closed" }, () => process.disconnect());
+  }
+});
+process.send({ type: "ready", url: gateway.url, httpUrl: gateway.httpUrl, ...memory() });

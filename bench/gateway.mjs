@@ -1,0 +1,269 @@
+/**
+ * Gateway benchmark: M rooms and N subscribers (N/M per room, one WebSocket each) through the gateway
+ * against the simulator, then the same lifecycle with every subscriber polling on its own, in the same
+ * run. The gateway runs in a child process (bench/gateway-server.mjs) so its memory and its one core are
+ * its own; the subscribers (plain `ws` clients speaking room-watcher.v1) run in another (bench/gateway-subscribers.mjs), the simulator in this one.
+ *
+ * Phases: (1) push without hints, (2) push with hints (the simulator sends one when a room turns
+ * active), (3) the baseline: B rooms with N/M solo pollers each (a RoomWatcher and a Fleet of its own
+ * per subscriber, default options). Each room is cold (time scale 5: median start 1 s), then destroyed.
+ *
+ * Measures: delivery latency (gateway learned a change -> subscriber received it; the gateway stamps
+ * `at` with sub-millisecond epoch time), detection latency (simulator turned the room active -> a
+ * subscriber learned it), gateway heap and RSS per connection, upstream requests per room for the
+ * gateway vs solo polling, and the upstream round trip.
+ *
+ * Run: npm run build && node --expose-gc bench/gateway.mjs [rooms=1000] [subscribers=10000] [baselineRooms=100]
+ */
+import { fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { Fleet, HathoraHttpSource, RoomWatcher, Simulator } from "../dist/index.js";
+
+const ROOMS = Number(process.argv[2] ?? 1000);
+const SUBSCRIBERS = Number(process.argv[3] ?? 10_000);
+const BASELINE_ROOMS = Number(process.argv[4] ?? 100);
+const PER_ROOM = Math.round(SUBSCRIBERS / ROOMS);
+const TIME_SCALE = 5;
+const APP = "bench-app";
+const HINT_TOKEN = "bench-hint-token";
+/** The gateway fleet's request budget: the simulator is local, the default 100/s is for real upstreams. */
+const GATEWAY_MAX_RPS = 5_000;
+/** Rooms are created at a steady rate over this long (and subscribed as they are created), as a matchmaker would. */
+const SPREAD_MS = Number(process.env.BENCH_SPREAD_MS ?? 10_000);
+const CREATE_BATCH = 10;
+
+const pause = (delayMs) => new Promise((resolve) => setTimeout(resolve, delayMs));
+
+/** Creates `count` cold rooms over SPREAD_MS, calling `created(batch, first)` for each batch. */
+async function createRooms(count, created) {
+  const roomIds = [];
+  const start = performance.now();
+  for (let first = 0; first < count; first += CREATE_BATCH) {
+    const batch = Array.from({ length: Math.min(CREATE_BATCH, count - first) }, () => simulator.createRoom(APP, { scenario: "cold" }).roomId);
+    roomIds.push(...batch);
+    created(batch, first);
+    const dueAt = start + ((first + CREATE_BATCH) / count) * SPREAD_MS;
+    if (first + CREATE_BATCH < count) await pause(Math.max(0, dueAt - performance.now()));
+  }
+  return roomIds;
+}
+const log = (text) => process.stderr.write(`${text}\n`);
+
+function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+const ms = (v) => (Number.isFinite(v) ? Number(v.toFixed(2)) : null);
+const stats = (values) => ({ n: values.length, p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(percentile(values, 100)) });
+
+const simulator = await Simulator.start({ seed: 1, timeScale: TIME_SCALE, appId: APP, tickMs: 5 });
+
+/** Resolves when `predicate` holds, checked on every call of the returned `poke`. */
+function latch(predicate) {
+  let resolve;
+  const promise = new Promise((r) => (resolve = r));
+  const poke = () => {
+    if (predicate()) resolve();
+  };
+  return { promise, poke };
+}
+
+function startGateway(hintToken) {
+  const child = fork(new URL("./gateway-server.mjs", import.meta.url), [simulator.url, APP, hintToken ?? "-", String(GATEWAY_MAX_RPS)], {
+    execArgv: ["--expose-gc"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const waiting = new Map();
+  let ready;
+  const started = new Promise((resolve) => (ready = resolve));
+  child.on("message", (message) => {
+    if (message.type === "ready") ready(message);
+    else waiting.get(message.type)?.(message);
+  });
+  const ask = (type) =>
+    new Promise((resolve) => {
+      waiting.set(type === "close" ? "closed" : type, resolve);
+      child.send({ type });
+    });
+  return started.then((info) => ({ ...info, ask, exited: new Promise((resolve) => child.once("exit", resolve)) }));
+}
+
+/** A child process (bench/gateway-subscribers.mjs) holding the subscribers' sockets. */
+function startSubscribers() {
+  const child = fork(new URL("./gateway-subscribers.mjs", import.meta.url), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const waiting = new Map();
+  child.on("message", (message) => {
+    const resolve = waiting.get(message.type);
+    waiting.delete(message.type);
+    resolve?.(message);
+  });
+  const next = (type) => new Promise((resolve) => waiting.set(type, resolve));
+  return {
+    next,
+    send: (message) => child.send(message),
+    exited: new Promise((resolve) => child.once("exit", resolve)),
+  };
+}
+
+async function pushPhase(withHints) {
+  const gateway = await startGateway(withHints ? HINT_TOKEN : undefined);
+  if (withHints) simulator.sendHints({ gatewayUrl: gateway.url, token: HINT_TOKEN });
+  const subscribers = startSubscribers();
+
+  const before = await gateway.ask("memory");
+  const connected = subscribers.next("connected");
+  subscribers.send({ type: "connect", url: gateway.url, count: SUBSCRIBERS });
+  await connected;
+  const afterConnect = await gateway.ask("memory");
+
+  const allActive = subscribers.next("allActive");
+  const roomIds = await createRooms(ROOMS, (batch, first) => subscribers.send({ type: "subscribe", roomIds: batch, first, rooms: ROOMS }));
+  const subscribed = await gateway.ask("memory");
+  await allActive;
+  const allEnded = subscribers.next("allEnded");
+  for (const roomId of roomIds) simulator.destroyRoom(APP, roomId);
+  await allEnded;
+  const reported = subscribers.next("report");
+  subscribers.send({ type: "report" });
+  const { deliveries, firstActive } = await reported;
+  const metrics = (await gateway.ask("metrics")).text;
+  const after = await gateway.ask("memory");
+
+  // Detection: the simulator's instant of turning the room active (this process's clock, as epoch) to receipt.
+  const activatedAt = new Map();
+  for (const roomId of roomIds) {
+    const entry = simulator.truth(roomId)?.history.find((h) => h.status === "active");
+    activatedAt.set(roomId, performance.timeOrigin + simulator.realTimeOf(entry.at));
+  }
+  const detections = firstActive.map(([roomId, receivedAt]) => receivedAt - activatedAt.get(roomId));
+  const firstByRoom = new Map();
+  for (const [roomId, receivedAt] of firstActive) firstByRoom.set(roomId, Math.min(firstByRoom.get(roomId) ?? Infinity, receivedAt));
+  const hintSent = simulator.hintStats().sentAt;
+  const activeToHint = withHints ? roomIds.map((r) => performance.timeOrigin + hintSent.get(r) - activatedAt.get(r)) : [];
+  const hintToFirst = withHints ? roomIds.map((r) => firstByRoom.get(r) - (performance.timeOrigin + hintSent.get(r))) : [];
+
+  const requests = roomIds.reduce((sum, roomId) => sum + simulator.requestCount(roomId, "connectionInfo"), 0);
+  subscribers.send({ type: "close" });
+  await subscribers.exited;
+  if (withHints) simulator.sendHints(undefined);
+  await gateway.ask("close");
+  await gateway.exited;
+  // The gateway's own view: learning a change -> the message written to each socket (histogram buckets, upper bounds).
+  const buckets = [...metrics.matchAll(/room_watcher_gateway_push_latency_seconds_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => [Number(m[1]) * 1000, Number(m[2])]);
+  const count = buckets.at(-1)?.[1] ?? 0;
+  const bound = (q) => buckets.find(([, n]) => n >= q * count)?.[0] ?? null;
+  const hinted = /room_watcher_gateway_hints_total\{outcome="accepted"\} (\d+)/.exec(metrics)?.[1];
+  return {
+    hints: withHints,
+    deliveryMs: stats(deliveries),
+    gatewayPushMsAtMost: { p50: bound(0.5), p99: bound(0.99) },
+    detectionMs: stats(detections),
+    upstreamRequestsPerRoom: Number((requests / ROOMS).toFixed(2)),
+    hintsAccepted: hinted === undefined ? 0 : Number(hinted),
+    ...(withHints ? { activeToHintSentMs: stats(activeToHint), hintSentToFirstSubscriberMs: stats(hintToFirst) } : {}),
+    gatewayBytesPerConnection: {
+      heap: Math.round((afterConnect.heapUsed - before.heapUsed) / SUBSCRIBERS),
+      rss: Math.round((afterConnect.rss - before.rss) / SUBSCRIBERS),
+    },
+    gatewayBytesPerSubscribedConnection: {
+      heap: Math.round((subscribed.heapUsed - before.heapUsed) / SUBSCRIBERS),
+      rss: Math.round((subscribed.rss - before.rss) / SUBSCRIBERS),
+    },
+    gatewayRoomsLeft: after.stats.rooms,
+  };
+}
+
+async function baselinePhase() {
+  const source = new HathoraHttpSource({ appId: APP, baseUrl: simulator.url });
+  const detections = [];
+  const fleets = [];
+  const watchers = [];
+  let active = 0;
+  let ended = 0;
+  const total = BASELINE_ROOMS * PER_ROOM;
+  const allActive = latch(() => active === total);
+  const allEnded = latch(() => ended === total);
+  const roomIds = await createRooms(BASELINE_ROOMS, (batch) => {
+    for (const roomId of batch) {
+      for (let i = 0; i < PER_ROOM; i++) {
+        const fleet = new Fleet();
+        fleets.push(fleet);
+        const watcher = new RoomWatcher({ roomId, source, fleet });
+        watcher.once("active", () => {
+          const entry = simulator.truth(roomId)?.history.find((h) => h.status === "active");
+          detections.push(performance.now() - simulator.realTimeOf(entry.at));
+          active++;
+          allActive.poke();
+        });
+        watcher.once("terminated", () => {
+          ended++;
+          allEnded.poke();
+        });
+        watchers.push(watcher.start());
+      }
+    }
+  });
+  await allActive.promise;
+  for (const roomId of roomIds) simulator.destroyRoom(APP, roomId);
+  await allEnded.promise;
+  await Promise.all(fleets.map((f) => f.close()));
+  const requests = roomIds.reduce((sum, roomId) => sum + simulator.requestCount(roomId, "connectionInfo"), 0);
+  return { pollersPerRoom: PER_ROOM, detectionMs: stats(detections), upstreamRequestsPerRoom: Number((requests / BASELINE_ROOMS).toFixed(2)) };
+}
+
+async function upstreamRoundTripMs() {
+  const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
+  const url = `${simulator.url}/rooms/v2/${APP}/connectioninfo/${roomId}`;
+  const samples = [];
+  for (let i = 0; i < 200; i++) {
+    const start = performance.now();
+    await (await fetch(url)).text();
+    samples.push(performance.now() - start);
+  }
+  return stats(samples);
+}
+
+log(`gateway bench: ${ROOMS} rooms, ${SUBSCRIBERS} subscribers (${PER_ROOM} per room), baseline ${BASELINE_ROOMS} rooms x ${PER_ROOM} solo pollers`);
+const roundTrip = await upstreamRoundTripMs();
+log(`upstream round trip (loopback GET connection info): p50 ${roundTrip.p50} ms`);
+const push = await pushPhase(false);
+log(`push: ${JSON.stringify(push)}`);
+const hinted = await pushPhase(true);
+log(`push + hints: ${JSON.stringify(hinted)}`);
+const baseline = await baselinePhase();
+log(`solo polling: ${JSON.stringify(baseline)}`);
+await simulator.close();
+
+const reduction = Number((baseline.upstreamRequestsPerRoom / push.upstreamRequestsPerRoom).toFixed(1));
+const result = {
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, platform: process.platform },
+  rooms: ROOMS,
+  subscribers: SUBSCRIBERS,
+  upstreamRoundTripMs: roundTrip,
+  push,
+  pushWithHints: hinted,
+  soloPolling: baseline,
+  requestReduction: { soloPerRoom: baseline.upstreamRequestsPerRoom, gatewayPerRoom: push.upstreamRequestsPerRoom, factor: reduction, subscribersPerRoom: PER_ROOM },
+  targets: {
+    deliveryP99Within50Ms: push.deliveryMs.p99 <= 50 && hinted.deliveryMs.p99 <= 50,
+    requestsReducedBySubscriberRatio: reduction >= PER_ROOM,
+    hintDetectionP50WithinRoundTripPlus5Ms: hinted.detectionMs.p50 <= roundTrip.p50 + 5,
+  },
+};
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("./results/gateway.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+
+const rows = [
+  ["", "push", "push + hints", `solo polling (${PER_ROOM}/room)`],
+  ["delivery p50 / p99 ms", `${push.deliveryMs.p50} / ${push.deliveryMs.p99}`, `${hinted.deliveryMs.p50} / ${hinted.deliveryMs.p99}`, "-"],
+  ["detection p50 / p99 ms", `${push.detectionMs.p50} / ${push.detectionMs.p99}`, `${hinted.detectionMs.p50} / ${hinted.detectionMs.p99}`, `${baseline.detectionMs.p50} / ${baseline.detectionMs.p99}`],
+  ["upstream requests / room", String(push.upstreamRequestsPerRoom), String(hinted.upstreamRequestsPerRoom), String(baseline.upstreamRequestsPerRoom)],
+  ["gateway heap / RSS per connection", `${push.gatewayBytesPerSubscribedConnection.heap} / ${push.gatewayBytesPerSubscribedConnection.rss} B`, `${hinted.gatewayBytesPerSubscribedConnection.heap} / ${hinted.gatewayBytesPerSubscribedConnection.rss} B`, "-"],
+];
+const widths = rows[0].map((_c, i) => Math.max(...rows.map((r) => r[i].length)));
+console.log(`${ROOMS} rooms, ${SUBSCRIBERS} subscribers; ${result.machine.cpus} x ${result.machine.cpu}, Node ${process.version}`);
+for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join("  "));
+console.log(`upstream round trip p50 ${roundTrip.p50} ms; requests per room: solo ${baseline.upstreamRequestsPerRoom} vs gateway ${push.upstreamRequestsPerRoom} = ${reduction}x fewer (${PER_ROOM} subscribers per room)`);
+console.log(`targets: ${JSON.stringify(result.targets)}`);
