@@ -1,0 +1,29 @@
+/**
+ * The chaos soak, short and seeded (npm run soak runs the long one): whatever the faults, every room
+ * ends as the simulator says it did, and nothing is left behind.
+ */
+import { expect, it } from "vitest";
+import { formatSummary, runSoak } from "./soak/soak.js";
+
+const long = process.env.SOAK === "long";
+
+it(
+  `chaos soak (${long ? "long" : "short"}): every report matches the simulator's record, the budget holds, nothing is left`,
+  async () => {
+    const summary = await runSoak(
+      long
+        ? { seed: Number(process.env.SOAK_SEED ?? 2026), roomsPerMode: 500, createOverMs: 20_000, chaosMs: 30_000, settleMs: 15_000, fleetBudgetPerSecond: 150 }
+        : { seed: 7, roomsPerMode: 60, createOverMs: 2_000, chaosMs: 4_000, settleMs: 8_000, fleetBudgetPerSecond: 40 },
+    );
+    console.log(formatSummary(summary));
+    expect(summary.mismatches).toEqual([]);
+    expect(summary.unhandled).toEqual([]);
+    expect(summary.fullest10sWindow).toBeLessThanOrEqual(summary.budget10s);
+    expect(summary.leftAfterStop).toEqual({ timers: 0, fleetTimers: 0, resources: [], listeners: 0 });
+    // The chaos really happened.
+    for (const kind of ["crash", "rateLimitBurst", "latencySpike", "drop", "malformed", "http500", "rateLimit"]) {
+      expect(summary.faults[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
+  },
+  long ? 180_000 : 40_000,
+);

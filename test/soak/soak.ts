@@ -1,0 +1,312 @@
+/**
+ * The chaos soak: the simulator with faults on — 5xx, bursts of 429 with Retry-After, malformed bodies,
+ * dropped connections, latency spikes up to 2 s, processes crashing so rooms move, rooms destroyed
+ * mid-start and after — while rooms are watched by polling (a RoomWatcher each) and through a fleet with
+ * a request budget. Then every report is checked against the simulator's own record.
+ *
+ * `npm test` runs a short seeded soak (test/soak.test.ts); `npm run soak` the long one.
+ */
+import { getActiveResourcesInfo } from "node:process";
+import { systemClock } from "../../src/core/clock.js";
+import type { RoomState } from "../../src/core/room-state.js";
+import { Simulator } from "../../src/simulator/simulator.js";
+import type { FaultOptions } from "../../src/simulator/faults.js";
+import { HathoraHttpSource } from "../../src/sources/hathora-http.js";
+import type { PollingSource } from "../../src/sources/source.js";
+import { Fleet } from "../../src/watch/fleet.js";
+import { RoomWatcher } from "../../src/watch/room-watcher.js";
+import type { ExposedPort } from "../../src/wire/schemas.js";
+
+export interface SoakOptions {
+  readonly seed: number;
+  /** Rooms per watching mode. */
+  readonly roomsPerMode: number;
+  /** Real ms over which rooms are created. */
+  readonly createOverMs: number;
+  /** Real ms of chaos after the first room. */
+  readonly chaosMs: number;
+  /** Real ms the watchers get, once the chaos is over, to agree with the truth. */
+  readonly settleMs: number;
+  /** Requests per second of the budgeted fleet. */
+  readonly fleetBudgetPerSecond: number;
+}
+
+export const Mode = { POLLING: "polling", FLEET: "fleet" } as const;
+export type Mode = (typeof Mode)[keyof typeof Mode];
+
+export interface SoakSummary {
+  readonly rooms: number;
+  readonly roomsByMode: Readonly<Record<Mode, number>>;
+  readonly faults: Readonly<Record<string, number>>;
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly events: number;
+  readonly mismatches: readonly string[];
+  readonly fullest10sWindow: number;
+  readonly budget10s: number;
+  readonly leftAfterStop: { readonly timers: number; readonly fleetTimers: number; readonly resources: readonly string[]; readonly listeners: number };
+  readonly unhandled: readonly string[];
+  readonly elapsedMs: number;
+}
+
+const APP = "soak-app";
+const BASE_FAULTS: FaultOptions = { errorRates: { 500: 0.05, 503: 0.05 }, malformedRate: 0.03, dropRate: 0.03, latencyMs: [0, 20] };
+const LATENCY_SPIKE_MS: readonly [number, number] = [500, 2_000];
+/** Longest an answer can lag the state it reports: the worst spike plus request overhead. */
+const STALENESS_MS = LATENCY_SPIKE_MS[1] + 1_000;
+
+interface Watched {
+  readonly roomId: string;
+  readonly mode: Mode;
+  readonly watcher: RoomWatcher;
+  readonly events: string[];
+  readonly actives: Array<{ readonly port: ExposedPort; readonly at: number }>;
+  destroyPlanned: "mid-start" | "after-active" | undefined;
+}
+
+/** A seeded PRNG (mulberry32), so a soak's chaos is the same for a seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const portKey = (p: ExposedPort | undefined): string => (p === undefined ? "-" : `${p.host}:${p.port}`);
+
+export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
+  const random = prng(options.seed);
+  const processListenersBefore = process.eventNames().reduce((n, name) => n + process.listenerCount(name), 0);
+  const unhandled: string[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(`unhandledRejection: ${String(reason)}`);
+  const onUncaught = (error: Error): void => void unhandled.push(`uncaughtException: ${error.message}`);
+  process.on("unhandledRejection", onUnhandled);
+  process.on("uncaughtException", onUncaught);
+  const resourcesBefore = getActiveResourcesInfo();
+  const started = Date.now();
+  const chaosCounts: Record<string, number> = { crash: 0, rateLimitBurst: 0, malformedBurst: 0, latencySpike: 0, destroyMidStart: 0, destroyAfterActive: 0 };
+
+  const sim = await Simulator.start({ seed: options.seed, timeScale: 20, clock: systemClock, faults: BASE_FAULTS, neverReadyProbability: 0 });
+  const requestTimes: number[] = [];
+  const http = new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 });
+  const counted: PollingSource = {
+    key: http.key,
+    poll: (roomId, pollOptions) => {
+      requestTimes.push(Date.now());
+      return http.poll(roomId, pollOptions);
+    },
+  };
+  const watchOptions = { activePollIntervalMs: 300, timeoutMs: 120_000, maxConsecutiveInvalidPayloads: 10, maxRetryAfterMs: 2_000 } as const;
+  // Polling: a RoomWatcher each, no request budget to speak of. Fleet: one budget for all its rooms.
+  const pollingFleet = new Fleet({ maxRequestsPerSecond: Number.POSITIVE_INFINITY, maxInFlight: 256 });
+  const fleet = new Fleet({ source: counted, maxRequestsPerSecond: options.fleetBudgetPerSecond, burst: 1, maxInFlight: 64, ...watchOptions });
+  const rooms: Watched[] = [];
+
+  const watch = (mode: Mode): void => {
+    const { roomId, processId } = sim.createRoom(APP);
+    const watcher =
+      mode === Mode.POLLING
+        ? new RoomWatcher({ roomId, appId: APP, baseUrl: sim.url, fleet: pollingFleet, requestTimeoutMs: 5_000, ...watchOptions })
+        : fleet.watch(roomId, { processId });
+    const w: Watched = { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined };
+    watcher.on("starting", (e) => {
+      w.events.push(e.rescheduled ? "starting(rescheduled)" : "starting");
+      if (w.destroyPlanned === "mid-start" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyMidStart!++;
+    });
+    watcher.on("active", (e) => {
+      w.events.push(`active(${portKey(e.exposedPort)}${e.moved ? " moved" : ""})`);
+      w.actives.push({ port: e.exposedPort, at: e.at });
+      if (w.destroyPlanned === "after-active" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyAfterActive!++;
+    });
+    watcher.on("terminated", (e) => w.events.push(`terminated(${e.reason})`));
+    if (mode === Mode.POLLING) watcher.start();
+    rooms.push(w);
+  };
+
+  // Create the rooms, alternating modes, while the chaos runs.
+  const total = options.roomsPerMode * 2;
+  const chaosEnd = Date.now() + options.chaosMs;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const later = (ms: number, fn: () => void): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+  await new Promise<void>((resolve) => {
+    let created = 0;
+    const createNext = (): void => {
+      watch(created % 2 === 0 ? Mode.POLLING : Mode.FLEET);
+      created++;
+      if (created < total) later(options.createOverMs / total, createNext);
+      else resolve();
+    };
+    createNext();
+    let round = 0;
+    const chaos = (): void => {
+      if (Date.now() >= chaosEnd) return;
+      // Each kind once first, whatever the draws; then at random.
+      const roll = round < 4 ? [0.1, 0.5, 0.75, 0.95][round]! : random();
+      round++;
+      if (roll < 0.4) {
+        // Crash the process of a random room that has one: every room on it moves.
+        const victim = rooms[Math.floor(random() * rooms.length)];
+        const processId = victim === undefined ? undefined : sim.processOf(victim.roomId);
+        if (processId !== undefined && sim.crashProcess(processId)) chaosCounts.crash!++;
+      } else if (roll < 0.65) {
+        chaosCounts.rateLimitBurst!++;
+        sim.setFaults({ ...BASE_FAULTS, rateLimit: { probability: 0.5, retryAfterSeconds: 1 } });
+        later(300, () => sim.setFaults(BASE_FAULTS));
+      } else if (roll < 0.85) {
+        chaosCounts.malformedBurst!++;
+        sim.setFaults({ ...BASE_FAULTS, malformedRate: 0.5 });
+        later(300, () => sim.setFaults(BASE_FAULTS));
+      } else {
+        chaosCounts.latencySpike!++;
+        sim.setFaults({ ...BASE_FAULTS, latencyMs: LATENCY_SPIKE_MS });
+        later(300, () => sim.setFaults(BASE_FAULTS));
+      }
+      later(150 + random() * 300, chaos);
+    };
+    later(100, chaos);
+  });
+  await new Promise<void>((resolve) => later(Math.max(0, chaosEnd - Date.now()), resolve));
+  sim.setFaults({});
+
+  // Settle: every watcher agrees with the truth, or the settle time runs out.
+  const agrees = (w: Watched): boolean => {
+    const truth = sim.truth(w.roomId);
+    const state = w.watcher.state;
+    if (truth?.status === "active") return state.status === "active" && portKey(state.connection.exposedPort) === portKey(truth.exposedPort);
+    if (truth?.status === "destroyed") return state.status === "terminated" && state.reason === "destroyed";
+    return false;
+  };
+  await new Promise<void>((resolve) => {
+    const deadline = setTimeout(finish, options.settleMs);
+    const pending = new Set(rooms.filter((w) => !agrees(w)));
+    // After every listener of the event has run (the chaos acts in listeners too), and on moves as well.
+    const soon = (): void => queueMicrotask(check);
+    function finish(): void {
+      clearTimeout(deadline);
+      for (const w of rooms) {
+        w.watcher.off("status", soon);
+        w.watcher.off("active", soon);
+      }
+      resolve();
+    }
+    function check(): void {
+      for (const w of pending) if (agrees(w)) pending.delete(w);
+      if (pending.size === 0) finish();
+    }
+    for (const w of rooms) w.watcher.on("status", soon);
+    for (const w of rooms) w.watcher.on("active", soon);
+    check();
+  });
+
+  const mismatches: string[] = [];
+  const outcomes: Record<string, number> = {};
+  for (const w of rooms) {
+    const truth = sim.truth(w.roomId);
+    const state: RoomState = w.watcher.state;
+    const reported = state.status === "terminated" ? `terminated ${state.reason}` : state.status === "active" ? `active ${portKey(state.connection.exposedPort)}` : state.status;
+    outcomes[state.status === "terminated" ? `terminated (${state.reason})` : state.status] = (outcomes[state.status === "terminated" ? `terminated (${state.reason})` : state.status] ?? 0) + 1;
+    if (!agrees(w)) mismatches.push(`${w.mode} ${w.roomId}: reported ${reported}, truth ${truth?.status} ${portKey(truth?.exposedPort)}; events ${w.events.join(", ")}; truth ${JSON.stringify(truth?.history)}; looks ${sim.requestCount(w.roomId, "connectionInfo")}`);
+    // Every active event carries a port the room really had, at most STALENESS_MS before the event.
+    const history = truth?.history ?? [];
+    for (const active of w.actives) {
+      const fits = history.some((entry, i) => {
+        if (entry.status !== "active" || portKey(entry.exposedPort) !== portKey(active.port)) return false;
+        const from = sim.realTimeOf(entry.at);
+        const next = history[i + 1];
+        const until = next === undefined ? Number.POSITIVE_INFINITY : sim.realTimeOf(next.at);
+        return from <= active.at + 5 && until >= active.at - STALENESS_MS;
+      });
+      if (!fits) mismatches.push(`${w.mode} ${w.roomId}: active at ${portKey(active.port)} (${active.at}) the room never had then`);
+    }
+    // A moved room's last active carries its final port.
+    if (truth?.status === "active" && w.actives.length > 0 && portKey(w.actives.at(-1)?.port) !== portKey(truth.exposedPort)) {
+      mismatches.push(`${w.mode} ${w.roomId}: last active ${portKey(w.actives.at(-1)?.port)} but the room is at ${portKey(truth.exposedPort)}`);
+    }
+    // Nothing after terminated; no event twice in a row for one state.
+    const terminal = w.events.findIndex((e) => e.startsWith("terminated"));
+    if (terminal !== -1 && terminal !== w.events.length - 1) mismatches.push(`${w.mode} ${w.roomId}: events after terminated: ${w.events.join(", ")}`);
+    for (let i = 1; i < w.events.length; i++) {
+      const prev = w.events[i - 1]!.replace(" moved", "");
+      const curr = w.events[i]!.replace(" moved", "");
+      if (prev === curr || (prev.startsWith("starting") && curr.startsWith("starting"))) {
+        mismatches.push(`${w.mode} ${w.roomId}: duplicate event: ${w.events.join(", ")}`);
+        break;
+      }
+    }
+  }
+
+  // The budget: no 10-second window of the fleet's requests over rate × 10 (+ 1 for the burst).
+  let fullest = 0;
+  for (let i = 0, j = 0; i < requestTimes.length; i++) {
+    while (requestTimes[i]! - requestTimes[j]! >= 10_000) j++;
+    fullest = Math.max(fullest, i - j + 1);
+  }
+  const budget10s = options.fleetBudgetPerSecond * 10 + 1;
+  if (fullest > budget10s) mismatches.push(`budget: ${fullest} requests in a 10 s window, budget ${budget10s}`);
+
+  // Stop everything, then measure what is left.
+  for (const t of timers) clearTimeout(t);
+  await Promise.all(rooms.map((w) => w.watcher.stop()));
+  await fleet.close();
+  await pollingFleet.close();
+  await sim.close();
+  // fetch's pooled sockets close once they read the server's FIN: give the event loop turns (I/O
+  // included, no timer) until they have, or until it is clear that something stays.
+  let left = diffResources(resourcesBefore, getActiveResourcesInfo());
+  for (let turn = 0; left.length > 0 && turn < 10_000; turn++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    left = diffResources(resourcesBefore, getActiveResourcesInfo());
+  }
+  process.off("unhandledRejection", onUnhandled);
+  process.off("uncaughtException", onUncaught);
+  const listeners = process.eventNames().reduce((n, name) => n + process.listenerCount(name), 0) - processListenersBefore;
+
+  return {
+    rooms: rooms.length,
+    roomsByMode: { polling: rooms.filter((w) => w.mode === Mode.POLLING).length, fleet: rooms.filter((w) => w.mode === Mode.FLEET).length },
+    faults: { ...sim.faultCounts(), ...chaosCounts },
+    outcomes,
+    events: rooms.reduce((n, w) => n + w.events.length, 0),
+    mismatches,
+    fullest10sWindow: fullest,
+    budget10s,
+    leftAfterStop: { timers: timers.size, fleetTimers: fleet.timers.size + pollingFleet.timers.size, resources: left, listeners },
+    unhandled,
+    elapsedMs: Date.now() - started,
+  };
+}
+
+/** Resources (timers, sockets, servers) alive now that were not before. */
+function diffResources(before: readonly string[], after: readonly string[]): string[] {
+  const remaining = [...before];
+  const extra: string[] = [];
+  for (const resource of after) {
+    const i = remaining.indexOf(resource);
+    if (i === -1) extra.push(resource);
+    else remaining.splice(i, 1);
+  }
+  return extra;
+}
+
+export function formatSummary(summary: SoakSummary): string {
+  const rows: string[] = [];
+  rows.push(`| rooms | ${summary.rooms} (polling ${summary.roomsByMode.polling}, fleet ${summary.roomsByMode.fleet}) |`);
+  rows.push(`| faults injected | ${Object.entries(summary.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
+  rows.push(`| outcomes | ${Object.entries(summary.outcomes).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
+  rows.push(`| events checked | ${summary.events} |`);
+  rows.push(`| fleet budget | fullest 10 s window ${summary.fullest10sWindow} of ${summary.budget10s} |`);
+  rows.push(`| left after stop | ${summary.leftAfterStop.timers + summary.leftAfterStop.fleetTimers} timers, ${summary.leftAfterStop.listeners} process listeners, ${summary.leftAfterStop.resources.length} resources${summary.leftAfterStop.resources.length ? ` (${summary.leftAfterStop.resources.join(", ")})` : ""} |`);
+  rows.push(`| unhandled errors | ${summary.unhandled.length} |`);
+  rows.push(`| mismatches | ${summary.mismatches.length} |`);
+  rows.push(`| elapsed | ${summary.elapsedMs} ms |`);
+  return ["| soak | |", "|---|---|", ...rows].join("\n");
+}
