@@ -20,7 +20,7 @@ export { type Clock, systemClock } from "./core/clock.js";
 export { parseRetryAfterMs } from "./core/backoff.js";
 export { isPushSource, type PollingSource, type PushSource, type RoomSource, type SourceListener, type TransientFailure } from "./sources/source.js";
 export { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, HathoraHttpSource, type HathoraSourceOptions } from "./sources/hathora-http.js";
-export { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS, type PollOptions } from "./watch/options.js";
+export { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS, type PollOptions, type ResolvedPollOptions } from "./watch/options.js";
 export type { ActiveEvent, ErrorEvent, RoomWatcherEvents, StartingEvent, StatusEvent, TerminatedEvent, WarningEvent } from "./watch/events.js";
 export {
   DEFAULT_MAX_IN_FLIGHT,
@@ -34,7 +34,10 @@ export {
   type PausedEvent,
   type Subscription,
 } from "./watch/fleet.js";
-export { ActivationModel, type LearnedScheduleOptions } from "./core/activation-model.js";
+export { ActivationModel, type ActivationModelOptions, type LearnedScheduleOptions } from "./core/activation-model.js";
+export { type QueuedTurn, RequestScheduler, type RequestSchedulerOptions, Urgency } from "./core/request-scheduler.js";
+export { type TimerHandle, TimerHeap } from "./core/timer-heap.js";
+export type { RoomPollPlacement } from "./watch/room-poll.js";
 export { RoomWatcher, type RoomWatcherOptions } from "./watch/room-watcher.js";
 export { type ActiveConnection, type WaitForActiveOptions, waitForActive } from "./watch/wait-for-active.js";
 export { Simulator, type Clock as SimulatorClock, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions, type TransitionHook } from "./simulator/simulator.js";
