@@ -4,7 +4,11 @@
  * precision, so the `at` it stamps on each message lets subscribers in another process measure delivery
  * latency. Messages in: {type:"memory"} (answers heap and RSS after a full GC), {type:"close"}.
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Fleet, Gateway } from "../dist/index.js";
+
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
 
 const [upstream, appId, hintToken, maxRequestsPerSecond] = process.argv.slice(2);
 const clock = {
@@ -27,7 +31,8 @@ function memory() {
   globalThis.gc?.();
   globalThis.gc?.();
   const { heapUsed, rss } = process.memoryUsage();
-  return { heapUsed, rss };
+  const loopDelayMs = { p50: Number((loop.percentile(50) / 1e6).toFixed(2)), p99: Number((loop.percentile(99) / 1e6).toFixed(2)) };
+  return { heapUsed, rss, loopDelayMs };
 }
 
 process.on("message", async (message) => {

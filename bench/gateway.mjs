@@ -16,6 +16,7 @@
  * Run: npm run build && node --expose-gc bench/gateway.mjs [rooms=1000] [subscribers=10000] [baselineRooms=100]
  */
 import { fork } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { Fleet, HathoraHttpSource, RoomWatcher, Simulator } from "../dist/index.js";
@@ -118,10 +119,13 @@ async function pushPhase(withHints) {
   await connected;
   const afterConnect = await gateway.ask("memory");
 
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const allActive = subscribers.next("allActive");
   const roomIds = await createRooms(ROOMS, (batch, first) => subscribers.send({ type: "subscribe", roomIds: batch, first, rooms: ROOMS }));
   const subscribed = await gateway.ask("memory");
   await allActive;
+  loop.disable();
   const allEnded = subscribers.next("allEnded");
   for (const roomId of roomIds) simulator.destroyRoom(APP, roomId);
   await allEnded;
@@ -172,6 +176,8 @@ async function pushPhase(withHints) {
       rss: Math.round((subscribed.rss - before.rss) / SUBSCRIBERS),
     },
     gatewayRoomsLeft: after.stats.rooms,
+    gatewayLoopDelayMs: after.loopDelayMs,
+    simulatorLoopDelayMs: { p50: ms(loop.percentile(50) / 1e6), p99: ms(loop.percentile(99) / 1e6) },
   };
 }
 

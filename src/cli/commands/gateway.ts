@@ -8,6 +8,7 @@ import { ConfigError } from "../../errors.js";
 import { Gateway } from "../../gateway/server.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
 import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUESTS_PER_SECOND, Fleet } from "../../watch/fleet.js";
 import { ExitCode } from "../exit-codes.js";
 import { errorJson, redact } from "../format.js";
 import { type CliIo, line } from "../io.js";
@@ -23,6 +24,8 @@ export interface GatewayCliOptions {
   maxConnections?: number | undefined;
   maxSubscriptions?: number | undefined;
   heartbeatInterval?: number | undefined;
+  maxRequestsPerSecond: number;
+  maxInFlight: number;
   logLevel: LogLevel;
 }
 
@@ -59,6 +62,8 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--max-connections <n>", `open connections (default ${DEFAULT_GATEWAY_LIMITS.maxConnections})`).argParser(positiveInt))
     .addOption(new Option("--max-subscriptions <n>", `rooms per connection (default ${DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection})`).argParser(positiveInt))
     .addOption(new Option("--heartbeat-interval <ms>", `ping interval, 0 for none (default ${DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs})`).argParser(positiveInt))
+    .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(positiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
+    .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(positiveInt).default(DEFAULT_MAX_IN_FLIGHT))
     .addOption(new Option("--log-level <level>", "JSON log level on stderr").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", HELP)
@@ -78,7 +83,9 @@ async function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise
 
 export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise<number> {
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
+  const fleet = new Fleet({ maxRequestsPerSecond: options.maxRequestsPerSecond, maxInFlight: options.maxInFlight });
   const gateway = await Gateway.start({
+    fleet,
     upstream: options.upstream,
     appId: options.appId,
     upstreamToken: options.upstreamToken,
@@ -99,5 +106,6 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
     else io.signal.addEventListener("abort", () => resolve(), { once: true });
   });
   await gateway.close();
+  await fleet.close();
   return ExitCode.OK;
 }
