@@ -12,7 +12,7 @@ import type { PollingSource } from "../src/sources/source.js";
 import type { PausedEvent } from "../src/watch/fleet.js";
 import { Fleet, type FleetOptions, type FleetWatchOptions } from "../src/watch/fleet.js";
 import { DEFAULT_POLL_OPTIONS } from "../src/watch/options.js";
-import type { RoomWatcher } from "../src/watch/room-watcher.js";
+import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { maxInWindow } from "./helpers/prng.js";
 import { active, notFound, starting } from "./helpers/scripted-source.js";
@@ -471,6 +471,17 @@ describe("prompts", () => {
     expect(t.fleet.prompt("not-watched")).toBe(false);
     await watcher.stop();
     expect(t.fleet.prompt("x")).toBe(false);
+  });
+
+  it("a prompt before the first look makes no second look", async () => {
+    const t = setup();
+    const watcher = new RoomWatcher({ roomId: "early", fleet: t.fleet, source: t.source }).start();
+    // The feed exists; its first look is queued on the next microtask. A prompt now must not add one.
+    expect(t.fleet.prompt("early")).toBe(true);
+    await t.tick(0);
+    await t.tick(400);
+    expect(t.source.callsOf("early")).toEqual([0]);
+    await watcher.stop();
   });
 });
 

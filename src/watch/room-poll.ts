@@ -142,7 +142,13 @@ export class RoomPoll extends FanOut {
   }
 
   #queue(urgency: Urgency): void {
-    if (this.stopped) return;
+    if (this.stopped || this.#inFlight !== undefined) return;
+    // One turn at a time: a prompt that came before the first look must not queue a second one.
+    if (this.#queued !== undefined) {
+      if (this.#queued.urgency <= urgency) return;
+      this.#context.scheduler.cancel(this.#queued);
+      this.#queued = undefined;
+    }
     const turn = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted);
     // When the budget allows at once, the grant runs inside enqueue and the look is under way: that
     // turn is spent, and keeping it would make prompt() take it for a look still queued.
