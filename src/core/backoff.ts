@@ -77,10 +77,20 @@ export function parseRetryAfterMs(value: string | null | undefined, nowMs: numbe
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (trimmed === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  // An HTTP date has a weekday and month name; anything without letters is a malformed number.
-  if (!/[a-z]/i.test(trimmed)) return undefined;
-  const date = Date.parse(trimmed);
+  // Absurdly long delays stay finite: the caller's cap (maxRetryAfterMs) applies either way.
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.min(Number.MAX_SAFE_INTEGER, Math.round(Number(trimmed) * 1000));
+  // The three HTTP-date forms of RFC 9110 (IMF-fixdate, RFC 850, asctime); Date.parse alone takes too much.
+  const form = HTTP_DATE_FORMS.findIndex((f) => f.test(trimmed));
+  if (form === -1) return undefined;
+  // asctime carries no zone; HTTP dates are always GMT (Date.parse would read it as local time).
+  const date = Date.parse(form === ASCTIME ? `${trimmed} GMT` : trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
 }
+
+const ASCTIME = 2;
+const HTTP_DATE_FORMS: readonly RegExp[] = [
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]{5,8}, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/,
+];
