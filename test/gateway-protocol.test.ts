@@ -163,6 +163,21 @@ describe("gateway protocol on loopback", () => {
     expect((await Promise.all(clients.map((c) => c.closed))).map((c) => c.code)).toEqual([GatewayCloseCode.GOING_AWAY, GatewayCloseCode.GOING_AWAY]);
   });
 
+  it("pings every heartbeat interval and terminates a peer that stops answering", async () => {
+    const beating = await Gateway.start({ upstream: simulator.url, appId: APP, defaultMetrics: false, limits: { heartbeatIntervalMs: 25 } });
+    const alive = await connectRaw(beating.url);
+    const dead = await connectRaw(beating.url, { autoPong: false });
+    let pings = 0;
+    alive.ws.on("ping", () => pings++);
+    // No close frame for a dead peer: the socket is dropped, and the client sees 1006.
+    expect((await dead.closed).code).toBe(1006);
+    expect(pings).toBeGreaterThanOrEqual(1);
+    expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+    expect(await beating.metricsText()).toMatch(/room_watcher_gateway_closes_total\{code="heartbeat"\} 1/);
+    await beating.close();
+    expect((await alive.closed).code).toBe(GatewayCloseCode.GOING_AWAY);
+  });
+
   it("takes hints only with the hint token and only for watched rooms, and counts every refusal", async () => {
     const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
     await expect(sendReadyHint({ gatewayUrl: gateway.url, roomId, token: hintToken })).rejects.toMatchObject({ status: 404 });

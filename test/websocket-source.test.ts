@@ -315,6 +315,32 @@ describe("WebSocketSource on a fake clock", () => {
     expect(time.timers()).toBe(0);
   });
 
+  it("shares one wire subscription among listeners of the same room; a late one starts from the latest result", async () => {
+    const g = await gateway();
+    let socket: WebSocket | undefined;
+    g.onMessage = (ws, message) => {
+      socket = ws;
+      if (message.type === "subscribe") g.send(ws, { type: "snapshot", roomId: message.roomId, seq: 0, result: wire(starting), at: 1 });
+    };
+    const time = fakeClock();
+    const ws = source(time, g.url);
+    const first = recorder();
+    const second = recorder();
+    const a = ws.subscribe("r1", first.listener);
+    await first.until(() => first.results.length === 1);
+    const b = ws.subscribe("r1", second.listener);
+    expect(second.results.map((r) => r.observation.kind)).toEqual(["starting"]);
+    g.send(socket as WebSocket, { type: "update", roomId: "r1", seq: 1, result: wire(active(4242)), at: 2 });
+    await second.until(() => second.results.length === 2);
+    await first.until(() => first.results.length === 2);
+    expect(g.received.filter((m) => m.type === "subscribe")).toHaveLength(1);
+    await a.unsubscribe();
+    expect(ws.connected).toBe(true);
+    await b.unsubscribe();
+    expect(ws.connected).toBe(false);
+    expect(time.timers()).toBe(0);
+  });
+
   it("ends every room as failed on 4401, with no reconnect", async () => {
     const g = await gateway();
     g.onConnection = (socket) => socket.close(GatewayCloseCode.UNAUTHORIZED, "unauthorized");

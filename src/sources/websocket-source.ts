@@ -85,9 +85,12 @@ export interface WebSocketSourceEvents {
   fallback: [event: { readonly active: boolean; readonly at: number }];
 }
 
+/** One room on the wire; any number of local listeners (fleets) share it. */
 interface RoomSubscription {
   readonly roomId: string;
-  readonly listener: SourceListener;
+  readonly listeners: Set<SourceListener>;
+  /** The latest result, replayed to a listener that joins later. */
+  last: { readonly result: PollResult; readonly at: number } | undefined;
   /** Sequence number of the last message applied on the current connection. */
   lastSeq: number | undefined;
   /** Between (re)subscribing and its snapshot, updates are ignored: the snapshot supersedes them. */
@@ -172,22 +175,44 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
 
   subscribe(roomId: string, listener: SourceListener): { unsubscribe(): Promise<void> } {
     validateRoomId(roomId);
-    if (this.#rooms.has(roomId)) throw new ConfigError(`room ${roomId} is already subscribed through this source`);
-    const room: RoomSubscription = { roomId, listener, lastSeq: undefined, awaitingSnapshot: true, ended: false, fallback: undefined, recheck: undefined };
-    this.#rooms.set(roomId, room);
-    if (this.#fallbackActive) this.#startFallback(room);
-    if (this.#phase === "idle") this.#connect();
-    else if (this.#welcomed) this.#send({ type: "subscribe", roomId });
+    const existing = this.#rooms.get(roomId);
+    let room: RoomSubscription;
+    if (existing !== undefined && !existing.ended) {
+      // Another fleet already follows this room through us: share it, starting from what we know.
+      room = existing;
+      room.listeners.add(listener);
+      if (room.last !== undefined) listener.onResult(room.last.result, room.last.at);
+    } else {
+      room = { roomId, listeners: new Set([listener]), last: undefined, lastSeq: undefined, awaitingSnapshot: true, ended: false, fallback: undefined, recheck: undefined };
+      this.#rooms.set(roomId, room);
+      if (this.#fallbackActive) this.#startFallback(room);
+      if (this.#phase === "idle") this.#connect();
+      else if (this.#welcomed) this.#send({ type: "subscribe", roomId });
+    }
+    const joined = room;
     let done: Promise<void> | undefined;
-    return { unsubscribe: () => (done ??= this.#unsubscribe(room)) };
+    return {
+      unsubscribe: () => {
+        if (done === undefined) {
+          joined.listeners.delete(listener);
+          done = joined.listeners.size === 0 ? this.#unsubscribe(joined) : Promise.resolve();
+        }
+        return done;
+      },
+    };
   }
 
   async #unsubscribe(room: RoomSubscription): Promise<void> {
-    if (this.#rooms.get(room.roomId) !== room) return;
-    this.#rooms.delete(room.roomId);
-    room.ended = true;
     room.recheck?.cancel();
     room.recheck = undefined;
+    if (this.#rooms.get(room.roomId) !== room) {
+      // A failed room since replaced by a fresh subscription: only its own poll is left to stop.
+      room.ended = true;
+      await this.#stopFallback(room);
+      return;
+    }
+    this.#rooms.delete(room.roomId);
+    room.ended = true;
     const fallback = this.#stopFallback(room);
     if (this.#rooms.size === 0) await Promise.all([fallback, this.#disconnect()]);
     else {
@@ -311,8 +336,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
             this.#scheduleRecheck(room);
             return;
           case "failed":
-            room.ended = true;
-            room.listener.onFatal(errorFromWire(message.error, this.#token), now);
+            this.#fail(room, errorFromWire(message.error, this.#token), now);
             return;
         }
         return;
@@ -320,16 +344,14 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
       case "failure": {
         const room = this.#live(message.roomId);
         if (room === undefined || this.#fallbackActive) return;
-        room.listener.onTransientFailure(
-          Object.freeze({ error: errorFromWire(message.error, this.#token, true), attempt: message.attempt, nextDelayMs: message.nextDelayMs, at: now }),
-        );
+        const failure = Object.freeze({ error: errorFromWire(message.error, this.#token, true), attempt: message.attempt, nextDelayMs: message.nextDelayMs, at: now });
+        for (const listener of [...room.listeners]) listener.onTransientFailure(failure);
         return;
       }
       case "error": {
         const room = message.roomId === undefined ? undefined : this.#live(message.roomId);
         if (room !== undefined && message.code === "too_many_subscriptions") {
-          room.ended = true;
-          room.listener.onFatal(new GatewayError("refused", `gateway refused the subscription: ${message.message}`), now);
+          this.#fail(room, new GatewayError("refused", `gateway refused the subscription: ${message.message}`), now);
         }
         return;
       }
@@ -344,7 +366,19 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
   #deliver(room: RoomSubscription, result: PollResult, at: number): void {
     // Push is back for this room: its direct poll is no longer needed.
     void this.#stopFallback(room);
-    room.listener.onResult(result, at);
+    this.#tell(room, result, at);
+  }
+
+  #tell(room: RoomSubscription, result: PollResult, at: number): void {
+    room.last = { result, at };
+    for (const listener of [...room.listeners]) listener.onResult(result, at);
+  }
+
+  /** The room is over for every listener: tell them once. */
+  #fail(room: RoomSubscription, error: unknown, at: number): void {
+    if (room.ended) return;
+    room.ended = true;
+    for (const listener of [...room.listeners]) listener.onFatal(error, at);
   }
 
   #resync(room: RoomSubscription): void {
@@ -409,11 +443,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     if (code === GatewayCloseCode.UNAUTHORIZED) {
       this.#phase = "idle";
       const error = new GatewayError("unauthorized", "the gateway refused our token (close code 4401)", { closeCode: code });
-      for (const room of [...this.#rooms.values()]) {
-        if (room.ended) continue;
-        room.ended = true;
-        room.listener.onFatal(error, now);
-      }
+      for (const room of [...this.#rooms.values()]) this.#fail(room, error, now);
       return;
     }
     this.#failures++;
@@ -437,7 +467,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     this.#safeEmit("disconnected", Object.freeze({ code, attempt: this.#failures, nextDelayMs, at: now }));
     if (this.#fallbackActive) return;
     for (const room of [...this.#rooms.values()]) {
-      if (!room.ended) room.listener.onTransientFailure(failure);
+      if (!room.ended) for (const listener of [...room.listeners]) listener.onTransientFailure(failure);
     }
   }
 
@@ -454,16 +484,12 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     const fleet = this.#fallbackFleet ?? getDefaultFleet();
     const listener: SourceListener = {
       onResult: (result, at) => {
-        if (!room.ended) room.listener.onResult(result, at);
+        if (!room.ended) this.#tell(room, result, at);
       },
       onTransientFailure: (failure) => {
-        if (!room.ended) room.listener.onTransientFailure(failure);
+        if (!room.ended) for (const l of [...room.listeners]) l.onTransientFailure(failure);
       },
-      onFatal: (error, at) => {
-        if (room.ended) return;
-        room.ended = true;
-        room.listener.onFatal(error, at);
-      },
+      onFatal: (error, at) => this.#fail(room, error, at),
     };
     room.fallback = fleet.subscribe(source, room.roomId, this.#fallbackPollOptions, listener);
   }

@@ -18,13 +18,15 @@ export interface RawClient {
 export interface RawClientOptions {
   token?: string | undefined;
   protocols?: string[] | undefined;
+  /** Answer pings (ws does by default); false plays a dead peer. */
+  autoPong?: boolean | undefined;
 }
 
 /** Connects; resolves once open, rejects if the handshake is refused (with the HTTP status in the message). */
 export function connectRaw(url: string, options: RawClientOptions = {}): Promise<RawClient> {
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers });
+  const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers, autoPong: options.autoPong ?? true });
   const messages: ServerMessage[] = [];
   ws.on("error", () => undefined);
   const waiters = new Set<{ matches: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();
