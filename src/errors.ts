@@ -21,7 +21,7 @@ export const ErrorCode = {
   ROOM_TERMINATED: "RW_ROOM_TERMINATED",
   /** The room did not become active within the deadline. */
   TIMEOUT: "RW_TIMEOUT",
-  /** A room-watcher gateway refused us, broke the protocol, or failed a room; `reason` says which. */
+  /** A room-watcher gateway refused us, the connection to it broke, or its upstream failed a room; `reason` says which. */
   GATEWAY: "RW_GATEWAY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -135,13 +135,11 @@ export class RoomTerminatedError extends RoomWatcherError {
 export type GatewayErrorReason =
   /** The gateway refused the client's token (close code 4401). */
   | "unauthorized"
-  /** The gateway or the client broke the protocol (a bad frame, an unknown message). */
-  | "protocol"
   /** The connection to the gateway was lost or could not be made. */
   | "connection"
   /** The gateway refused a subscription (too many on one connection). */
   | "refused"
-  /** The gateway's upstream failed the room with a terminal error it did not describe further. */
+  /** The gateway's upstream failed: a transient failure it retries (retryable), or a terminal one that ended the room. */
   | "upstream";
 
 /** A gateway problem. Retryable when reconnecting can help (`connection`). */

@@ -175,6 +175,24 @@ describe("gateway end to end", () => {
     expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(["gateway listening", "watching room upstream", "shutting down", "gateway closed"]));
   });
 
+  it("the gateway command refuses bad arguments with exit code 2, naming no token", async () => {
+    const runs = await Promise.all(
+      [
+        ["gateway", "--upstream", "http://127.0.0.1:9"],
+        ["gateway", "--upstream", "ftp://example.com", "--app-id", APP, "--token", "tok-secret-1"],
+        ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--max-requests-per-second", "0"],
+      ].map((args) => spawnCli(args).exited),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).not.toContain("tok-secret-1");
+    }
+    expect(runs[0]?.stderr).toContain("--app-id");
+    expect(runs[1]?.stderr).toContain("http or https");
+    expect(runs[2]?.stderr).toContain("maxRequestsPerSecond");
+  });
+
   it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {
     const simulator = await Simulator.start({ seed: 21, timeScale: 20, appId: APP });
     cleanups.push(() => simulator.close());
