@@ -3,6 +3,12 @@
  * and request budget apply), fanned out to every subscriber. Each room runs the pure state machine
  * to know when it has ended; each change of observation goes out once, encoded once, with the room's
  * next sequence number. After its terminal event the room is dropped.
+ *
+ * Which instance watches a room upstream is the room directory's call. Alone, this one watches every
+ * room it has subscribers of. Shared (several gateways on one Redis), the room's owner watches it and
+ * publishes each change; the others follow: they apply the owner's messages in sequence, resync from
+ * the cluster's snapshot after a gap (sending their subscribers a fresh snapshot), and take the watch
+ * over, sequence numbers and all, when the owner's lease lapses.
  */
 import { type PollResult, type Observation, sameConnection } from "../core/observation.js";
 import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
@@ -13,6 +19,14 @@ import type { ResolvedPollOptions } from "../watch/options.js";
 import type { GatewayLogger } from "./logging.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type EndedMessage, encodeServerMessage, type ServerMessage, toWireResult, type WireError } from "./protocol.js";
+import {
+  LocalRoomDirectory,
+  type PublishedMessage,
+  type RoomDirectory,
+  type RoomDirectoryListener,
+  type RoomRecord,
+  type RoomView,
+} from "./room-directory.js";
 import type { CountingSource } from "./upstream.js";
 
 /** Whoever receives a room's messages: a connection, in practice. */
@@ -31,9 +45,20 @@ export interface RoomHubOptions {
   readonly notFoundGraceMs: number;
   readonly metrics: GatewayMetrics;
   readonly logger: GatewayLogger;
+  /** Who watches which room upstream. Default: this instance, alone. */
+  readonly directory?: RoomDirectory | undefined;
 }
 
 export type HintOutcome = "accepted" | "unknown_room";
+
+/** Owner messages a settling room holds at most; past that they are dropped and the next one resyncs it. */
+const MAX_HELD_MESSAGES = 64;
+
+/**
+ * `joining`: waiting for the directory to say who watches the room; `owner`: this instance watches it
+ * upstream; `follower`: another instance does, and this one applies what it publishes.
+ */
+type Role = "joining" | "owner" | "follower";
 
 interface Room {
   readonly roomId: string;
@@ -42,6 +67,9 @@ interface Room {
   state: RoomState;
   last: { readonly result: PollResult; readonly at: number } | undefined;
   subscription: Subscription | undefined;
+  role: Role;
+  /** The owner's messages held while this instance's view is being settled (joining, or resyncing after a gap). */
+  held: PublishedMessage[] | undefined;
   ended: boolean;
   /** The encoded `ended` message, once the room has ended. */
   endedText: string | undefined;
@@ -49,6 +77,7 @@ interface Room {
 
 export class RoomHub {
   readonly #options: RoomHubOptions;
+  readonly #directory: RoomDirectory;
   readonly #rooms = new Map<string, Room>();
   readonly #bySubscriber = new Map<Subscriber, Set<string>>();
   /** Unsubscriptions under way, so close() can wait for them. */
@@ -58,11 +87,20 @@ export class RoomHub {
 
   constructor(options: RoomHubOptions) {
     this.#options = options;
+    this.#directory = options.directory ?? new LocalRoomDirectory();
+    this.#directory.attach(this.#directoryListener);
   }
 
-  /** Rooms watched upstream now. */
+  /** Rooms with subscribers here (alone, every one of them is watched upstream by this instance). */
   get rooms(): number {
     return this.#rooms.size;
+  }
+
+  /** Rooms this instance watches upstream. */
+  get ownedRooms(): number {
+    let owned = 0;
+    for (const room of this.#rooms.values()) if (room.role === "owner") owned++;
+    return owned;
   }
 
   /** Subscriptions across all subscribers. */
@@ -81,7 +119,8 @@ export class RoomHub {
 
   /**
    * Subscribes (or, when already subscribed, resyncs): either way the subscriber gets the room's
-   * snapshot at once, then every change. The caller validated `roomId` and the limits.
+   * snapshot at once (shared, once the directory has said who watches it), then every change. The
+   * caller validated `roomId` and the limits.
    */
   subscribe(subscriber: Subscriber, roomId: string): void {
     if (this.#controller.signal.aborted) return;
@@ -102,7 +141,8 @@ export class RoomHub {
       rooms.add(roomId);
       this.#subscriptions++;
     }
-    subscriber.send(this.#snapshotOf(room), "snapshot", undefined);
+    // A joining room sends every subscriber its snapshot once the directory has answered.
+    if (room.role !== "joining") subscriber.send(this.#snapshotOf(room), "snapshot", undefined);
   }
 
   unsubscribe(subscriber: Subscriber, roomId: string): void {
@@ -124,28 +164,27 @@ export class RoomHub {
   /**
    * A game server says the room is ready: the room's poll loop looks again at once, within the fleet's
    * request budget and never closer to its last look than the floor (`minPollIntervalMs`). The answer
-   * is treated like any poll's: the hint itself never changes state. Unknown (unwatched) rooms are refused.
+   * is treated like any poll's: the hint itself never changes state. Shared, a hint for a room another
+   * instance watches is passed on to it. Rooms without subscribers here are refused.
    */
   hint(roomId: string): HintOutcome {
     const room = this.#rooms.get(roomId);
     if (room === undefined || room.ended || this.#controller.signal.aborted) return "unknown_room";
-    return this.#options.fleet.prompt(roomId, this.#options.source) ? "accepted" : "unknown_room";
+    if (room.role === "owner") return this.#options.fleet.prompt(roomId, this.#options.source) ? "accepted" : "unknown_room";
+    return this.#directory.hint(roomId) ? "accepted" : "unknown_room";
   }
 
-  /** Stops every upstream watch; resolves once nothing is left running. */
+  /** Stops every upstream watch (releasing every room it holds); resolves once nothing is left running. */
   async close(): Promise<void> {
     if (!this.#controller.signal.aborted) this.#controller.abort(new Error("gateway closing"));
-    for (const room of [...this.#rooms.values()]) {
-      room.ended = true;
-      this.#drop(room);
-    }
+    for (const room of [...this.#rooms.values()]) this.#drop(room);
     this.#bySubscriber.clear();
     this.#subscriptions = 0;
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
   #open(roomId: string): Room {
-    const { fleet, source, pollOptions, notFoundGraceMs, logger } = this.#options;
+    const { fleet, notFoundGraceMs, logger } = this.#options;
     const room: Room = {
       roomId,
       subscribers: new Set(),
@@ -153,24 +192,161 @@ export class RoomHub {
       state: initialState(fleet.clock.now(), notFoundGraceMs),
       last: undefined,
       subscription: undefined,
+      role: "joining",
+      held: [],
       ended: false,
       endedText: undefined,
     };
     this.#rooms.set(roomId, room);
+    logger.debug({ roomId }, "joining room");
+    // Alone, this answers at once (owned) and the watch starts before we return.
+    this.#directory.join(roomId);
+    return room;
+  }
+
+  // One listener for every room: a closure per room would cost memory at 100,000 rooms.
+  readonly #directoryListener: RoomDirectoryListener = {
+    owned: (roomId, record) => {
+      const room = this.#live(roomId);
+      if (room !== undefined) this.#becomeOwner(room, record);
+    },
+    following: (roomId, record) => {
+      const room = this.#live(roomId);
+      if (room !== undefined) this.#becomeFollower(room, record);
+    },
+    message: (roomId, message) => {
+      const room = this.#live(roomId);
+      if (room === undefined) return;
+      if (room.held !== undefined) {
+        if (room.held.length < MAX_HELD_MESSAGES) room.held.push(message);
+        return;
+      }
+      // The owner's own messages come back to it; it has applied them already.
+      if (room.role === "follower") this.#apply(room, message);
+    },
+    hinted: (roomId) => {
+      const room = this.#live(roomId);
+      if (room?.role === "owner") this.#options.fleet.prompt(roomId, this.#options.source);
+    },
+    view: (roomId) => {
+      const room = this.#live(roomId);
+      return room === undefined ? undefined : this.#viewOf(room);
+    },
+  };
+
+  #live(roomId: string): Room | undefined {
+    const room = this.#rooms.get(roomId);
+    return room === undefined || room.ended ? undefined : room;
+  }
+
+  #becomeOwner(room: Room, record: RoomRecord | undefined): void {
+    const settling = room.role === "joining" || room.held !== undefined;
+    const changed = record !== undefined && this.#adopt(room, record);
+    const wasOwner = room.role === "owner";
+    room.role = "owner";
+    // Whatever the owner before us published and we held, our own looks supersede.
+    room.held = undefined;
+    if (settling || changed) this.#resyncSubscribers(room);
+    if (!wasOwner) this.#options.logger.debug({ roomId: room.roomId, seq: room.seq }, "watching room upstream");
+    if (isTerminal(room.state)) {
+      // The last owner saw the end but did not live to say so.
+      this.#endFromState(room, this.#options.fleet.clock.now(), performance.now());
+      return;
+    }
+    this.#startWatch(room);
+  }
+
+  #becomeFollower(room: Room, record: RoomRecord | undefined): void {
+    const settling = room.role === "joining" || room.held !== undefined;
+    if (room.role === "owner") this.#options.logger.info({ roomId: room.roomId, seq: room.seq }, "another instance watches the room now");
+    room.role = "follower";
+    this.#release(room);
+    const changed = record !== undefined && this.#adopt(room, record);
+    if (settling || changed) this.#resyncSubscribers(room);
+    const held = room.held ?? [];
+    room.held = undefined;
+    for (const message of held) {
+      if (room.ended || room.held !== undefined) break;
+      this.#apply(room, message);
+    }
+  }
+
+  /** A follower applies what the owner published: in sequence, or resync after a gap. */
+  #apply(room: Room, message: PublishedMessage): void {
+    switch (message.type) {
+      case "failure":
+        this.#broadcast(room, message, undefined);
+        return;
+      case "snapshot":
+        if (this.#adopt(room, { seq: message.seq, result: message.result, at: message.at })) this.#resyncSubscribers(room);
+        return;
+      case "update": {
+        if (message.seq <= room.seq) return;
+        if (message.seq !== room.seq + 1) {
+          this.#resyncFromCluster(room);
+          return;
+        }
+        const learnedAtHr = performance.now();
+        room.seq = message.seq;
+        room.last = { result: message.result, at: message.at };
+        room.state = transition(room.state, { type: "observed", at: message.at, observation: message.result.observation }).state;
+        this.#broadcast(room, message, learnedAtHr);
+        return;
+      }
+      case "ended":
+        // Even after a gap: the room is over either way, and the clients take `ended` whatever its seq.
+        if (message.seq <= room.seq) return;
+        room.seq = message.seq;
+        this.#conclude(room, message, encodeServerMessage(message), performance.now());
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Adopts the cluster's state of the room; true if it differs from what this instance knew. */
+  #adopt(room: Room, record: RoomRecord): boolean {
+    const known = room.last?.result.observation;
+    const same = record.result === null ? known === undefined : known !== undefined && sameObservation(known, record.result.observation);
+    if (record.seq === room.seq && same) return false;
+    const now = this.#options.fleet.clock.now();
+    room.seq = record.seq;
+    room.last = record.result === null ? undefined : { result: record.result, at: record.at ?? now };
+    // What the state machine needs from the past is what the room was last seen as.
+    let state = initialState(now, this.#options.notFoundGraceMs);
+    if (room.last !== undefined) state = transition(state, { type: "observed", at: now, observation: room.last.result.observation }).state;
+    room.state = state;
+    return true;
+  }
+
+  #resyncFromCluster(room: Room): void {
+    room.held = [];
+    this.#options.logger.debug({ roomId: room.roomId, seq: room.seq }, "gap in the owner's messages; resyncing");
+    this.#directory.refresh(room.roomId);
+  }
+
+  /** Every local subscriber gets the room's snapshot: it replaces whatever they knew. */
+  #resyncSubscribers(room: Room): void {
+    if (room.subscribers.size === 0) return;
+    const text = this.#snapshotOf(room);
+    for (const subscriber of [...room.subscribers]) subscriber.send(text, "snapshot", undefined);
+  }
+
+  #startWatch(room: Room): void {
+    if (room.subscription !== undefined || room.ended) return;
+    const { fleet, source, pollOptions } = this.#options;
     const listener: SourceListener = {
       onResult: (result, at) => this.#onResult(room, result, at),
       onTransientFailure: (failure) => this.#onTransientFailure(room, failure),
       onFatal: (error, at) => this.#onFatal(room, error, at),
     };
-    room.subscription = fleet.subscribe(source, roomId, pollOptions, listener);
+    room.subscription = fleet.subscribe(source, room.roomId, pollOptions, listener);
     // A terminal answer replayed during subscribe ended the room before it had a subscription to drop.
-    if (room.ended) this.#release(room);
-    logger.debug({ roomId }, "watching room upstream");
-    return room;
+    if (room.ended || room.role !== "owner") this.#release(room);
   }
 
   #onResult(room: Room, result: PollResult, at: number): void {
-    if (room.ended) return;
+    if (room.ended || room.role !== "owner") return;
     const learnedAtHr = performance.now();
     const previous = room.last;
     room.last = { result, at };
@@ -178,34 +354,53 @@ export class RoomHub {
     room.state = state;
     if (previous === undefined || !sameObservation(previous.result.observation, result.observation)) {
       room.seq++;
-      this.#broadcast(room, { type: "update", roomId: room.roomId, seq: room.seq, result: toWireResult(result), at }, learnedAtHr);
+      const message: PublishedMessage = { type: "update", roomId: room.roomId, seq: room.seq, result: toWireResult(result), at };
+      this.#publish(room, message, this.#broadcast(room, message, learnedAtHr));
     }
-    if (isTerminal(state)) {
-      const reason = state.reason === "destroyed" || state.reason === "suspended" || state.reason === "not_found" ? state.reason : "failed";
-      this.#end(room, reason, undefined, at, learnedAtHr);
-    }
+    if (isTerminal(state)) this.#endFromState(room, at, learnedAtHr);
   }
 
   #onTransientFailure(room: Room, failure: TransientFailure): void {
-    if (room.ended) return;
+    if (room.ended || room.role !== "owner") return;
     const { error, attempt, nextDelayMs, at } = failure;
-    this.#broadcast(room, { type: "failure", roomId: room.roomId, error: wireError(error), attempt, nextDelayMs, at }, undefined);
+    const message: PublishedMessage = { type: "failure", roomId: room.roomId, error: wireError(error), attempt, nextDelayMs, at };
+    this.#publish(room, message, this.#broadcast(room, message, undefined));
   }
 
   #onFatal(room: Room, error: unknown, at: number): void {
-    if (room.ended) return;
+    if (room.ended || room.role !== "owner") return;
     this.#options.logger.warn({ roomId: room.roomId, error: describe(error) }, "upstream failed the room");
     room.state = transition(room.state, { type: "failed", at, cause: error }).state;
     this.#end(room, "failed", wireError(error), at, performance.now());
   }
 
+  #endFromState(room: Room, at: number, learnedAtHr: number): void {
+    const state = room.state;
+    if (!isTerminal(state)) return;
+    const reason = state.reason === "destroyed" || state.reason === "suspended" || state.reason === "not_found" ? state.reason : "failed";
+    this.#end(room, reason, undefined, at, learnedAtHr);
+  }
+
+  /** The owner ends the room: tells everyone (here and, shared, every instance), then drops it. */
   #end(room: Room, reason: EndedMessage["reason"], error: WireError | undefined, at: number, learnedAtHr: number): void {
     room.seq++;
     const message: EndedMessage = { type: "ended", roomId: room.roomId, seq: room.seq, reason, at, ...(error === undefined ? {} : { error }) };
-    room.endedText = encodeServerMessage(message);
-    this.#broadcast(room, message, learnedAtHr);
+    const text = encodeServerMessage(message);
+    this.#publish(room, message, text);
+    this.#conclude(room, message, text, learnedAtHr);
+  }
+
+  /** Shared, the owner's change goes to the other instances (alone there is nobody to tell). */
+  #publish(room: Room, message: PublishedMessage, text: string | undefined): void {
+    if (this.#directory.shared) this.#directory.publish(room.roomId, message, text ?? encodeServerMessage(message));
+  }
+
+  /** Sends `ended` to every local subscriber and drops the room with their subscriptions. */
+  #conclude(room: Room, message: EndedMessage, text: string, learnedAtHr: number): void {
+    room.endedText = text;
+    for (const subscriber of [...room.subscribers]) subscriber.send(text, "ended", learnedAtHr);
     room.ended = true;
-    this.#options.logger.info({ roomId: room.roomId, reason, subscribers: room.subscribers.size }, "room ended; dropped");
+    this.#options.logger.info({ roomId: room.roomId, reason: message.reason, subscribers: room.subscribers.size }, "room ended; dropped");
     for (const subscriber of room.subscribers) {
       this.#bySubscriber.get(subscriber)?.delete(room.roomId);
       this.#subscriptions--;
@@ -214,10 +409,13 @@ export class RoomHub {
     this.#drop(room);
   }
 
-  /** Forgets the room and ends its upstream watch. */
+  /** Forgets the room (letting the directory know) and ends its upstream watch. */
   #drop(room: Room): void {
-    if (this.#rooms.get(room.roomId) === room) this.#rooms.delete(room.roomId);
     room.ended = true;
+    if (this.#rooms.get(room.roomId) === room) {
+      this.#rooms.delete(room.roomId);
+      this.#directory.leave(room.roomId);
+    }
     this.#release(room);
   }
 
@@ -227,6 +425,10 @@ export class RoomHub {
     room.subscription = undefined;
     const done = subscription.unsubscribe().finally(() => this.#pending.delete(done));
     this.#pending.add(done);
+  }
+
+  #viewOf(room: Room): RoomView {
+    return { seq: room.seq, snapshot: room.last === undefined ? undefined : this.#snapshotOf(room) };
   }
 
   #snapshotOf(room: Room): string {
@@ -239,10 +441,12 @@ export class RoomHub {
     });
   }
 
-  #broadcast(room: Room, message: ServerMessage, learnedAtHr: number | undefined): void {
-    if (room.subscribers.size === 0) return;
+  /** Sends a message to every local subscriber; returns its encoding (undefined when nobody is here). */
+  #broadcast(room: Room, message: ServerMessage, learnedAtHr: number | undefined): string | undefined {
+    if (room.subscribers.size === 0) return undefined;
     const text = encodeServerMessage(message);
     for (const subscriber of [...room.subscribers]) subscriber.send(text, message.type, learnedAtHr);
+    return text;
   }
 }
 
