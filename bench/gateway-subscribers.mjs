@@ -6,14 +6,16 @@
  *                                       room `first + k` is roomIds[k]; subscriber i subscribes to room i % rooms
  *                                       -> {type:"allActive"} once every subscriber has seen its room active
  *                                       -> {type:"allEnded"} once every subscriber has seen its room end
- *   {type:"report"}                     -> {type:"report", deliveries, firstActive: [[roomId, epochMs]...]}
+ *   {type:"report"}                     -> {type:"report", deliveries, firstActive: [[roomId, epochMs]...], loopDelayMs}
  *   {type:"close"}                      terminates every socket and exits
  * Times are epoch milliseconds with sub-millisecond precision (performance.timeOrigin + now()).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { WebSocket } from "ws";
 import { GATEWAY_SUBPROTOCOL } from "../dist/index.js";
 
 const CONNECT_BATCH = 250;
+const loop = monitorEventLoopDelay({ resolution: 1 });
 const epochNow = () => performance.timeOrigin + performance.now();
 const sockets = [];
 const roomOf = new Map();
@@ -56,6 +58,7 @@ process.on("message", async (message) => {
       process.send({ type: "connected" });
       return;
     case "subscribe":
+      loop.enable();
       expected = sockets.length;
       message.roomIds.forEach((roomId, k) => {
         for (let i = message.first + k; i < sockets.length; i += message.rooms) {
@@ -65,7 +68,13 @@ process.on("message", async (message) => {
       });
       return;
     case "report":
-      process.send({ type: "report", deliveries, firstActive: sockets.map((ws) => [roomOf.get(ws), activeAt.get(ws)]) });
+      loop.disable();
+      process.send({
+        type: "report",
+        deliveries,
+        firstActive: sockets.map((ws) => [roomOf.get(ws), activeAt.get(ws)]),
+        loopDelayMs: { p50: Number((loop.percentile(50) / 1e6).toFixed(2)), p99: Number((loop.percentile(99) / 1e6).toFixed(2)), max: Number((loop.max / 1e6).toFixed(2)) },
+      });
       return;
     case "close":
       for (const ws of sockets) ws.terminate();

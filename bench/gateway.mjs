@@ -131,7 +131,7 @@ async function pushPhase(withHints) {
   await allEnded;
   const reported = subscribers.next("report");
   subscribers.send({ type: "report" });
-  const { deliveries, firstActive } = await reported;
+  const { deliveries, firstActive, loopDelayMs: subscriberLoopDelayMs } = await reported;
   const metrics = (await gateway.ask("metrics")).text;
   const after = await gateway.ask("memory");
 
@@ -177,6 +177,7 @@ async function pushPhase(withHints) {
     },
     gatewayRoomsLeft: after.stats.rooms,
     gatewayLoopDelayMs: after.loopDelayMs,
+    subscriberLoopDelayMs,
     simulatorLoopDelayMs: { p50: ms(loop.percentile(50) / 1e6), p99: ms(loop.percentile(99) / 1e6) },
   };
 }

@@ -21,9 +21,14 @@ import { type GatewayLimits, type ResolvedGatewayLimits, resolveGatewayLimits } 
 import { type GatewayLogger, silentLogger } from "./logging.js";
 import { GatewayMetrics } from "./metrics.js";
 import { encodeServerMessage, GATEWAY_SUBPROTOCOL, GatewayCloseCode } from "./protocol.js";
+import type { GatewayRedisOptions } from "./redis/options.js";
+import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
 import { RoomHub } from "./room-hub.js";
 import { TokenCheck } from "./token.js";
 import { CountingSource } from "./upstream.js";
+
+/** The gateway's floor between two looks at a room (hints bring looks forward, never closer than this). */
+export const DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS = 25;
 
 /** How long close() lets clients answer the going-away close before it drops them. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -47,7 +52,7 @@ export interface GatewayOptions {
   hintToken?: string | undefined;
   /** Frame, subscription, connection, buffer and heartbeat limits. */
   limits?: GatewayLimits | undefined;
-  /** How the upstream is polled (the watcher's options and defaults). */
+  /** How the upstream is polled: the watcher's options and defaults, but a 25 ms `minPollIntervalMs`. */
   pollOptions?: PollOptions | undefined;
   /** A 404 this soon after the gateway starts watching a room means "not there yet". Default 5,000 ms. */
   notFoundGraceMs?: number | undefined;
@@ -61,6 +66,11 @@ export interface GatewayOptions {
   shutdownGraceMs?: number | undefined;
   /** Time source for heartbeats and shutdown. Default the system clock. */
   clock?: Clock | undefined;
+  /**
+   * Shared mode: gateways on one Redis (a `redis://` or `rediss://` URL, or options) share one upstream
+   * watch per room, and a subscriber on any of them is served. Default none: this instance alone, in memory.
+   */
+  redis?: string | GatewayRedisOptions | undefined;
 }
 
 /** Counts, for tests and /healthz. */
@@ -68,6 +78,8 @@ export interface GatewayStats {
   readonly connections: number;
   readonly subscriptions: number;
   readonly rooms: number;
+  /** Rooms this instance watches upstream: all of `rooms` alone, its share of them in shared mode. */
+  readonly ownedRooms: number;
   /** Upstream requests sent so far. */
   readonly upstreamRequests: number;
 }
@@ -89,9 +101,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** The same origin over HTTP, for /healthz, /metrics and hints. */
   readonly httpUrl: string;
   readonly port: number;
+  /** This instance's name among the gateways sharing a Redis; undefined alone. */
+  readonly instanceId: string | undefined;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #hub: RoomHub;
+  readonly #directory: RoomDirectory;
   readonly #metrics: GatewayMetrics;
   readonly #upstream: CountingSource;
   readonly #fleet: Fleet;
@@ -113,6 +128,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     server: Server;
     wss: WebSocketServer;
     hub: RoomHub;
+    directory: RoomDirectory;
+    instanceId: string | undefined;
     metrics: GatewayMetrics;
     upstream: CountingSource;
     fleet: Fleet;
@@ -131,6 +148,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#server = parts.server;
     this.#wss = parts.wss;
     this.#hub = parts.hub;
+    this.#directory = parts.directory;
+    this.instanceId = parts.instanceId;
     this.#metrics = parts.metrics;
     this.#upstream = parts.upstream;
     this.#fleet = parts.fleet;
@@ -149,7 +168,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** Starts a gateway and resolves once it is listening. */
   static async start(options: GatewayOptions): Promise<Gateway> {
     const limits = resolveGatewayLimits(options.limits);
-    const pollOptions = resolvePollOptions(options.pollOptions ?? {});
+    // A hint is acted on at once: a 25 ms floor between looks at one room, not the watcher's 100 ms.
+    const pollOptions = resolvePollOptions({ minPollIntervalMs: DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, ...options.pollOptions });
     const notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
     const shutdownGraceMs = validateDurationMs("shutdownGraceMs", options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
     if (options.token === "") throw new ConfigError("token must not be empty");
@@ -160,13 +180,21 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const fleet = options.fleet ?? new Fleet({ clock });
 
     // The hub and the connection set exist before the metrics that read them.
-    const gauges = { connections: () => 0, subscriptions: () => 0, rooms: () => 0 };
+    const gauges = { connections: () => 0, subscriptions: () => 0, rooms: () => 0, ownedRooms: () => 0 };
     const metrics = new GatewayMetrics(
-      { connections: () => gauges.connections(), subscriptions: () => gauges.subscriptions(), rooms: () => gauges.rooms() },
+      {
+        connections: () => gauges.connections(),
+        subscriptions: () => gauges.subscriptions(),
+        rooms: () => gauges.rooms(),
+        ownedRooms: () => gauges.ownedRooms(),
+      },
       { defaultMetrics: options.defaultMetrics },
     );
     const upstream = new CountingSource(inner, metrics);
-    const hub = new RoomHub({ fleet, source: upstream, pollOptions, notFoundGraceMs, metrics, logger });
+    // Shared mode: Redis is reached (and its client loaded) before anything listens; alone, nothing to reach.
+    const shared = options.redis === undefined ? undefined : await connectShared(options.redis, upstream.key, clock, logger);
+    const directory = shared ?? new LocalRoomDirectory();
+    const hub = new RoomHub({ fleet, source: upstream, pollOptions, notFoundGraceMs, metrics, logger, directory });
     const hints = new HintEndpoint(options.hintToken, hub, metrics, logger);
     const wss = new WebSocketServer({
       noServer: true,
@@ -187,20 +215,27 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     });
     server.on("clientError", (_error, socket) => socket.destroy());
     const host = options.host ?? "127.0.0.1";
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => reject(error);
-      server.once("error", onError);
-      server.listen(options.port ?? 0, host, () => {
-        server.off("error", onError);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (error: Error): void => reject(error);
+        server.once("error", onError);
+        server.listen(options.port ?? 0, host, () => {
+          server.off("error", onError);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      await directory.close();
+      throw error;
+    }
     const { port } = server.address() as AddressInfo;
     const urlHost = host.includes(":") ? `[${host}]` : host;
     const started = new Gateway({
       server,
       wss,
       hub,
+      directory,
+      instanceId: shared?.instanceId,
       metrics,
       upstream,
       fleet,
@@ -219,6 +254,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     gauges.connections = () => started.#connections.size;
     gauges.subscriptions = () => hub.subscriptions;
     gauges.rooms = () => hub.rooms;
+    gauges.ownedRooms = () => hub.ownedRooms;
     started.#scheduleHeartbeat();
     logger.info({ url: started.url, upstream: upstream.key, clientAuth: options.token !== undefined, hints: options.hintToken !== undefined }, "gateway listening");
     return started;
@@ -229,6 +265,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       connections: this.#connections.size,
       subscriptions: this.#hub.subscriptions,
       rooms: this.#hub.rooms,
+      ownedRooms: this.#hub.ownedRooms,
       upstreamRequests: this.#upstream.requests,
     };
   }
@@ -261,6 +298,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const ws of this.#sockets) ws.terminate();
     await allClosed;
     await this.#hub.close();
+    await this.#directory.close();
     if (this.#ownsFleet) await this.#fleet.close();
     this.#wss.close();
     this.#server.closeAllConnections();
@@ -289,7 +327,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (req.method === "GET" && path === "/healthz") {
       const draining = this.#closing !== undefined;
-      json(res, draining ? 503 : 200, { status: draining ? "draining" : "ok", ...this.stats });
+      const cluster = this.#directory.shared ? { instanceId: this.instanceId, redis: this.#directory.connected ? "up" : "down" } : {};
+      json(res, draining ? 503 : 200, { status: draining ? "draining" : "ok", ...this.stats, ...cluster });
       return;
     }
     if (req.method === "GET" && path === "/metrics") {
@@ -368,6 +407,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       undefined,
     );
   }
+}
+
+/** The shared room directory, its options checked before its Redis client is loaded. */
+async function connectShared(
+  redis: string | GatewayRedisOptions,
+  upstreamKey: string,
+  clock: Clock,
+  logger: GatewayLogger,
+): Promise<RoomDirectory & { readonly instanceId: string }> {
+  const { resolveRedisOptions } = await import("./redis/options.js");
+  const resolved = resolveRedisOptions(redis);
+  const { RedisRoomDirectory } = await import("./redis/directory.js");
+  return RedisRoomDirectory.connect({ redis: resolved, upstreamKey, clock, logger });
 }
 
 function upstreamSource(options: GatewayOptions): PollingSource {
