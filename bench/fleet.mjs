@@ -11,7 +11,7 @@
  *    heap per room, event-loop delay p99, achieved request rate against the budget.
  *
  * Prints a markdown table and writes bench/results/fleet.json. Environment knobs:
- * BENCH_ROOMS (rooms per strategy, default 240), BENCH_SEED (default 42), BENCH_SCALES (default 1000,10000,100000).
+ * BENCH_ROOMS (rooms per strategy, default 200), BENCH_SEED (default 42), BENCH_SCALES (default 1000,10000,100000).
  */
 import { fork, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
