@@ -181,6 +181,7 @@ describe("gateway end to end", () => {
         ["gateway", "--upstream", "http://127.0.0.1:9"],
         ["gateway", "--upstream", "ftp://example.com", "--app-id", APP, "--token", "tok-secret-1"],
         ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--max-requests-per-second", "0"],
+        ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--active-poll-interval", "0"],
       ].map((args) => spawnCli(args).exited),
     );
     for (const run of runs) {
@@ -191,6 +192,7 @@ describe("gateway end to end", () => {
     expect(runs[0]?.stderr).toContain("--app-id");
     expect(runs[1]?.stderr).toContain("http or https");
     expect(runs[2]?.stderr).toContain("maxRequestsPerSecond");
+    expect(runs[3]?.stderr).toContain("activePollIntervalMs");
   });
 
   it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {

@@ -26,6 +26,7 @@ export interface GatewayCliOptions {
   heartbeatInterval?: number | undefined;
   maxRequestsPerSecond: number;
   maxInFlight: number;
+  activePollInterval?: number | undefined;
   logLevel: LogLevel;
 }
 
@@ -64,6 +65,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--heartbeat-interval <ms>", `ping interval, 0 for none (default ${DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs})`).argParser(positiveInt))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(positiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(positiveInt).default(DEFAULT_MAX_IN_FLIGHT))
+    .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end (default 5000)").argParser(positiveInt))
     .addOption(new Option("--log-level <level>", "JSON log level on stderr").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", HELP)
@@ -98,6 +100,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
       maxSubscriptionsPerConnection: options.maxSubscriptions,
       heartbeatIntervalMs: options.heartbeatInterval,
     },
+    pollOptions: options.activePollInterval === undefined ? undefined : { activePollIntervalMs: options.activePollInterval },
     logger,
   });
   line(io.stdout, gateway.url);
