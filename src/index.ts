@@ -17,7 +17,7 @@ export {
   type Transition,
 } from "./core/room-state.js";
 export { type Clock, systemClock } from "./core/clock.js";
-export { parseRetryAfterMs } from "./core/backoff.js";
+export { parseRetryAfterMs, type PollScheduleOptions, type RetryScheduleOptions } from "./core/backoff.js";
 export { isPushSource, type PollingSource, type PushSource, type RoomSource, type SourceListener, type TransientFailure } from "./sources/source.js";
 export { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, HathoraHttpSource, type HathoraSourceOptions } from "./sources/hathora-http.js";
 export { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS, type PollOptions, type ResolvedPollOptions } from "./watch/options.js";
@@ -43,10 +43,11 @@ export { type ActiveConnection, type WaitForActiveOptions, waitForActive } from 
 export { Simulator, type Clock as SimulatorClock, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions, type TransitionHook } from "./simulator/simulator.js";
 export { Endpoint } from "./simulator/server.js";
 export type { FaultOptions, RateLimitFault } from "./simulator/faults.js";
+export type { HintCounts, HintTarget } from "./simulator/hints.js";
 export { Scenario, type RoomTruth, type TruthEntry, type TruthStatus } from "./simulator/world.js";
 export { GatewayError, type GatewayErrorReason } from "./errors.js";
-export { DEFAULT_SHUTDOWN_GRACE_MS, Gateway, type GatewayOptions, type GatewayStats } from "./gateway/server.js";
-export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./gateway/limits.js";
+export { DEFAULT_SHUTDOWN_GRACE_MS, Gateway, type GatewayClosingEvent, type GatewayEvents, type GatewayOptions, type GatewayStats } from "./gateway/server.js";
+export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type ResolvedGatewayLimits } from "./gateway/limits.js";
 export { createJsonLogger, type GatewayLogger, type JsonLoggerOptions, type LogFields, type LogLevel } from "./gateway/logging.js";
 export {
   ClientMessageSchema,
