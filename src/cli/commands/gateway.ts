@@ -23,6 +23,8 @@ export interface GatewayCliOptions {
   hintToken?: string | undefined;
   maxConnections?: number | undefined;
   maxSubscriptions?: number | undefined;
+  maxFrameBytes?: number | undefined;
+  maxBufferedBytes?: number | undefined;
   heartbeatInterval?: number | undefined;
   maxRequestsPerSecond: number;
   maxInFlight: number;
@@ -62,6 +64,8 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; default hints off").env("ROOM_WATCHER_HINT_TOKEN"))
     .addOption(new Option("--max-connections <n>", `open connections (default ${DEFAULT_GATEWAY_LIMITS.maxConnections})`).argParser(positiveInt))
     .addOption(new Option("--max-subscriptions <n>", `rooms per connection (default ${DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection})`).argParser(positiveInt))
+    .addOption(new Option("--max-frame-bytes <n>", `largest client frame; larger closes with 1009 (default ${DEFAULT_GATEWAY_LIMITS.maxFrameBytes})`).argParser(positiveInt))
+    .addOption(new Option("--max-buffered-bytes <n>", `send buffer per connection; past it, 4429 slow consumer (default ${DEFAULT_GATEWAY_LIMITS.maxBufferedBytes})`).argParser(positiveInt))
     .addOption(new Option("--heartbeat-interval <ms>", `ping interval, 0 for none (default ${DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs})`).argParser(positiveInt))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(positiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(positiveInt).default(DEFAULT_MAX_IN_FLIGHT))
@@ -98,6 +102,8 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
     limits: {
       maxConnections: options.maxConnections,
       maxSubscriptionsPerConnection: options.maxSubscriptions,
+      maxFrameBytes: options.maxFrameBytes,
+      maxBufferedBytes: options.maxBufferedBytes,
       heartbeatIntervalMs: options.heartbeatInterval,
     },
     pollOptions: options.activePollInterval === undefined ? undefined : { activePollIntervalMs: options.activePollInterval },

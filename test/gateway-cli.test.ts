@@ -1,0 +1,78 @@
+/**
+ * `room-watcher gateway` as a user runs it (the built CLI as a child process) against the real
+ * simulator on loopback: its first stdout line is the WebSocket URL and nothing else is printed;
+ * /healthz and /metrics share that port; the limit flags reach the gateway; SIGTERM tells every
+ * subscriber it is going away (1001) and exits 0.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { GatewayCloseCode, type SnapshotMessage, type WelcomeMessage } from "../src/gateway/protocol.js";
+import { Simulator } from "../src/simulator/simulator.js";
+import { killAllCli, spawnCli } from "./helpers/cli-process.js";
+import { connectRaw } from "./helpers/ws-client.js";
+
+const APP = "app-gw-cli";
+const TOKEN = "cli-client-token-42";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await killAllCli();
+});
+
+describe("room-watcher gateway (CLI)", () => {
+  it("prints its ws URL first, serves /healthz and /metrics on that port, applies its limit flags, and drains on SIGTERM", async () => {
+    const simulator = await Simulator.start({ seed: 31, timeScale: 50, appId: APP });
+    cleanups.push(() => simulator.close());
+    const cli = spawnCli(
+      ["gateway", "--upstream", simulator.url, "--app-id", APP, "--token", TOKEN, "--max-frame-bytes", "128", "--max-subscriptions", "1", "--max-buffered-bytes", "65536"],
+      { lifetimeMs: 20_000 },
+    );
+    const url = await cli.line(() => true);
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const httpUrl = url.replace(/^ws:/, "http:");
+
+    const health = await fetch(`${httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok", connections: 0, rooms: 0 });
+    const metrics = await fetch(`${httpUrl}/metrics`);
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    expect(await metrics.text()).toContain("room_watcher_gateway_connections 0");
+
+    // The limits the flags set are the ones the gateway announces and enforces.
+    const subscriber = await connectRaw(url, { token: TOKEN });
+    const welcome = await subscriber.next<WelcomeMessage>((m) => m.type === "welcome");
+    expect(welcome.maxSubscriptionsPerConnection).toBe(1);
+    const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
+    subscriber.send({ type: "subscribe", roomId });
+    expect(await subscriber.next<SnapshotMessage>((m) => m.type === "snapshot")).toMatchObject({ roomId, seq: 0 });
+    subscriber.send({ type: "subscribe", roomId: "second-room" });
+    expect(await subscriber.next((m) => m.type === "error")).toMatchObject({ code: "too_many_subscriptions", roomId: "second-room" });
+    const oversize = await connectRaw(url, { token: TOKEN });
+    oversize.send({ type: "subscribe", roomId: "a".repeat(100) }); // 133 bytes > 128
+    expect((await oversize.closed).code).toBe(GatewayCloseCode.MESSAGE_TOO_BIG);
+
+    // SIGTERM: the subscriber hears "going away" and the process exits 0.
+    cli.kill("SIGTERM");
+    expect(await subscriber.closed).toEqual({ code: GatewayCloseCode.GOING_AWAY, reason: "gateway shutting down" });
+    const exit = await cli.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toBe(`${url}\n`);
+    expect(exit.stderr).not.toContain(TOKEN);
+    const logs = exit.stderr.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; code?: number });
+    expect(logs.find((l) => l.msg === "closing connection" && l.code === GatewayCloseCode.GOING_AWAY)).toBeDefined();
+    expect(logs.at(-1)?.msg).toBe("gateway closed");
+  });
+
+  it("refuses a limit flag of 0 with exit code 2", async () => {
+    const runs = await Promise.all(
+      [
+        ["--max-frame-bytes", "0"],
+        ["--max-buffered-bytes", "0"],
+      ].map((flag) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, ...flag]).exited),
+    );
+    expect(runs.map((r) => r.code)).toEqual([2, 2]);
+    expect(runs.map((r) => r.stdout)).toEqual(["", ""]);
+    expect(runs[0]?.stderr).toContain("maxFrameBytes");
+    expect(runs[1]?.stderr).toContain("maxBufferedBytes");
+  });
+});
