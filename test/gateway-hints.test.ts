@@ -2,13 +2,19 @@
  * Readiness hints end to end: the simulator plays the game servers (it sends a hint when a room turns
  * active), a recording proxy shows every upstream request, and the gateway polls so rarely (60 s) that
  * only a hint can explain a prompt detection. A hint is never truth: a mistaken one costs one request.
+ * Then, on a fake clock with a scripted upstream, what hints cost: refused ones nothing, a burst one
+ * look, and never a look sooner than the floor or the fleet's request budget allows.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { HttpError } from "../src/errors.js";
 import { sendReadyHint } from "../src/gateway/hint-client.js";
 import type { UpdateMessage } from "../src/gateway/protocol.js";
-import { Gateway } from "../src/gateway/server.js";
+import { DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, Gateway } from "../src/gateway/server.js";
 import { Simulator } from "../src/simulator/simulator.js";
+import { Fleet, type FleetOptions } from "../src/watch/fleet.js";
 import { type Exchange, startRecordingProxy } from "./helpers/cli-process.js";
+import { fakeClock } from "./helpers/fake-clock.js";
+import { active, ScriptedSource, starting } from "./helpers/scripted-source.js";
 import { connectRaw } from "./helpers/ws-client.js";
 
 const APP = "app-hints";
@@ -59,5 +65,61 @@ describe("readiness hints", () => {
     expect(await gateway.metricsText()).toMatch(/room_watcher_gateway_hints_total\{outcome="accepted"\} 2/);
     client.ws.close();
     await client.closed;
+  });
+});
+
+/** A gateway on a fake clock whose upstream is a script (starting, then active), and one subscriber of r1. */
+async function scriptedGateway(fleetOptions: Partial<FleetOptions> = {}) {
+  const time = fakeClock();
+  const upstream = new ScriptedSource([starting, active(7777)], () => time.fake.now, "upstream");
+  const fleet = new Fleet({ clock: time.clock, random: () => 0.5, ...fleetOptions });
+  const gateway = await Gateway.start({ source: upstream, fleet, clock: time.clock, hintToken: HINT_TOKEN, defaultMetrics: false });
+  const client = await connectRaw(gateway.url);
+  cleanups.push(async () => {
+    client.ws.close();
+    await client.closed;
+    await gateway.close();
+    await fleet.close();
+    expect(time.timers()).toBe(0);
+  });
+  client.send({ type: "subscribe", roomId: "r1" });
+  await client.next((m) => m.type === "update" && m.result.observation.kind === "starting");
+  const startedAt = time.fake.now;
+  expect(upstream.calls).toEqual([startedAt]);
+  const hint = (token = HINT_TOKEN, roomId = "r1") =>
+    sendReadyHint({ gatewayUrl: gateway.url, roomId, token }).then(
+      () => 202,
+      (error: unknown) => (error instanceof HttpError ? error.status : Promise.reject(error)),
+    );
+  return { time, upstream, gateway, client, startedAt, hint };
+}
+
+describe("what hints cost (fake clock, scripted upstream)", () => {
+  it("refused hints cost no request; a burst of accepted ones costs one look, at the floor after the last", async () => {
+    const { time, upstream, gateway, client, startedAt, hint } = await scriptedGateway();
+    // Forged (no hint token) or for a room nobody here watches: refused, counted, and nothing looked at.
+    const refused = await Promise.all([...Array.from({ length: 5 }, () => hint("forged")), ...Array.from({ length: 3 }, () => hint(HINT_TOKEN, "r2"))]);
+    expect(refused).toEqual([401, 401, 401, 401, 401, 404, 404, 404]);
+    // Twenty real hints at once, all within the floor after the first look: one look, when the floor has passed.
+    expect(await Promise.all(Array.from({ length: 20 }, () => hint()))).toEqual(Array.from({ length: 20 }, () => 202));
+    expect(upstream.calls).toHaveLength(1);
+    await time.tick(DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS);
+    expect(upstream.calls).toEqual([startedAt, startedAt + DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS]);
+    await client.next((m) => m.type === "update" && m.result.observation.kind === "active");
+    expect(gateway.stats.upstreamRequests).toBe(2);
+    const metrics = await gateway.metricsText();
+    expect(metrics).toMatch(/room_watcher_gateway_hints_total\{outcome="unauthorized"\} 5/);
+    expect(metrics).toMatch(/room_watcher_gateway_hints_total\{outcome="unknown_room"\} 3/);
+    expect(metrics).toMatch(/room_watcher_gateway_hints_total\{outcome="accepted"\} 20/);
+  });
+
+  it("a hinted look waits for the fleet's request budget", async () => {
+    // 4 requests a second, no burst: after the first look, the next may start 250 ms later, hint or not.
+    const { time, upstream, startedAt, hint } = await scriptedGateway({ maxRequestsPerSecond: 4, burst: 1 });
+    expect(await hint()).toBe(202);
+    await time.tick(249);
+    expect(upstream.calls).toEqual([startedAt]);
+    await time.tick(1);
+    expect(upstream.calls).toEqual([startedAt, startedAt + 250]);
   });
 });
