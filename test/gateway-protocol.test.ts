@@ -217,6 +217,9 @@ describe("gateway protocol on loopback", () => {
     ]) {
       expect(text).toContain(name);
     }
+    // Upstream requests by outcome, and a push latency observed for every news message written.
+    expect(text).toMatch(/room_watcher_gateway_upstream_requests_total\{outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/room_watcher_gateway_push_latency_seconds_count [1-9]/);
     expect(text).toMatch(/room_watcher_gateway_closes_total\{code="4401"\} 3/);
     expect(text).toMatch(/room_watcher_gateway_closes_total\{code="4429"\} 1/);
     expect((await fetch(`${gateway.httpUrl}/nope`)).status).toBe(404);
