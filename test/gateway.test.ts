@@ -13,6 +13,7 @@ import { Simulator } from "../src/simulator/simulator.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { killAllCli, spawnCli } from "./helpers/cli-process.js";
+import { freeStablePort } from "./helpers/free-port.js";
 
 const APP = "app-gw";
 const FAST = { activePollIntervalMs: 150, pollIntervalMs: 50, maxPollIntervalMs: 200 } as const;
@@ -126,9 +127,10 @@ describe("gateway end to end", () => {
     cleanups.push(() => simulator.close());
     const token = "client-secret-token";
     const args = ["gateway", "--upstream", simulator.url, "--app-id", APP, "--log-level", "debug", "--token", token, "--hint-token", "hint-secret-token"];
-    const first = spawnCli([...args, "--port", "0"], { lifetimeMs: 30_000 });
+    // A port outside the ephemeral range: while the gateway is down no outgoing connection can take it.
+    const port = String(await freeStablePort());
+    const first = spawnCli([...args, "--port", port], { lifetimeMs: 30_000 });
     const url = await first.line((l) => l.startsWith("ws://"));
-    const port = new URL(url).port;
 
     const moving = simulator.createRoom(APP, { scenario: "cold" }); // active, then moved while the gateway is down
     const doomed = simulator.createRoom(APP, { scenario: "never" }); // starting, destroyed while the gateway is down

@@ -12,8 +12,8 @@ it(
   async () => {
     const summary = await runSoak(
       long
-        ? { seed: Number(process.env.SOAK_SEED ?? 2026), roomsPerMode: 500, createOverMs: 20_000, chaosMs: 30_000, settleMs: 15_000, fleetBudgetPerSecond: 150 }
-        : { seed: 7, roomsPerMode: 60, createOverMs: 2_000, chaosMs: 4_000, settleMs: 8_000, fleetBudgetPerSecond: 40 },
+        ? { seed: Number(process.env.SOAK_SEED ?? 2026), rooms: 1_000, createOverMs: 20_000, chaosMs: 30_000, settleMs: 15_000, fleetBudgetPerSecond: 100, gatewayKills: 3 }
+        : { seed: 7, rooms: 120, createOverMs: 2_000, chaosMs: 5_000, settleMs: 8_000, fleetBudgetPerSecond: 30, gatewayKills: 2 },
     );
     console.log(formatSummary(summary));
     expect(summary.mismatches).toEqual([]);
@@ -21,9 +21,14 @@ it(
     expect(summary.fullest10sWindow).toBeLessThanOrEqual(summary.budget10s);
     expect(summary.leftAfterStop).toEqual({ timers: 0, fleetTimers: 0, resources: [], listeners: 0 });
     // The chaos really happened.
-    for (const kind of ["crash", "rateLimitBurst", "latencySpike", "drop", "malformed", "http500", "rateLimit"]) {
+    for (const kind of ["crash", "rateLimitBurst", "latencySpike", "drop", "malformed", "http500", "rateLimit", "gatewayKill"]) {
       expect(summary.faults[kind] ?? 0, kind).toBeGreaterThan(0);
     }
+    expect(summary.roomsByMode.gateway).toBeGreaterThan(0);
+    // The gateway's clients lost it, fell back to polling during the long outage, and returned to push.
+    expect(summary.gatewayClients.disconnected).toBeGreaterThan(0);
+    expect(summary.gatewayClients.fallbacks).toBeGreaterThan(0);
+    expect(summary.gatewayClients.resumedPush).toBe(summary.gatewayClients.fallbacks);
   },
   long ? 180_000 : 40_000,
 );

@@ -1,26 +1,32 @@
 /**
  * The chaos soak: the simulator with faults on — 5xx, bursts of 429 with Retry-After, malformed bodies,
  * dropped connections, latency spikes up to 2 s, processes crashing so rooms move, rooms destroyed
- * mid-start and after — while rooms are watched by polling (a RoomWatcher each) and through a fleet with
- * a request budget. Then every report is checked against the simulator's own record.
+ * mid-start and after, the gateway killed (SIGKILL) and restarted — while rooms are watched by polling
+ * (a RoomWatcher each), through a fleet with a request budget, and over a gateway (the real CLI in a
+ * process of its own, polling the same faulty simulator). Then every report is checked against the
+ * simulator's own record.
  *
  * `npm test` runs a short seeded soak (test/soak.test.ts); `npm run soak` the long one.
  */
 import { getActiveResourcesInfo } from "node:process";
+import { fileURLToPath } from "node:url";
+import { type CliProcess, spawnChild } from "../helpers/cli-process.js";
+import { freeStablePort } from "../helpers/free-port.js";
 import { systemClock } from "../../src/core/clock.js";
 import type { RoomState } from "../../src/core/room-state.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import type { FaultOptions } from "../../src/simulator/faults.js";
 import { HathoraHttpSource } from "../../src/sources/hathora-http.js";
 import type { PollingSource } from "../../src/sources/source.js";
+import { WebSocketSource } from "../../src/sources/websocket-source.js";
 import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
 import type { ExposedPort } from "../../src/wire/schemas.js";
 
 export interface SoakOptions {
   readonly seed: number;
-  /** Rooms per watching mode. */
-  readonly roomsPerMode: number;
+  /** Rooms in all, shared round-robin among the watching modes. */
+  readonly rooms: number;
   /** Real ms over which rooms are created. */
   readonly createOverMs: number;
   /** Real ms of chaos after the first room. */
@@ -29,9 +35,12 @@ export interface SoakOptions {
   readonly settleMs: number;
   /** Requests per second of the budgeted fleet. */
   readonly fleetBudgetPerSecond: number;
+  /** Times the gateway is killed and restarted during the chaos (the first outage outlasts the fallback delay). */
+  readonly gatewayKills: number;
 }
 
-export const Mode = { POLLING: "polling", FLEET: "fleet" } as const;
+export const Mode = { POLLING: "polling", FLEET: "fleet", GATEWAY: "gateway" } as const;
+const MODES: readonly Mode[] = [Mode.POLLING, Mode.FLEET, Mode.GATEWAY];
 export type Mode = (typeof Mode)[keyof typeof Mode];
 
 export interface SoakSummary {
@@ -40,6 +49,8 @@ export interface SoakSummary {
   readonly faults: Readonly<Record<string, number>>;
   readonly outcomes: Readonly<Record<string, number>>;
   readonly events: number;
+  /** What the gateway's clients went through: disconnections, fallbacks to polling and back. */
+  readonly gatewayClients: { readonly disconnected: number; readonly fallbacks: number; readonly resumedPush: number };
   readonly mismatches: readonly string[];
   readonly fullest10sWindow: number;
   readonly budget10s: number;
@@ -53,6 +64,12 @@ const BASE_FAULTS: FaultOptions = { errorRates: { 500: 0.05, 503: 0.05 }, malfor
 const LATENCY_SPIKE_MS: readonly [number, number] = [500, 2_000];
 /** Longest an answer can lag the state it reports: the worst spike plus request overhead. */
 const STALENESS_MS = LATENCY_SPIKE_MS[1] + 1_000;
+/** How long clients wait for a gone gateway before polling upstream themselves. */
+const FALLBACK_AFTER_MS = 1_000;
+/** A short outage (reconnect) and the long one (fallback, then push again). */
+const SHORT_OUTAGE_MS = 300;
+const LONG_OUTAGE_MS = FALLBACK_AFTER_MS + 500;
+const GATEWAY_PROCESS = fileURLToPath(new URL("./gateway-process.mjs", import.meta.url));
 
 interface Watched {
   readonly roomId: string;
@@ -87,7 +104,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   process.on("uncaughtException", onUncaught);
   const resourcesBefore = getActiveResourcesInfo();
   const started = Date.now();
-  const chaosCounts: Record<string, number> = { crash: 0, rateLimitBurst: 0, malformedBurst: 0, latencySpike: 0, destroyMidStart: 0, destroyAfterActive: 0 };
+  const chaosCounts: Record<string, number> = {
+    crash: 0,
+    rateLimitBurst: 0,
+    malformedBurst: 0,
+    latencySpike: 0,
+    destroyMidStart: 0,
+    destroyAfterActive: 0,
+    gatewayKill: 0,
+  };
 
   const sim = await Simulator.start({ seed: options.seed, timeScale: 20, clock: systemClock, faults: BASE_FAULTS, neverReadyProbability: 0 });
   const requestTimes: number[] = [];
@@ -105,12 +130,49 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const fleet = new Fleet({ source: counted, maxRequestsPerSecond: options.fleetBudgetPerSecond, burst: 1, maxInFlight: 64, ...watchOptions });
   const rooms: Watched[] = [];
 
+  // Gateway: a process of its own polling the same faulty simulator, SIGKILLed and restarted on its port
+  // during the chaos. Its clients share one WebSocket source, which falls back to polling the simulator
+  // while the gateway stays away longer than FALLBACK_AFTER_MS.
+  const gatewayLifetimeMs = options.createOverMs + options.chaosMs + options.settleMs + 60_000;
+  const gateways: CliProcess[] = [];
+  const killed = new Set<CliProcess>();
+  const startGateway = (port: number): Promise<string> => {
+    const config = {
+      gateway: { upstream: sim.url, appId: APP, port, defaultMetrics: false, pollOptions: { ...watchOptions, requestTimeoutMs: 5_000 } },
+      fleet: { maxRequestsPerSecond: 1_000, maxInFlight: 128 },
+    };
+    const child = spawnChild(process.execPath, [GATEWAY_PROCESS, JSON.stringify(config)], { lifetimeMs: gatewayLifetimeMs });
+    gateways.push(child);
+    // A gateway that exits unasked (a crash) is an uncaught error of the soak.
+    void child.exited.then((exit) => {
+      if (!killed.has(child)) unhandled.push(`gateway exited unasked: code ${exit.code} signal ${exit.signal}: ${exit.stderr.slice(0, 500)}`);
+    });
+    return child.line((l) => l.startsWith("ws://"));
+  };
+  const gatewayPort = await freeStablePort(random);
+  const gatewayUrl = await startGateway(gatewayPort);
+  const gatewayFleet = new Fleet({ maxRequestsPerSecond: Number.POSITIVE_INFINITY, maxInFlight: 256 });
+  const wsSource = new WebSocketSource({
+    url: gatewayUrl,
+    fallback: new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 }),
+    fallbackAfterMs: FALLBACK_AFTER_MS,
+    fallbackFleet: gatewayFleet,
+    fallbackPollOptions: watchOptions,
+    reconnectInitialDelayMs: 50,
+    reconnectMaxDelayMs: 500,
+  });
+  const gatewayClients = { disconnected: 0, fallbacks: 0, resumedPush: 0 };
+  wsSource.on("disconnected", () => void gatewayClients.disconnected++);
+  wsSource.on("fallback", (e) => void (e.active ? gatewayClients.fallbacks++ : gatewayClients.resumedPush++));
+
   const watch = (mode: Mode): void => {
     const { roomId, processId } = sim.createRoom(APP);
     const watcher =
       mode === Mode.POLLING
         ? new RoomWatcher({ roomId, appId: APP, baseUrl: sim.url, fleet: pollingFleet, requestTimeoutMs: 5_000, ...watchOptions })
-        : fleet.watch(roomId, { processId });
+        : mode === Mode.GATEWAY
+          ? new RoomWatcher({ roomId, source: wsSource, fleet: gatewayFleet, ...watchOptions })
+          : fleet.watch(roomId, { processId });
     const w: Watched = { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined };
     watcher.on("starting", (e) => {
       w.events.push(e.rescheduled ? "starting(rescheduled)" : "starting");
@@ -122,14 +184,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       if (w.destroyPlanned === "after-active" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyAfterActive!++;
     });
     watcher.on("terminated", (e) => w.events.push(`terminated(${e.reason})`));
-    if (mode === Mode.POLLING) watcher.start();
+    if (mode !== Mode.FLEET) watcher.start();
     rooms.push(w);
   };
 
-  // Create the rooms, alternating modes, while the chaos runs.
-  const total = options.roomsPerMode * 2;
-  const chaosEnd = Date.now() + options.chaosMs;
+  // Create the rooms, taking the modes in turn, while the chaos runs.
+  const total = options.rooms;
+  const chaosStart = Date.now();
+  const chaosEnd = chaosStart + options.chaosMs;
   const timers = new Set<ReturnType<typeof setTimeout>>();
+  let gatewayChaos: Promise<void> = Promise.resolve();
   const later = (ms: number, fn: () => void): void => {
     const t = setTimeout(() => {
       timers.delete(t);
@@ -140,7 +204,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   await new Promise<void>((resolve) => {
     let created = 0;
     const createNext = (): void => {
-      watch(created % 2 === 0 ? Mode.POLLING : Mode.FLEET);
+      watch(MODES[created % MODES.length]!);
       created++;
       if (created < total) later(options.createOverMs / total, createNext);
       else resolve();
@@ -173,8 +237,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       later(150 + random() * 300, chaos);
     };
     later(100, chaos);
+    // Kill the gateway now and then (the first outage outlasts the clients' fallback delay), and restart it
+    // on its port once the old process is gone; one outage at a time, and the chaos goes on after the last.
+    const pause = (ms: number): Promise<void> => new Promise((done) => later(Math.max(0, ms), done));
+    gatewayChaos = (async () => {
+      for (let k = 0; k < options.gatewayKills; k++) {
+        await pause(chaosStart + ((k + 1) * options.chaosMs) / (options.gatewayKills + 2) - Date.now());
+        const current = gateways.at(-1)!;
+        killed.add(current);
+        current.kill("SIGKILL");
+        chaosCounts.gatewayKill!++;
+        await current.exited;
+        await pause(k === 0 ? LONG_OUTAGE_MS : SHORT_OUTAGE_MS);
+        await startGateway(gatewayPort);
+      }
+    })().catch((error: unknown) => void unhandled.push(`gateway restart failed: ${String(error)}`));
   });
   await new Promise<void>((resolve) => later(Math.max(0, chaosEnd - Date.now()), resolve));
+  await gatewayChaos;
   sim.setFaults({});
 
   // Settle: every watcher agrees with the truth, or the settle time runs out.
@@ -258,6 +338,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   await Promise.all(rooms.map((w) => w.watcher.stop()));
   await fleet.close();
   await pollingFleet.close();
+  await gatewayFleet.close();
+  // The last gateway shuts down gracefully: SIGTERM, exit 0, nothing on stderr.
+  const last = gateways.at(-1)!;
+  killed.add(last);
+  last.kill("SIGTERM");
+  const lastExit = await last.exited;
+  if (lastExit.code !== 0 || lastExit.stderr !== "") unhandled.push(`gateway shutdown: code ${lastExit.code}, stderr ${lastExit.stderr.slice(0, 500)}`);
   await sim.close();
   // fetch's pooled sockets close once they read the server's FIN: give the event loop turns (I/O
   // included, no timer) until they have, or until it is clear that something stays.
@@ -272,14 +359,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
   return {
     rooms: rooms.length,
-    roomsByMode: { polling: rooms.filter((w) => w.mode === Mode.POLLING).length, fleet: rooms.filter((w) => w.mode === Mode.FLEET).length },
+    roomsByMode: Object.fromEntries(MODES.map((mode) => [mode, rooms.filter((w) => w.mode === mode).length])) as Record<Mode, number>,
     faults: { ...sim.faultCounts(), ...chaosCounts },
     outcomes,
     events: rooms.reduce((n, w) => n + w.events.length, 0),
+    gatewayClients,
     mismatches,
     fullest10sWindow: fullest,
     budget10s,
-    leftAfterStop: { timers: timers.size, fleetTimers: fleet.timers.size + pollingFleet.timers.size, resources: left, listeners },
+    leftAfterStop: {
+      timers: timers.size + wsSource.pendingTimers,
+      fleetTimers: fleet.timers.size + pollingFleet.timers.size + gatewayFleet.timers.size,
+      resources: left,
+      listeners,
+    },
     unhandled,
     elapsedMs: Date.now() - started,
   };
@@ -299,10 +392,12 @@ function diffResources(before: readonly string[], after: readonly string[]): str
 
 export function formatSummary(summary: SoakSummary): string {
   const rows: string[] = [];
-  rows.push(`| rooms | ${summary.rooms} (polling ${summary.roomsByMode.polling}, fleet ${summary.roomsByMode.fleet}) |`);
+  rows.push(`| rooms | ${summary.rooms} (${MODES.map((mode) => `${mode} ${summary.roomsByMode[mode]}`).join(", ")}) |`);
   rows.push(`| faults injected | ${Object.entries(summary.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| outcomes | ${Object.entries(summary.outcomes).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| events checked | ${summary.events} |`);
+  const g = summary.gatewayClients;
+  rows.push(`| gateway clients | ${g.disconnected} disconnections, ${g.fallbacks} fallbacks to polling, ${g.resumedPush} returns to push |`);
   rows.push(`| fleet budget | fullest 10 s window ${summary.fullest10sWindow} of ${summary.budget10s} |`);
   rows.push(`| left after stop | ${summary.leftAfterStop.timers + summary.leftAfterStop.fleetTimers} timers, ${summary.leftAfterStop.listeners} process listeners, ${summary.leftAfterStop.resources.length} resources${summary.leftAfterStop.resources.length ? ` (${summary.leftAfterStop.resources.join(", ")})` : ""} |`);
   rows.push(`| unhandled errors | ${summary.unhandled.length} |`);
