@@ -184,6 +184,7 @@ describe("gateway end to end", () => {
         ["gateway", "--upstream", "ftp://example.com", "--app-id", APP, "--token", "tok-secret-1"],
         ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--max-requests-per-second", "0"],
         ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--active-poll-interval", "0"],
+        ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--allowed-origin", "https://play.example.com", "play.example.com"],
       ].map((args) => spawnCli(args).exited),
     );
     for (const run of runs) {
@@ -195,6 +196,7 @@ describe("gateway end to end", () => {
     expect(runs[1]?.stderr).toContain("http or https");
     expect(runs[2]?.stderr).toContain("maxRequestsPerSecond");
     expect(runs[3]?.stderr).toContain("activePollIntervalMs");
+    expect(runs[4]?.stderr).toContain('allowed origin "play.example.com" must be an http(s) origin');
   });
 
   it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {

@@ -20,6 +20,7 @@ import { HINT_PATH_PREFIX, HintEndpoint } from "./hints.js";
 import { type GatewayLimits, type ResolvedGatewayLimits, resolveGatewayLimits } from "./limits.js";
 import { type GatewayLogger, silentLogger } from "./logging.js";
 import { GatewayMetrics } from "./metrics.js";
+import { OriginPolicy } from "./origin.js";
 import { encodeServerMessage, GATEWAY_SUBPROTOCOL, GatewayCloseCode } from "./protocol.js";
 import type { GatewayRedisOptions } from "./redis/options.js";
 import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
@@ -50,6 +51,12 @@ export interface GatewayOptions {
   token?: string | undefined;
   /** Token game servers present with readiness hints. Default none: hints are refused. */
   hintToken?: string | undefined;
+  /**
+   * Web pages (origins such as "https://play.example.com") whose browsers may connect; a handshake with any
+   * other `Origin` is refused with 403. Clients that send no Origin (servers, the CLI) are not affected.
+   * Default none: any page may connect (the client token, if set, still applies).
+   */
+  allowedOrigins?: readonly string[] | undefined;
   /** Frame, subscription, connection, buffer and heartbeat limits. */
   limits?: GatewayLimits | undefined;
   /** How the upstream is polled: the watcher's options and defaults, but a 25 ms `minPollIntervalMs`. */
@@ -114,6 +121,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #limits: ResolvedGatewayLimits;
   readonly #logger: GatewayLogger;
   readonly #token: TokenCheck | undefined;
+  readonly #origins: OriginPolicy | undefined;
   readonly #hints: HintEndpoint;
   readonly #timers: TimerHeap;
   readonly #shutdownGraceMs: number;
@@ -137,6 +145,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     limits: ResolvedGatewayLimits;
     logger: GatewayLogger;
     token: TokenCheck | undefined;
+    origins: OriginPolicy | undefined;
     hints: HintEndpoint;
     timers: TimerHeap;
     shutdownGraceMs: number;
@@ -157,6 +166,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#limits = parts.limits;
     this.#logger = parts.logger;
     this.#token = parts.token;
+    this.#origins = parts.origins;
     this.#hints = parts.hints;
     this.#timers = parts.timers;
     this.#shutdownGraceMs = parts.shutdownGraceMs;
@@ -174,6 +184,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const shutdownGraceMs = validateDurationMs("shutdownGraceMs", options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
     if (options.token === "") throw new ConfigError("token must not be empty");
     if (options.hintToken === "") throw new ConfigError("hintToken must not be empty");
+    const origins = options.allowedOrigins === undefined ? undefined : new OriginPolicy(options.allowedOrigins);
     const inner = options.source ?? upstreamSource(options);
     const clock = options.clock ?? systemClock;
     const logger = options.logger ?? silentLogger;
@@ -243,6 +254,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       limits,
       logger,
       token: options.token === undefined ? undefined : new TokenCheck(options.token),
+      origins,
       hints,
       timers: new TimerHeap(clock),
       shutdownGraceMs,
@@ -352,6 +364,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       refuse(socket, 503, "gateway shutting down");
       return;
     }
+    if (this.#origins !== undefined && !this.#origins.allows(req.headers.origin)) {
+      this.#metrics.protocolErrors.inc({ code: "origin" });
+      this.#logger.info({ remote: req.socket.remoteAddress }, "refused a handshake from a page of an origin not allowed");
+      refuse(socket, 403, "origin not allowed");
+      return;
+    }
     const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
     if (!offered.includes(GATEWAY_SUBPROTOCOL)) {
       this.#metrics.protocolErrors.inc({ code: "subprotocol" });
@@ -436,6 +454,6 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 function refuse(socket: Socket, status: number, message: string): void {
   const text = JSON.stringify({ message });
-  const statusText = status === 400 ? "Bad Request" : "Service Unavailable";
+  const statusText = status === 400 ? "Bad Request" : status === 403 ? "Forbidden" : "Service Unavailable";
   socket.end(`HTTP/1.1 ${status} ${statusText}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }

@@ -20,13 +20,17 @@ export interface RawClientOptions {
   protocols?: string[] | undefined;
   /** Answer pings (ws does by default); false plays a dead peer. */
   autoPong?: boolean | undefined;
+  /** The Origin header a browser page would send. Default none. */
+  origin?: string | undefined;
+  /** Further handshake headers. */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Connects; resolves once open, rejects if the handshake is refused (with the HTTP status in the message). */
 export function connectRaw(url: string, options: RawClientOptions = {}): Promise<RawClient> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers, autoPong: options.autoPong ?? true });
+  const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers, autoPong: options.autoPong ?? true, origin: options.origin });
   const messages: ServerMessage[] = [];
   ws.on("error", () => undefined);
   const waiters = new Set<{ matches: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();

@@ -21,6 +21,7 @@ export interface GatewayCliOptions {
   host: string;
   token?: string | undefined;
   hintToken?: string | undefined;
+  allowedOrigin?: string[] | undefined;
   maxConnections?: number | undefined;
   maxSubscriptions?: number | undefined;
   maxFrameBytes?: number | undefined;
@@ -62,6 +63,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
     .addOption(new Option("--token <token>", "token clients must present (Authorization: Bearer); default open").env("ROOM_WATCHER_GATEWAY_TOKEN"))
     .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; default hints off").env("ROOM_WATCHER_HINT_TOKEN"))
+    .addOption(new Option("--allowed-origin <origin...>", "web pages whose browsers may connect (e.g. https://play.example.com); others get 403; default any"))
     .addOption(new Option("--max-connections <n>", `open connections (default ${DEFAULT_GATEWAY_LIMITS.maxConnections})`).argParser(positiveInt))
     .addOption(new Option("--max-subscriptions <n>", `rooms per connection (default ${DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection})`).argParser(positiveInt))
     .addOption(new Option("--max-frame-bytes <n>", `largest client frame; larger closes with 1009 (default ${DEFAULT_GATEWAY_LIMITS.maxFrameBytes})`).argParser(positiveInt))
@@ -99,6 +101,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
     host: options.host,
     token: options.token,
     hintToken: options.hintToken,
+    allowedOrigins: options.allowedOrigin,
     limits: {
       maxConnections: options.maxConnections,
       maxSubscriptionsPerConnection: options.maxSubscriptions,
