@@ -2,7 +2,8 @@
  * `room-watcher gateway` as a user runs it (the built CLI as a child process) against the real
  * simulator on loopback: its first stdout line is the WebSocket URL and nothing else is printed;
  * /healthz and /metrics share that port; the limit flags reach the gateway; SIGTERM tells every
- * subscriber it is going away (1001) and exits 0.
+ * subscriber it is going away (1001) and exits 0. And `room-watcher demo --gateway`: the demo through
+ * an in-process gateway, the simulator playing the game servers that send readiness hints.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { GatewayCloseCode, type SnapshotMessage, type WelcomeMessage } from "../src/gateway/protocol.js";
@@ -74,5 +75,33 @@ describe("room-watcher gateway (CLI)", () => {
     expect(runs.map((r) => r.stdout)).toEqual(["", ""]);
     expect(runs[0]?.stderr).toContain("maxFrameBytes");
     expect(runs[1]?.stderr).toContain("maxBufferedBytes");
+  });
+});
+
+describe("room-watcher demo --gateway", () => {
+  it("watches every room through the gateway, the simulated game servers sending hints, and ends matching the truth", async () => {
+    const result = await spawnCli(["demo", "--gateway", "--json", "--time-scale", "50"], { lifetimeMs: 20_000 }).exited;
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0] as string) as {
+      rooms: number;
+      matching: number;
+      timedOut: boolean;
+      gateway: { hints: { sent: number; accepted: number; failed: number }; upstreamRequests: number };
+      results: Array<{ kind: string; requests: number }>;
+    };
+    expect(summary).toMatchObject({ timedOut: false, matching: summary.rooms });
+    expect(summary.rooms).toBeGreaterThanOrEqual(10);
+    // One hint each time a room turns active (a rescheduled room does twice). A hint that arrives after the
+    // gateway's own look saw the room active, and the demo stopped watching it, finds the room gone: refused.
+    const turnsActive = summary.results.filter((r) => r.kind === "cold" || r.kind === "warm").length + 2 * summary.results.filter((r) => r.kind === "rescheduled").length;
+    const { sent, accepted, failed } = summary.gateway.hints;
+    expect(sent).toBe(turnsActive);
+    expect(accepted + failed).toBe(sent);
+    expect(accepted).toBeGreaterThan(0);
+    // Every request the simulator saw for the rooms (counted as each room settled) was the gateway's.
+    expect(summary.results.reduce((n, r) => n + r.requests, 0)).toBeLessThanOrEqual(summary.gateway.upstreamRequests);
   });
 });

@@ -142,9 +142,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(new Option("--seed <n>", "seed of the simulator").argParser(parseIntArg).default(7))
     .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parseMs).default(20))
     .option("--json", "print the summary as JSON", false)
+    .option("--gateway", "watch through an in-process gateway (WebSocket push), the simulated game servers sending readiness hints", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .addHelpText("after", "\nExample:\n  $ room-watcher demo --seed 3")
-    .action(async (options: { seed: number; timeScale: number; json: boolean }) =>
+    .addHelpText("after", "\nExamples:\n  $ room-watcher demo --seed 3\n  $ room-watcher demo --gateway")
+    .action(async (options: { seed: number; timeScale: number; json: boolean; gateway: boolean }) =>
       setExit(await guarded(io, { json: options.json }, () => runDemo(options, io))),
     );
 

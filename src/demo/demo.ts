@@ -1,13 +1,19 @@
 /**
  * The demo: the main job with no account. Starts the simulator in-process, creates a mix of rooms
  * (warm, cold, never ready, destroyed mid-start, rescheduled), watches them all through one fleet,
- * and compares what the watchers reported with the simulator's ground truth.
+ * and compares what the watchers reported with the simulator's ground truth. With `gateway`, the
+ * watchers are fed by an in-process gateway over WebSocket instead of polling, and the simulator
+ * plays the game servers, sending the gateway a readiness hint as each room turns active.
  */
+import { randomBytes } from "node:crypto";
 import type { Connection } from "../core/observation.js";
 import { ConfigError } from "../errors.js";
 import { sameConnection } from "../core/observation.js";
 import type { RoomStatus } from "../core/room-state.js";
+import { Gateway } from "../gateway/server.js";
+import type { HintCounts } from "../simulator/hints.js";
 import { Simulator } from "../simulator/simulator.js";
+import { WebSocketSource } from "../sources/websocket-source.js";
 import { Fleet } from "../watch/fleet.js";
 import { RoomWatcher } from "../watch/room-watcher.js";
 import type { Region } from "../wire/schemas.js";
@@ -32,6 +38,8 @@ export interface DemoOptions {
   deadlineMs?: number | undefined;
   /** Called on every event, for live progress. */
   onProgress?: ((progress: DemoProgress) => void) | undefined;
+  /** Watch through an in-process gateway (a WebSocket source), the simulator sending readiness hints. Default false: poll. */
+  gateway?: boolean | undefined;
 }
 
 export interface DemoProgress {
@@ -63,12 +71,18 @@ export interface DemoResult {
   readonly rooms: readonly DemoRoomResult[];
   readonly elapsedMs: number;
   readonly timedOut: boolean;
+  /** With `gateway`: the hints the simulated game servers sent it, and its upstream requests. */
+  readonly gateway: { readonly hints: HintCounts; readonly upstreamRequests: number } | undefined;
 }
 
 const DEFAULT_COUNTS: Record<DemoKind, number> = { warm: 6, cold: 4, "never-ready": 1, "destroyed-mid-start": 2, rescheduled: 2 };
 const APP_ID = "demo-app";
 /** Rooms per simulated process: each cold room's process has room for this many minus one warm ones. */
 const ROOMS_PER_PROCESS = 4;
+/** How often the demo looks at an active room (directly or through the gateway), to see a move soon. */
+const ACTIVE_POLL_INTERVAL_MS = 250;
+/** The simulator's tick with a gateway: rooms turn active (and hints go out) on time, unpolled. */
+const HINTING_TICK_MS = 5;
 /** Rescheduled rooms live in their own region so that crashing their process moves nothing else. */
 const MAIN_REGION: Region = "Seattle";
 const CRASH_REGION: Region = "London";
@@ -93,7 +107,26 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   if (counts.warm > counts.cold * (ROOMS_PER_PROCESS - 1)) {
     throw new ConfigError(`${counts.warm} warm rooms need at least ${Math.ceil(counts.warm / (ROOMS_PER_PROCESS - 1))} cold rooms, whose processes host them`);
   }
-  const simulator = await Simulator.start({ seed: options.seed ?? 7, timeScale: options.timeScale ?? 20, roomsPerProcess: ROOMS_PER_PROCESS });
+  const viaGateway = options.gateway === true;
+  const simulator = await Simulator.start({
+    seed: options.seed ?? 7,
+    timeScale: options.timeScale ?? 20,
+    roomsPerProcess: ROOMS_PER_PROCESS,
+    ...(viaGateway ? { tickMs: HINTING_TICK_MS } : {}),
+  });
+  let gateway: Gateway | undefined;
+  let source: WebSocketSource | undefined;
+  if (viaGateway) {
+    try {
+      const hintToken = randomBytes(16).toString("hex");
+      gateway = await Gateway.start({ upstream: simulator.url, appId: APP_ID, hintToken, pollOptions: { activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS } });
+      simulator.sendHints({ gatewayUrl: gateway.url, token: hintToken });
+      source = new WebSocketSource({ url: gateway.url });
+    } catch (error) {
+      await simulator.close();
+      throw error;
+    }
+  }
   const fleet = new Fleet();
   const started = performance.now();
   const tracked = new Map<string, Tracked>();
@@ -134,7 +167,10 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   const watch = (kind: DemoKind, region: Region, scenario: "warm" | "cold" | "never"): void => {
     const createdAt = performance.now();
     const { roomId } = simulator.createRoom(APP_ID, { region, scenario });
-    const watcher = new RoomWatcher({ roomId, appId: APP_ID, baseUrl: simulator.url, fleet, activePollIntervalMs: 250, timeoutMs: 60_000 });
+    const watcher =
+      source === undefined
+        ? new RoomWatcher({ roomId, appId: APP_ID, baseUrl: simulator.url, fleet, activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS, timeoutMs: 60_000 })
+        : new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 });
     const t: Tracked = { roomId, kind, createdAt, watcher, firstActiveAt: undefined, moved: false, crashed: false, result: undefined };
     tracked.set(roomId, t);
     watcher.on("starting", (e) => {
@@ -188,8 +224,12 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   const rooms = [...tracked.values()].map((t) => t.result ?? resultOf(t, simulator));
   await Promise.all([...tracked.values()].map((t) => t.watcher.stop()));
   await fleet.close();
+  const upstreamRequests = gateway?.stats.upstreamRequests;
+  // The simulator waits for the hints it has sent to be answered, so the gateway closes after it.
   await simulator.close();
-  return { rooms, elapsedMs, timedOut };
+  await gateway?.close();
+  const { sent, accepted, failed } = simulator.hintStats();
+  return { rooms, elapsedMs, timedOut, gateway: upstreamRequests === undefined ? undefined : { hints: { sent, accepted, failed }, upstreamRequests } };
 }
 
 function resultOf(t: Tracked, simulator: Simulator): DemoRoomResult {

@@ -11,6 +11,8 @@ export interface DemoCliOptions {
   seed: number;
   timeScale: number;
   json: boolean;
+  /** Watch through an in-process gateway, the simulator sending readiness hints. */
+  gateway?: boolean | undefined;
 }
 
 export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<number> {
@@ -21,8 +23,11 @@ export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<numbe
     if (render) render(`[${(p.elapsedMs / 1000).toFixed(1)}s] ${counts}   last: ${p.roomId} ${p.event} ${p.detail}`);
     else if (!options.json) line(io.stdout, `[${(p.elapsedMs / 1000).toFixed(1).padStart(5)}s] ${p.event.padEnd(10)} ${p.roomId} (${p.kind}) ${p.detail}`);
   };
-  if (!options.json) line(io.stdout, `room-watcher demo: simulator seed ${options.seed}, time scale ${options.timeScale}x`);
-  const result = await runDemoScenario({ seed: options.seed, timeScale: options.timeScale, onProgress });
+  if (!options.json) {
+    const via = options.gateway === true ? ", watching through a gateway (readiness hints on)" : "";
+    line(io.stdout, `room-watcher demo: simulator seed ${options.seed}, time scale ${options.timeScale}x${via}`);
+  }
+  const result = await runDemoScenario({ seed: options.seed, timeScale: options.timeScale, onProgress, gateway: options.gateway });
   render?.done();
   if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
   else line(io.stdout, `\n${summaryText(result, stylesFor(io.stdout, io.env))}`);
@@ -47,7 +52,7 @@ function stats(result: DemoResult) {
 }
 
 function summaryJson(result: DemoResult) {
-  return { ...stats(result), results: result.rooms };
+  return { ...stats(result), ...(result.gateway === undefined ? {} : { gateway: result.gateway }), results: result.rooms };
 }
 
 function summaryText(result: DemoResult, styles: Styles): string {
@@ -72,5 +77,10 @@ function summaryText(result: DemoResult, styles: Styles): string {
     `time to active (create -> active event): p50 ${ms(s.timeToActiveP50Ms)}, p95 ${ms(s.timeToActiveP95Ms)}`,
     `detection delay (simulator active -> event): p50 ${ms(s.detectionDelayP50Ms)}, p95 ${ms(s.detectionDelayP95Ms)}`,
     `connection-info requests per room: ${s.requestsPerRoom}; elapsed ${s.elapsedMs} ms`,
+    ...(result.gateway === undefined
+      ? []
+      : [
+          `through the gateway: ${result.gateway.upstreamRequests} upstream requests; readiness hints sent ${result.gateway.hints.sent}, accepted ${result.gateway.hints.accepted}, failed ${result.gateway.hints.failed}`,
+        ]),
   ].join("\n");
 }
