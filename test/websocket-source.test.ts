@@ -315,6 +315,38 @@ describe("WebSocketSource on a fake clock", () => {
     expect(time.timers()).toBe(0);
   });
 
+  it.each([
+    ["not JSON", "{nope"],
+    ["an unknown message type", JSON.stringify({ type: "teleport", roomId: "r1" })],
+    ["a snapshot with a negative seq", JSON.stringify({ type: "snapshot", roomId: "r1", seq: -1, result: null, at: null })],
+    ["an update whose observation is malformed", JSON.stringify({ type: "update", roomId: "r1", seq: 1, result: { observation: { kind: "active" }, warnings: [] }, at: 1 })],
+  ])("drops a gateway that sends %s, reconnects on schedule and resubscribes, and delivers nothing from the bad frame", async (_name, frame) => {
+    const g = await gateway();
+    let subscribes = 0;
+    g.onMessage = (socket, message) => {
+      if (message.type !== "subscribe") return;
+      subscribes++;
+      // The first connection breaks the protocol right after a valid snapshot; the second behaves.
+      g.send(socket, { type: "snapshot", roomId: "r1", seq: 0, result: wire(starting), at: 1 });
+      if (subscribes === 1) socket.send(frame);
+      else g.send(socket, { type: "update", roomId: "r1", seq: 1, result: wire(active(4321)), at: 2 });
+    };
+    const time = fakeClock();
+    const ws = source(time, g.url);
+    const room = recorder();
+    const subscription = ws.subscribe("r1", room.listener);
+    await room.until(() => room.failures.length === 1);
+    expect(room.failures[0]).toMatchObject({ attempt: 1, nextDelayMs: 75, error: { code: "RW_GATEWAY", reason: "connection", closeCode: 1006 } });
+    expect(room.results.map((r) => r.observation.kind)).toEqual(["starting"]);
+    await time.fake.nextAsync();
+    await room.until(() => room.results.length === 3);
+    expect(subscribes).toBe(2);
+    expect(room.results.map((r) => (r.observation.kind === "active" ? r.observation.connection.exposedPort.port : r.observation.kind))).toEqual(["starting", "starting", 4321]);
+    expect(room.fatals).toEqual([]);
+    await subscription.unsubscribe();
+    expect(time.timers()).toBe(0);
+  });
+
   it("shares one wire subscription among listeners of the same room; a late one starts from the latest result", async () => {
     const g = await gateway();
     let socket: WebSocket | undefined;
