@@ -3,6 +3,8 @@
  * bad input gets (an error message or a documented close code), the limits, auth, hints, /healthz
  * and /metrics. Table-driven parsing first.
  */
+import { randomBytes } from "node:crypto";
+import { createConnection } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Gateway } from "../src/gateway/server.js";
 import {
@@ -17,6 +19,7 @@ import {
 import { sendReadyHint } from "../src/gateway/hint-client.js";
 import { HttpError } from "../src/errors.js";
 import { Simulator } from "../src/simulator/simulator.js";
+import { fakeClock } from "./helpers/fake-clock.js";
 import { connectRaw } from "./helpers/ws-client.js";
 
 const APP = "app-proto";
@@ -223,5 +226,61 @@ describe("gateway protocol on loopback", () => {
     expect(text).toMatch(/room_watcher_gateway_closes_total\{code="4401"\} 3/);
     expect(text).toMatch(/room_watcher_gateway_closes_total\{code="4429"\} 1/);
     expect((await fetch(`${gateway.httpUrl}/nope`)).status).toBe(404);
+  });
+});
+
+describe("graceful shutdown on a fake clock", () => {
+  it("waits shutdownGraceMs for a client that never answers the going-away close, then drops it", async () => {
+    const time = fakeClock();
+    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:9", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
+    // A peer that completes the handshake by hand and then never answers anything, close frames included.
+    const socket = createConnection(gateway.port, "127.0.0.1");
+    let received = Buffer.alloc(0);
+    const waiters = new Set<() => void>();
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      for (const waiter of [...waiters]) waiter();
+    });
+    const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    const until = (done: () => boolean): Promise<void> =>
+      done()
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const check = (): void => {
+              if (!done()) return;
+              waiters.delete(check);
+              resolve();
+            };
+            waiters.add(check);
+          });
+    socket.write(
+      [
+        "GET / HTTP/1.1",
+        "Host: 127.0.0.1",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+        "Sec-WebSocket-Version: 13",
+        `Sec-WebSocket-Protocol: ${GATEWAY_SUBPROTOCOL}`,
+        "",
+        "",
+      ].join("\r\n"),
+    );
+    await until(() => received.includes('"type":"welcome"'));
+    expect(received.toString("latin1")).toMatch(/^HTTP\/1\.1 101 /);
+    const welcomeEnd = received.length;
+
+    let closed = false;
+    const closing = gateway.close().then(() => (closed = true));
+    // The going-away close frame: opcode 8, status 1001.
+    await until(() => received.subarray(welcomeEnd).includes(Buffer.from([0x88])));
+    const frame = received.subarray(received.indexOf(0x88, welcomeEnd));
+    expect(frame.readUInt16BE(2)).toBe(GatewayCloseCode.GOING_AWAY);
+    await time.tick(2_999);
+    expect(closed).toBe(false);
+    await time.tick(1);
+    await closing;
+    await ended;
+    expect(time.timers()).toBe(0);
   });
 });
