@@ -13,6 +13,7 @@ import {
   parseClientMessage,
   ProtocolErrorCode,
   ServerMessageSchema,
+  type EndedMessage,
   type SnapshotMessage,
   type UpdateMessage,
 } from "../src/gateway/protocol.js";
@@ -20,6 +21,7 @@ import { sendReadyHint } from "../src/gateway/hint-client.js";
 import { HttpError } from "../src/errors.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { fakeClock } from "./helpers/fake-clock.js";
+import { ScriptedSource, starting } from "./helpers/scripted-source.js";
 import { connectRaw } from "./helpers/ws-client.js";
 
 const APP = "app-proto";
@@ -281,6 +283,41 @@ describe("graceful shutdown on a fake clock", () => {
     await time.tick(1);
     await closing;
     await ended;
+    expect(time.timers()).toBe(0);
+  });
+});
+
+describe("a room's lifecycle on a fake clock", () => {
+  it("sequences every message of a room, sends ended after the terminal change, drops the room, and starts afresh on the next subscribe", async () => {
+    const time = fakeClock();
+    const destroyed = { observation: { kind: "ended", reason: "destroyed" }, warnings: [] } as const;
+    const upstream = new ScriptedSource([starting, destroyed], () => time.fake.now, "upstream");
+    const gateway = await Gateway.start({ source: upstream, clock: time.clock, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
+    const client = await connectRaw(gateway.url);
+    client.send({ type: "subscribe", roomId: "r1" });
+    await client.next((m) => m.type === "update" && m.seq === 1);
+    expect(gateway.stats).toMatchObject({ rooms: 1, subscriptions: 1, upstreamRequests: 1 });
+    // The next look, whenever the schedule puts it, finds the room destroyed.
+    await time.fake.nextAsync();
+    const ended = await client.next<EndedMessage>((m) => m.type === "ended");
+    const forRoom = client.messages.filter((m) => m.type !== "welcome");
+    expect(forRoom.map((m) => [m.type, "seq" in m ? m.seq : undefined])).toEqual([
+      ["snapshot", 0],
+      ["update", 1],
+      ["update", 2],
+      ["ended", 3],
+    ]);
+    expect(ended).toMatchObject({ roomId: "r1", reason: "destroyed" });
+    expect(gateway.stats).toMatchObject({ rooms: 0, subscriptions: 0, upstreamRequests: 2 });
+    expect(time.timers()).toBe(0);
+    // Dropped: the next subscriber starts a new upstream watch, from a fresh snapshot.
+    client.send({ type: "subscribe", roomId: "r1" });
+    await client.next((m) => m.type === "snapshot" && m.roomId === "r1" && client.messages.indexOf(m) > client.messages.indexOf(ended));
+    await client.next((m) => m.type === "ended" && m !== ended);
+    expect(upstream.calls).toHaveLength(3);
+    client.ws.close();
+    await client.closed;
+    await gateway.close();
     expect(time.timers()).toBe(0);
   });
 });
