@@ -321,3 +321,60 @@ describe("a room's lifecycle on a fake clock", () => {
     expect(time.timers()).toBe(0);
   });
 });
+
+describe("heartbeat on a fake clock", () => {
+  it("pings every heartbeatIntervalMs and terminates a peer one interval after the ping it did not answer", async () => {
+    const time = fakeClock();
+    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:9", appId: APP, clock: time.clock, defaultMetrics: false, limits: { heartbeatIntervalMs: 1_000 } });
+    const alive = await connectRaw(gateway.url);
+    const dead = await connectRaw(gateway.url, { autoPong: false });
+    await Promise.all([alive, dead].map((c) => c.next((m) => m.type === "welcome")));
+    const pingsAt = { alive: [] as number[], dead: [] as number[] };
+    const pinged = { alive: 0, dead: 0 };
+    const waiters = new Set<() => void>();
+    for (const [name, client] of [["alive", alive], ["dead", dead]] as const) {
+      client.ws.on("ping", () => {
+        pingsAt[name].push(time.elapsed());
+        pinged[name]++;
+        for (const w of [...waiters]) w();
+      });
+    }
+    const until = (done: () => boolean): Promise<void> =>
+      done()
+        ? Promise.resolve()
+        : new Promise((resolve) => {
+            const check = (): void => {
+              if (!done()) return;
+              waiters.delete(check);
+              resolve();
+            };
+            waiters.add(check);
+          });
+    /** A round trip after the ping: the gateway has read the pong (sent before it) once the snapshot comes back. */
+    let roundTrips = 0;
+    const roundTrip = async (): Promise<void> => {
+      const roomId = `rt${++roundTrips}`;
+      alive.send({ type: "subscribe", roomId });
+      await alive.next((m) => m.type === "snapshot" && m.roomId === roomId);
+      alive.send({ type: "unsubscribe", roomId });
+    };
+
+    await time.tick(1_000);
+    await until(() => pinged.alive === 1 && pinged.dead === 1);
+    await roundTrip();
+    await time.tick(1_000);
+    // The dead peer did not answer the ping at 1,000 ms: at 2,000 ms it is dropped, not pinged again.
+    expect((await dead.closed).code).toBe(1006);
+    await until(() => pinged.alive === 2);
+    await roundTrip();
+    await time.tick(1_000);
+    await until(() => pinged.alive === 3);
+    expect(pingsAt).toEqual({ alive: [1_000, 2_000, 3_000], dead: [1_000] });
+    expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+    expect(gateway.stats.connections).toBe(1);
+    expect(await gateway.metricsText()).toMatch(/room_watcher_gateway_closes_total\{code="heartbeat"\} 1/);
+    alive.ws.close();
+    await alive.closed;
+    await gateway.close();
+  });
+});
