@@ -10,7 +10,7 @@ import { Fleet, Gateway } from "../dist/index.js";
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 
-const [upstream, appId, hintToken, maxRequestsPerSecond] = process.argv.slice(2);
+const [upstream, appId, hintToken, maxRequestsPerSecond, pollOptions] = process.argv.slice(2);
 const clock = {
   now: () => performance.timeOrigin + performance.now(),
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
@@ -24,6 +24,7 @@ const gateway = await Gateway.start({
   fleet,
   clock,
   defaultMetrics: false,
+  pollOptions: pollOptions === undefined ? undefined : JSON.parse(pollOptions),
   limits: { maxConnections: 50_000, heartbeatIntervalMs: 15_000 },
 });
 
