@@ -47,4 +47,22 @@ describe("examples", () => {
     expect(checks[5]).toMatch(/^check match-6: none \/ simulator: destroyed$/);
     expect(stdout).not.toContain("dev-token");
   });
+
+  it("gateway-client.mjs waits through the gateway, follows a room to its end, and exits cleanly", async () => {
+    const { code, stdout, stderr } = await run("examples/gateway-client.mjs");
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^gateway at ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines[1]).toMatch(/^room \w+ is joinable at 127\.0\.0\.1:\d+ \(udp\)$/);
+    expect(lines.slice(2, 5).map((l) => l.replace(/^room \w+: /, "").replace(/\d+/g, "N"))).toEqual([
+      "starting",
+      "active at N.N.N.N:N",
+      "ended (destroyed)",
+    ]);
+    // Two rooms, one upstream watch each: a handful of requests, not one loop per waiter.
+    const requests = Number(/^upstream requests: (\d+) for 2 rooms$/.exec(lines[5] ?? "")?.[1]);
+    expect(requests).toBeGreaterThanOrEqual(4);
+    expect(requests).toBeLessThan(20);
+  });
 });

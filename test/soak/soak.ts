@@ -12,6 +12,7 @@ import { getActiveResourcesInfo } from "node:process";
 import { fileURLToPath } from "node:url";
 import { type CliProcess, spawnChild } from "../helpers/cli-process.js";
 import { freeStablePort } from "../helpers/free-port.js";
+import { seededRandom } from "../helpers/prng.js";
 import { systemClock } from "../../src/core/clock.js";
 import type { RoomState } from "../../src/core/room-state.js";
 import { Simulator } from "../../src/simulator/simulator.js";
@@ -80,22 +81,10 @@ interface Watched {
   destroyPlanned: "mid-start" | "after-active" | undefined;
 }
 
-/** A seeded PRNG (mulberry32), so a soak's chaos is the same for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const portKey = (p: ExposedPort | undefined): string => (p === undefined ? "-" : `${p.host}:${p.port}`);
 
 export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const processListenersBefore = process.eventNames().reduce((n, name) => n + process.listenerCount(name), 0);
   const unhandled: string[] = [];
   const onUnhandled = (reason: unknown): void => void unhandled.push(`unhandledRejection: ${String(reason)}`);
