@@ -5,6 +5,7 @@
 import type { PollResult } from "../core/observation.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import { parseRetryAfterMs } from "../core/backoff.js";
+import { identities } from "../core/identity.js";
 import { redact } from "../core/redact.js";
 import {
   HttpError,
@@ -41,17 +42,11 @@ export interface HathoraSourceOptions {
   clock?: Clock | undefined;
 }
 
-const fetchIds = new WeakMap<object, number>();
-let nextFetchId = 1;
+/** The fetch an HTTP source calls through, named for its key. */
+const fetchIdentityOf = identities("fetch");
 
 function fetchIdentity(fetchFn: typeof globalThis.fetch | undefined): string {
-  if (fetchFn === undefined) return "global";
-  let id = fetchIds.get(fetchFn);
-  if (id === undefined) {
-    id = nextFetchId++;
-    fetchIds.set(fetchFn, id);
-  }
-  return `fetch#${id}`;
+  return fetchFn === undefined ? "global" : fetchIdentityOf(fetchFn);
 }
 
 export class HathoraHttpSource implements PollingSource {

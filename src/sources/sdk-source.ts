@@ -22,6 +22,7 @@ import {
 import { parseRetryAfterMs } from "../core/backoff.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import type { PollResult } from "../core/observation.js";
+import { identities } from "../core/identity.js";
 import { redact } from "../core/redact.js";
 import {
   ConfigError,
@@ -48,17 +49,8 @@ export interface HathoraSdkSourceOptions {
   clock?: Clock | undefined;
 }
 
-const clientIds = new WeakMap<object, number>();
-let nextClientId = 1;
-
-function clientIdentity(client: object): string {
-  let id = clientIds.get(client);
-  if (id === undefined) {
-    id = nextClientId++;
-    clientIds.set(client, id);
-  }
-  return `client#${id}`;
-}
+/** The client an SDK source calls through, named for its key. */
+const clientIdentity = identities("client");
 
 /** Polls `GET /rooms/v2/{appId}/connectioninfo/{roomId}` through `client.roomsV2.getConnectionInfo`. */
 export class HathoraSdkSource implements PollingSource {
