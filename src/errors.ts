@@ -23,6 +23,8 @@ export const ErrorCode = {
   TIMEOUT: "RW_TIMEOUT",
   /** A room-watcher gateway refused us, the connection to it broke, or its upstream failed a room; `reason` says which. */
   GATEWAY: "RW_GATEWAY",
+  /** A gateway in shared mode could not reach or use its Redis. */
+  CLUSTER: "RW_CLUSTER",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -152,5 +154,15 @@ export class GatewayError extends RoomWatcherError {
     super(ErrorCode.GATEWAY, message, { retryable: reason === "connection", ...options });
     this.reason = reason;
     this.closeCode = options.closeCode;
+  }
+}
+
+/**
+ * A gateway in shared mode could not reach or use its Redis (at start: the gateway does not start).
+ * Retryable: Redis may be back later. Messages never carry the Redis URL's password.
+ */
+export class ClusterError extends RoomWatcherError {
+  constructor(message: string, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.CLUSTER, message, { retryable: true, ...options });
   }
 }

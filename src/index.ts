@@ -45,8 +45,17 @@ export { Endpoint } from "./simulator/server.js";
 export type { FaultOptions, RateLimitFault } from "./simulator/faults.js";
 export type { HintCounts, HintTarget } from "./simulator/hints.js";
 export { Scenario, type RoomTruth, type TruthEntry, type TruthStatus } from "./simulator/world.js";
-export { GatewayError, type GatewayErrorReason } from "./errors.js";
-export { DEFAULT_SHUTDOWN_GRACE_MS, Gateway, type GatewayClosingEvent, type GatewayEvents, type GatewayOptions, type GatewayStats } from "./gateway/server.js";
+export { ClusterError, GatewayError, type GatewayErrorReason } from "./errors.js";
+export {
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  Gateway,
+  type GatewayClosingEvent,
+  type GatewayEvents,
+  type GatewayOptions,
+  type GatewayRedisEvent,
+  type GatewayStats,
+} from "./gateway/server.js";
+export { DEFAULT_LEASE_TTL_MS, type GatewayRedisOptions, type RedisLinkState } from "./gateway/redis/options.js";
 export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type ResolvedGatewayLimits } from "./gateway/limits.js";
 export { createJsonLogger, type GatewayLogger, type JsonLoggerOptions, type LogFields, type LogLevel } from "./gateway/logging.js";
 export {

@@ -49,3 +49,26 @@ export function sameConnection(a: Connection, b: Connection): boolean {
     })
   );
 }
+
+/**
+ * An observation as a short string: two observations have the same key exactly when they say the
+ * same (`sameConnection` for active rooms, the reason or status for the others).
+ */
+export function observationKey(observation: Observation): string {
+  switch (observation.kind) {
+    case "active": {
+      const { exposedPort, additionalExposedPorts } = observation.connection;
+      return `active:${JSON.stringify([exposedPort, ...additionalExposedPorts].map(portKey))}`;
+    }
+    case "ended":
+      return `ended:${observation.reason}`;
+    case "unrecognized":
+      return `unrecognized:${observation.status}`;
+    default:
+      return observation.kind;
+  }
+}
+
+function portKey(port: ExposedPort): [string, number, string, string] {
+  return [port.host, port.port, port.transportType, port.name];
+}

@@ -15,6 +15,9 @@ export interface GatewayGaugeSource {
   connections(): number;
   subscriptions(): number;
   rooms(): number;
+  ownedRooms(): number;
+  /** Shared mode: whether both connections to Redis are up. */
+  redisConnected(): boolean;
 }
 
 /** Push latency buckets in seconds: sub-millisecond to a second. */
@@ -28,8 +31,10 @@ export class GatewayMetrics {
   readonly hints: Counter<"outcome">;
   readonly closes: Counter<"code">;
   readonly protocolErrors: Counter<"code">;
+  /** Shared mode only: changes of the link to Redis (lost, alone, back, resynced). */
+  readonly redisLink: Counter<"state"> | undefined;
 
-  constructor(gauges: GatewayGaugeSource, options: { defaultMetrics?: boolean | undefined } = {}) {
+  constructor(gauges: GatewayGaugeSource, options: { defaultMetrics?: boolean | undefined; shared?: boolean | undefined } = {}) {
     const registers = [this.registry];
     new Gauge({
       name: "room_watcher_gateway_connections",
@@ -49,10 +54,18 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: "room_watcher_gateway_rooms",
-      help: "Rooms watched upstream (one watch each, however many subscribers)",
+      help: "Rooms with subscribers here (alone, each watched upstream once, however many subscribers)",
       registers,
       collect() {
         this.set(gauges.rooms());
+      },
+    });
+    new Gauge({
+      name: "room_watcher_gateway_rooms_owned",
+      help: "Rooms this instance watches upstream (in shared mode, its share of the cluster's rooms)",
+      registers,
+      collect() {
+        this.set(gauges.ownedRooms());
       },
     });
     this.upstreamRequests = new Counter({
@@ -91,6 +104,22 @@ export class GatewayMetrics {
       labelNames: ["code"],
       registers,
     });
+    if (options.shared === true) {
+      new Gauge({
+        name: "room_watcher_gateway_redis_connected",
+        help: "1 while both connections to Redis (commands, pub/sub) are up, else 0",
+        registers,
+        collect() {
+          this.set(gauges.redisConnected() ? 1 : 0);
+        },
+      });
+      this.redisLink = new Counter({
+        name: "room_watcher_gateway_redis_link_total",
+        help: "Changes of the link to Redis: lost, alone (gone for a lease TTL), back, resynced (every room claimed again)",
+        labelNames: ["state"],
+        registers,
+      });
+    }
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "room_watcher_gateway_" });
   }
 

@@ -7,7 +7,7 @@
  * - shared (`RedisRoomDirectory`, src/gateway/redis/): one instance per room holds a lease and polls;
  *   it publishes each sequenced change and caches the room's snapshot, and the others follow it.
  */
-import type { ServerMessage, WirePollResult } from "./protocol.js";
+import type { EndedMessage, ServerMessage, WirePollResult } from "./protocol.js";
 
 /** A room's sequenced state as the cluster keeps it: what a snapshot says. */
 export interface RoomRecord {
@@ -21,6 +21,8 @@ export interface RoomRecord {
 /** This instance's view of a room, as a claim carries it. */
 export interface RoomView {
   readonly seq: number;
+  /** What the room was last seen as, in a few characters (`observationKey`); "" while nothing is known. */
+  readonly fingerprint: string;
   /** The room's snapshot message, encoded; undefined while nothing is known (seq 0, no result). */
   readonly snapshot: string | undefined;
 }
@@ -39,6 +41,8 @@ export interface RoomDirectoryListener {
   following(roomId: string, record: RoomRecord | undefined): void;
   /** A message another instance's watch of the room published. */
   message(roomId: string, message: PublishedMessage): void;
+  /** The room has ended (another instance saw it end, and this one may not have heard yet): conclude it, whatever this instance's role. */
+  ended(roomId: string, message: EndedMessage): void;
   /** Someone asked the owner to look at the room now (a readiness hint that reached another instance). */
   hinted(roomId: string): void;
   /** This instance's view of the room, or undefined if it has no subscribers of it. */
@@ -48,6 +52,8 @@ export interface RoomDirectoryListener {
 export interface RoomDirectory {
   /** Whether the directory is shared with other instances. */
   readonly shared: boolean;
+  /** Whether the directory reaches whatever it shares through (always, alone). */
+  readonly connected: boolean;
   /** The hub that hears about rooms; set once, before the first join. */
   attach(listener: RoomDirectoryListener): void;
   /** This instance has subscribers of the room: claim it, or follow whoever holds it. Answers through `owned` or `following`. */
@@ -71,6 +77,7 @@ export interface RoomDirectory {
 /** One instance alone: it owns every room, and there is nobody to tell. */
 export class LocalRoomDirectory implements RoomDirectory {
   readonly shared = false;
+  readonly connected = true;
   #listener: RoomDirectoryListener | undefined;
 
   attach(listener: RoomDirectoryListener): void {

@@ -10,7 +10,7 @@
  * the cluster's snapshot after a gap (sending their subscribers a fresh snapshot), and take the watch
  * over, sequence numbers and all, when the owner's lease lapses.
  */
-import { type PollResult, type Observation, sameConnection } from "../core/observation.js";
+import { type PollResult, type Observation, observationKey, sameConnection } from "../core/observation.js";
 import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
 import { RoomWatcherError } from "../errors.js";
 import type { SourceListener, TransientFailure } from "../sources/source.js";
@@ -224,6 +224,15 @@ export class RoomHub {
       // The owner's own messages come back to it; it has applied them already.
       if (room.role === "follower") this.#apply(room, message);
     },
+    ended: (roomId, message) => {
+      const room = this.#live(roomId);
+      if (room === undefined) return;
+      // A joining room's subscribers have had no snapshot yet: the protocol answers subscribe with one.
+      if (room.role === "joining") this.#resyncSubscribers(room);
+      room.held = undefined;
+      room.seq = Math.max(room.seq, message.seq);
+      this.#conclude(room, message, encodeServerMessage(message), performance.now());
+    },
     hinted: (roomId) => {
       const room = this.#live(roomId);
       if (room?.role === "owner") this.#options.fleet.prompt(roomId, this.#options.source);
@@ -428,7 +437,8 @@ export class RoomHub {
   }
 
   #viewOf(room: Room): RoomView {
-    return { seq: room.seq, snapshot: room.last === undefined ? undefined : this.#snapshotOf(room) };
+    if (room.last === undefined) return { seq: room.seq, fingerprint: "", snapshot: undefined };
+    return { seq: room.seq, fingerprint: observationKey(room.last.result.observation), snapshot: this.#snapshotOf(room) };
   }
 
   #snapshotOf(room: Room): string {

@@ -22,7 +22,7 @@ import { type GatewayLogger, silentLogger } from "./logging.js";
 import { GatewayMetrics } from "./metrics.js";
 import { OriginPolicy } from "./origin.js";
 import { encodeServerMessage, GATEWAY_SUBPROTOCOL, GatewayCloseCode } from "./protocol.js";
-import type { GatewayRedisOptions } from "./redis/options.js";
+import type { GatewayRedisOptions, RedisLinkState } from "./redis/options.js";
 import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
 import { RoomHub } from "./room-hub.js";
 import { TokenCheck } from "./token.js";
@@ -98,8 +98,17 @@ export interface GatewayClosingEvent {
   readonly reason: string;
 }
 
+/** Shared mode: the gateway's link to Redis changed (see `RedisLinkState`). */
+export interface GatewayRedisEvent {
+  readonly state: RedisLinkState;
+  /** Rooms with subscribers here at the time. */
+  readonly rooms: number;
+}
+
 export interface GatewayEvents {
   closing: [event: GatewayClosingEvent];
+  /** Shared mode only: Redis was lost, stayed gone for a lease TTL, came back, or every room has been claimed again since. */
+  redis: [event: GatewayRedisEvent];
 }
 
 export class Gateway extends EventEmitter<GatewayEvents> {
@@ -191,19 +200,25 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const fleet = options.fleet ?? new Fleet({ clock });
 
     // The hub and the connection set exist before the metrics that read them.
-    const gauges = { connections: () => 0, subscriptions: () => 0, rooms: () => 0, ownedRooms: () => 0 };
+    const gauges = { connections: () => 0, subscriptions: () => 0, rooms: () => 0, ownedRooms: () => 0, redisConnected: () => false };
     const metrics = new GatewayMetrics(
       {
         connections: () => gauges.connections(),
         subscriptions: () => gauges.subscriptions(),
         rooms: () => gauges.rooms(),
         ownedRooms: () => gauges.ownedRooms(),
+        redisConnected: () => gauges.redisConnected(),
       },
-      { defaultMetrics: options.defaultMetrics },
+      { defaultMetrics: options.defaultMetrics, shared: options.redis !== undefined },
     );
     const upstream = new CountingSource(inner, metrics);
+    // Changes of the link to Redis reach the gateway once it exists (until then they are only logged).
+    const link: { onLink: (state: RedisLinkState, rooms: number) => void } = { onLink: () => {} };
     // Shared mode: Redis is reached (and its client loaded) before anything listens; alone, nothing to reach.
-    const shared = options.redis === undefined ? undefined : await connectShared(options.redis, upstream.key, clock, logger);
+    const shared =
+      options.redis === undefined
+        ? undefined
+        : await connectShared(options.redis, { upstreamKey: upstream.key, clock, logger, onLink: (state, rooms) => link.onLink(state, rooms) });
     const directory = shared ?? new LocalRoomDirectory();
     const hub = new RoomHub({ fleet, source: upstream, pollOptions, notFoundGraceMs, metrics, logger, directory });
     const hints = new HintEndpoint(options.hintToken, hub, metrics, logger);
@@ -267,6 +282,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     gauges.subscriptions = () => hub.subscriptions;
     gauges.rooms = () => hub.rooms;
     gauges.ownedRooms = () => hub.ownedRooms;
+    gauges.redisConnected = () => directory.connected;
+    link.onLink = (state, rooms) => {
+      metrics.redisLink?.inc({ state });
+      started.#emitSafely("redis", Object.freeze({ state, rooms }));
+    };
     started.#scheduleHeartbeat();
     logger.info({ url: started.url, upstream: upstream.key, clientAuth: options.token !== undefined, hints: options.hintToken !== undefined }, "gateway listening");
     return started;
@@ -319,10 +339,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   #emitClosing(connectionId: number | undefined, code: number, reason: string): void {
+    this.#emitSafely("closing", Object.freeze({ connectionId, code, reason }));
+  }
+
+  #emitSafely<K extends keyof GatewayEvents>(name: K, ...args: GatewayEvents[K]): void {
     try {
-      this.emit("closing", Object.freeze({ connectionId, code, reason }));
+      (this.emit as (name: K, ...args: GatewayEvents[K]) => boolean)(name, ...args);
     } catch (error) {
-      process.emitWarning(`room-watcher: a "closing" listener threw: ${error instanceof Error ? error.message : String(error)}`, { code: "RW_LISTENER_THREW" });
+      process.emitWarning(`room-watcher: a "${name}" listener threw: ${error instanceof Error ? error.message : String(error)}`, { code: "RW_LISTENER_THREW" });
     }
   }
 
@@ -430,14 +454,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 /** The shared room directory, its options checked before its Redis client is loaded. */
 async function connectShared(
   redis: string | GatewayRedisOptions,
-  upstreamKey: string,
-  clock: Clock,
-  logger: GatewayLogger,
+  parts: { upstreamKey: string; clock: Clock; logger: GatewayLogger; onLink: (state: RedisLinkState, rooms: number) => void },
 ): Promise<RoomDirectory & { readonly instanceId: string }> {
   const { resolveRedisOptions } = await import("./redis/options.js");
   const resolved = resolveRedisOptions(redis);
   const { RedisRoomDirectory } = await import("./redis/directory.js");
-  return RedisRoomDirectory.connect({ redis: resolved, upstreamKey, clock, logger });
+  return RedisRoomDirectory.connect({ ...parts, redis: resolved });
 }
 
 function upstreamSource(options: GatewayOptions): PollingSource {
