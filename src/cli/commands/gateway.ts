@@ -8,6 +8,7 @@ import { ConfigError } from "../../errors.js";
 import { Gateway } from "../../gateway/server.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
 import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
+import { DEFAULT_LEASE_TTL_MS, redisUrlSecrets } from "../../gateway/redis/options.js";
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUESTS_PER_SECOND, Fleet } from "../../watch/fleet.js";
 import { ExitCode } from "../exit-codes.js";
 import { errorJson, redact } from "../format.js";
@@ -30,6 +31,9 @@ export interface GatewayCliOptions {
   maxRequestsPerSecond: number;
   maxInFlight: number;
   activePollInterval?: number | undefined;
+  redis?: string | undefined;
+  leaseTtl?: number | undefined;
+  instanceId?: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -45,11 +49,21 @@ room-watcher.v1 (see the README's "Gateway protocol"); GET /healthz and GET /met
 and POST /hints/{roomId} share the port. Logs are JSON lines on stderr. SIGTERM or Ctrl-C closes
 every client with 1001 (going away) and exits 0. Tokens are never printed or logged.
 
+Shared mode (--redis): every gateway started with the same Redis and upstream shares one upstream
+watch per room, whichever gateway a client reached. A room's owner holds a lease (--lease-ttl); if it
+dies, another gateway takes its rooms over within 1.37 lease TTLs. The Redis password is never
+printed or logged. Without Redis for a lease TTL, each gateway watches its rooms on its own until
+Redis is back. /healthz adds instanceId and redis (up or down).
+
 Examples:
   $ room-watcher simulate --port 4000 &
   $ room-watcher gateway --upstream http://127.0.0.1:4000 --app-id app-1 --port 4100
   $ ROOM_WATCHER_GATEWAY_TOKEN=s3cret room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP"
-  $ curl -s http://127.0.0.1:4100/metrics | grep room_watcher_gateway_rooms`;
+  $ curl -s http://127.0.0.1:4100/metrics | grep room_watcher_gateway_rooms
+  $ bash scripts/redis.sh start                    # prints redis://127.0.0.1:<port>
+  $ room-watcher gateway --upstream http://127.0.0.1:4000 --app-id app-1 --port 4101 --redis redis://127.0.0.1:6379 &
+  $ room-watcher gateway --upstream http://127.0.0.1:4000 --app-id app-1 --port 4102 --redis redis://127.0.0.1:6379 &
+  $ ROOM_WATCHER_REDIS_URL='redis://:s3cret@cache.internal:6379/0' room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP"`;
 
 /** Adds `gateway` to the program; `setExit` receives its exit code. */
 export function registerGatewayCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -72,6 +86,9 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(positiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(positiveInt).default(DEFAULT_MAX_IN_FLIGHT))
     .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end (default 5000)").argParser(positiveInt))
+    .addOption(new Option("--redis <url>", "shared mode: share rooms with every gateway on this Redis (redis://[:password@]host[:port][/db], rediss:// for TLS)").env("ROOM_WATCHER_REDIS_URL"))
+    .addOption(new Option("--lease-ttl <ms>", `shared mode: how long a room's owner holds it without renewing (default ${DEFAULT_LEASE_TTL_MS})`).argParser(positiveInt))
+    .addOption(new Option("--instance-id <id>", "shared mode: this gateway's name in leases and logs (default: pid and random characters)"))
     .addOption(new Option("--log-level <level>", "JSON log level on stderr").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", HELP)
@@ -83,7 +100,7 @@ async function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise
     return await runGateway(options, io);
   } catch (error) {
     let message = errorJson(error).message;
-    for (const secret of [options.token, options.hintToken, options.upstreamToken]) message = redact(message, secret);
+    for (const secret of [options.token, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)]) message = redact(message, secret);
     line(io.stderr, `room-watcher: ${message}`);
     return error instanceof ConfigError ? ExitCode.USAGE : ExitCode.ERROR;
   }
@@ -110,6 +127,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
       heartbeatIntervalMs: options.heartbeatInterval,
     },
     pollOptions: options.activePollInterval === undefined ? undefined : { activePollIntervalMs: options.activePollInterval },
+    redis: options.redis === undefined ? undefined : { url: options.redis, leaseTtlMs: options.leaseTtl, instanceId: options.instanceId },
     logger,
   });
   line(io.stdout, gateway.url);
