@@ -3,6 +3,7 @@
  * in flight, the 429 pause), in which order (urgency, then due time), and that a cancelled or aborted
  * turn leaves nothing queued and no timer behind.
  */
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { type QueuedTurn, RequestScheduler, type RequestSchedulerOptions, Urgency } from "../src/core/request-scheduler.js";
 import { TimerHeap } from "../src/core/timer-heap.js";
@@ -289,6 +290,17 @@ describe("cancel, abort, clear", () => {
     expect(order).toEqual(["acquired@100"]);
     expect(t.scheduler.inFlight).toBe(1);
     t.scheduler.release();
+  });
+
+  it("acquire leaves no listener on the signal once granted, at once or later (a look retrying many times)", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 20; i++) {
+      // The first is granted inside acquire (the budget has room); the rest wait for the rate.
+      await Promise.all([t.scheduler.acquire(Urgency.RETRY, signal), t.tick(100)]);
+      t.scheduler.release();
+    }
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
   });
 
   it("acquire aborted while waiting rejects with the reason and leaves no queued entry or timer", async () => {

@@ -120,15 +120,17 @@ export class RequestScheduler {
         reject(signal.reason as Error);
         return;
       }
+      // Listen before queueing: the turn may be granted at once, inside enqueue, and must find the
+      // listener there to remove (added after, it would stay on the signal for good).
       const onAbort = (): void => {
         this.cancel(queued);
         reject(signal.reason as Error);
       };
+      signal.addEventListener("abort", onAbort, { once: true });
       const queued = this.enqueue(urgency, this.#clock.now(), () => {
         signal.removeEventListener("abort", onAbort);
         resolve();
       });
-      if (!signal.aborted) signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 

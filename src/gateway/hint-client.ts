@@ -5,6 +5,7 @@
  */
 import { type Clock, systemClock } from "../core/clock.js";
 import { redact } from "../core/redact.js";
+import { requestDeadline } from "../core/request-deadline.js";
 import { ConfigError, HttpError, NetworkError, RequestTimeoutError } from "../errors.js";
 import { validateDurationMs, validateRoomId } from "../sources/validate.js";
 import { HINT_PATH_PREFIX } from "./hints.js";
@@ -39,9 +40,7 @@ export async function sendReadyHint(options: ReadyHintOptions): Promise<void> {
   const url = hintUrl(options.gatewayUrl, roomId);
   const clock = options.clock ?? systemClock;
   options.signal?.throwIfAborted();
-  const timeout = new AbortController();
-  const timer = clock.setTimeout(() => timeout.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
-  const signal = options.signal === undefined ? timeout.signal : AbortSignal.any([options.signal, timeout.signal]);
+  const deadline = requestDeadline(options.signal, timeoutMs, clock, () => new RequestTimeoutError(timeoutMs));
   try {
     let response: Response;
     let text: string;
@@ -49,18 +48,18 @@ export async function sendReadyHint(options: ReadyHintOptions): Promise<void> {
       response = await (options.fetch ?? globalThis.fetch)(url, {
         method: "POST",
         headers: { authorization: `Bearer ${options.token}` },
-        signal,
+        signal: deadline.signal,
         redirect: "error",
       });
       text = await response.text();
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      if (timeout.signal.aborted) throw timeout.signal.reason;
+      if (deadline.timedOut) throw deadline.signal.reason;
       throw new NetworkError(`hint request failed: ${redact(error instanceof Error ? error.message : String(error), options.token)}`, { cause: error });
     }
     if (response.status !== 202) throw new HttpError(response.status, redact(messageOf(text) ?? "", options.token) || undefined);
   } finally {
-    clock.clearTimeout(timer);
+    deadline.dispose();
   }
 }
 

@@ -7,6 +7,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import { parseRetryAfterMs } from "../core/backoff.js";
 import { identities } from "../core/identity.js";
 import { redact } from "../core/redact.js";
+import { type RequestDeadline, requestDeadline } from "../core/request-deadline.js";
 import {
   HttpError,
   InvalidPayloadError,
@@ -82,18 +83,16 @@ export class HathoraHttpSource implements PollingSource {
     const url = this.urlOf(roomId);
     const { signal } = options;
     signal.throwIfAborted();
-    const timeout = new AbortController();
-    const timer = this.#clock.setTimeout(() => timeout.abort(new RequestTimeoutError(this.requestTimeoutMs)), this.requestTimeoutMs);
-    const combined = AbortSignal.any([signal, timeout.signal]);
+    const deadline = requestDeadline(signal, this.requestTimeoutMs, this.#clock, () => new RequestTimeoutError(this.requestTimeoutMs));
     try {
       const headers: Record<string, string> = { accept: "application/json" };
       if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
       const fetchFn = this.#fetch ?? globalThis.fetch;
       let response: Response;
       try {
-        response = await fetchFn(url, { headers, signal: combined, redirect: "error" });
+        response = await fetchFn(url, { headers, signal: deadline.signal, redirect: "error" });
       } catch (error) {
-        throw this.#failure(error, signal, timeout.signal);
+        throw this.#failure(error, signal, deadline);
       }
       let text: string;
       try {
@@ -101,11 +100,11 @@ export class HathoraHttpSource implements PollingSource {
         // removed before anything is parsed, so no message, warning, event or cut of one can carry it.
         text = redact(await readLimited(response, this.#maxResponseBytes), this.#token);
       } catch (error) {
-        throw this.#failure(error, signal, timeout.signal);
+        throw this.#failure(error, signal, deadline);
       }
       return this.#interpret(response, text, roomId);
     } finally {
-      this.#clock.clearTimeout(timer);
+      deadline.dispose();
     }
   }
 
@@ -123,9 +122,9 @@ export class HathoraHttpSource implements PollingSource {
   }
 
   /** Caller aborts pass through as `signal.reason`; everything else becomes a typed error. */
-  #failure(error: unknown, signal: AbortSignal, timeoutSignal: AbortSignal): unknown {
+  #failure(error: unknown, signal: AbortSignal, deadline: RequestDeadline): unknown {
     if (signal.aborted) return signal.reason;
-    if (timeoutSignal.aborted) return timeoutSignal.reason;
+    if (deadline.timedOut) return deadline.signal.reason;
     if (error instanceof RoomWatcherError) return error;
     return new NetworkError(`request failed: ${redact(describe(error), this.#token)}`, { cause: error });
   }

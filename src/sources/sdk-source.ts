@@ -24,6 +24,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import type { PollResult } from "../core/observation.js";
 import { identities } from "../core/identity.js";
 import { redact } from "../core/redact.js";
+import { requestDeadline } from "../core/request-deadline.js";
 import {
   ConfigError,
   HttpError,
@@ -83,11 +84,10 @@ export class HathoraSdkSource implements PollingSource {
     validateRoomId(roomId);
     const { signal } = options;
     signal.throwIfAborted();
-    const timeout = new AbortController();
-    const timer = this.#clock.setTimeout(() => timeout.abort(new RequestTimeoutError(this.requestTimeoutMs)), this.requestTimeoutMs);
+    const deadline = requestDeadline(signal, this.requestTimeoutMs, this.#clock, () => new RequestTimeoutError(this.requestTimeoutMs));
     try {
       const call = roomsV2GetConnectionInfo(this.#client, roomId, this.appId, {
-        signal: AbortSignal.any([signal, timeout.signal]),
+        signal: deadline.signal,
         retries: { strategy: "none" },
       });
       // The APIPromise keeps an unwrapped copy of the call that nobody else listens to; settle it here.
@@ -98,11 +98,11 @@ export class HathoraSdkSource implements PollingSource {
       return parseConnectionInfoV2(redactStrings(result.value, this.#token()), roomId);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (timeout.signal.aborted) throw timeout.signal.reason;
+      if (deadline.timedOut) throw deadline.signal.reason;
       if (error instanceof HathoraCloudError) return this.#fromStatus(error);
       throw this.#failure(error);
     } finally {
-      this.#clock.clearTimeout(timer);
+      deadline.dispose();
     }
   }
 
