@@ -209,6 +209,8 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     const served = roomIds.reduce((sum, roomId) => sum + simulator.requestCount(roomId, "connectionInfo"), 0);
     expect(served).toBe(looks.length);
     expect(cluster.reduce((sum, g) => sum + g.stats.upstreamRequests, 0)).toBe(looks.length);
+    // And no instance ever had to resync a room: every follower heard every change in sequence.
+    for (const g of cluster) expect(await g.metricsText()).not.toMatch(/room_watcher_gateway_resyncs_total\{[^}]*\} [1-9]/);
 
     await dispose(clients);
   });

@@ -211,6 +211,28 @@ describe("RedisRoomDirectory", () => {
     expect(await leaseOf("r1")).toBe("n1");
   });
 
+  it("claims many rooms in batches (more than one script call), answering each room by itself", async () => {
+    const [a, b] = await cluster(2);
+    if (a === undefined || b === undefined) throw new Error("no nodes");
+    const roomIds = Array.from({ length: 250 }, (_, i) => `batch-${i}`);
+    // a joins the even rooms first, b the odd ones; then each joins the rest.
+    for (const roomId of roomIds.filter((_, i) => i % 2 === 0)) a.directory.join(roomId);
+    for (const roomId of roomIds.filter((_, i) => i % 2 === 1)) b.directory.join(roomId);
+    await Promise.all([a.directory.settled(), b.directory.settled()]);
+    for (const roomId of roomIds.filter((_, i) => i % 2 === 1)) a.directory.join(roomId);
+    for (const roomId of roomIds.filter((_, i) => i % 2 === 0)) b.directory.join(roomId);
+    await Promise.all([a.directory.settled(), b.directory.settled()]);
+    const answers = (node: Node) => new Map(node.hub.calls.map((c) => [c.roomId, c.type]));
+    roomIds.forEach((roomId, i) => {
+      expect(answers(a).get(roomId), roomId).toBe(i % 2 === 0 ? "owned" : "following");
+      expect(answers(b).get(roomId), roomId).toBe(i % 2 === 0 ? "following" : "owned");
+    });
+    // A round renews all 250 rooms, and answers nothing (all in step).
+    const before = [a.hub.calls.length, b.hub.calls.length];
+    await Promise.all([a.round(), b.round()]);
+    expect([a.hub.calls.length, b.hub.calls.length]).toEqual(before);
+  });
+
   it("a follower whose owner stopped renewing takes the room over at its next round, the state where the owner left it", async () => {
     const [a, b] = await cluster(2);
     if (a === undefined || b === undefined) throw new Error("no nodes");
@@ -263,6 +285,34 @@ describe("RedisRoomDirectory", () => {
     expect(b.hub.calls.length).toBe(before + 1);
     await b.round();
     expect(b.hub.calls.slice(before + 1)).toMatchObject([{ type: "following", roomId: "r3", record: { seq: 2 } }]);
+  });
+
+  it("a routine claim that left before the owner's message and is answered after it changes nothing", async () => {
+    const [a, b] = await cluster(2);
+    if (a === undefined || b === undefined) throw new Error("no nodes");
+    a.directory.join("r6");
+    await a.directory.settled();
+    b.directory.join("r6");
+    await b.directory.settled();
+    const first = b.hub.next((c) => c.type === "message");
+    change(a, "r6", 1, 7001);
+    await first;
+    b.hub.views.set("r6", snapshotOf("r6", 1, 7001));
+    const second = b.hub.next((c) => c.type === "message");
+    change(a, "r6", 2, 7002);
+    await second;
+    // b's claim carries seq 1 (the hub had not applied seq 2 when it left); by its answer the hub has.
+    const caughtUp = snapshotOf("r6", 2, 7002);
+    const asked = [snapshotOf("r6", 1, 7001), caughtUp];
+    const view = b.hub.view.bind(b.hub);
+    b.hub.view = (roomId) => (roomId === "r6" ? (asked.shift() ?? caughtUp) : view(roomId));
+    const before = b.hub.calls.length;
+    await b.round();
+    expect(asked).toEqual([]);
+    expect(b.hub.calls.length).toBe(before);
+    // Nor did it count b as behind: the next round, still at seq 2, is silent too.
+    await b.round();
+    expect(b.hub.calls.length).toBe(before);
   });
 
   it("two instances with the same sequence number but different states: the follower takes the stored one at once", async () => {

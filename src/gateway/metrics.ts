@@ -33,6 +33,8 @@ export class GatewayMetrics {
   readonly protocolErrors: Counter<"code">;
   /** Shared mode only: changes of the link to Redis (lost, alone, back, resynced). */
   readonly redisLink: Counter<"state"> | undefined;
+  /** Shared mode only: rooms whose subscribers here were sent a fresh snapshot, by cause. */
+  readonly resyncs: Counter<"cause"> | undefined;
 
   constructor(gauges: GatewayGaugeSource, options: { defaultMetrics?: boolean | undefined; shared?: boolean | undefined } = {}) {
     const registers = [this.registry];
@@ -117,6 +119,12 @@ export class GatewayMetrics {
         name: "room_watcher_gateway_redis_link_total",
         help: "Changes of the link to Redis: lost, alone (gone for a lease TTL), back, resynced (every room claimed again)",
         labelNames: ["state"],
+        registers,
+      });
+      this.resyncs = new Counter({
+        name: "room_watcher_gateway_resyncs_total",
+        help: "Rooms resynced here (a fresh snapshot to their subscribers): gap (a follower missed a message), cluster_state (this instance was out of step with the state in Redis)",
+        labelNames: ["cause"],
         registers,
       });
     }

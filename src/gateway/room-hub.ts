@@ -251,6 +251,7 @@ export class RoomHub {
   #becomeOwner(room: Room, record: RoomRecord | undefined): void {
     const settling = room.role === "joining" || room.held !== undefined;
     const changed = record !== undefined && this.#adopt(room, record);
+    if (changed && !settling) this.#options.metrics.resyncs?.inc({ cause: "cluster_state" });
     const wasOwner = room.role === "owner";
     room.role = "owner";
     // Whatever the owner before us published and we held, our own looks supersede.
@@ -271,6 +272,7 @@ export class RoomHub {
     room.role = "follower";
     this.#release(room);
     const changed = record !== undefined && this.#adopt(room, record);
+    if (changed && !settling) this.#options.metrics.resyncs?.inc({ cause: "cluster_state" });
     if (settling || changed) this.#resyncSubscribers(room);
     const held = room.held ?? [];
     room.held = undefined;
@@ -287,7 +289,10 @@ export class RoomHub {
         this.#broadcast(room, message, undefined);
         return;
       case "snapshot":
-        if (this.#adopt(room, { seq: message.seq, result: message.result, at: message.at })) this.#resyncSubscribers(room);
+        if (this.#adopt(room, { seq: message.seq, result: message.result, at: message.at })) {
+          this.#options.metrics.resyncs?.inc({ cause: "cluster_state" });
+          this.#resyncSubscribers(room);
+        }
         return;
       case "update": {
         if (message.seq <= room.seq) return;
@@ -329,6 +334,7 @@ export class RoomHub {
   }
 
   #resyncFromCluster(room: Room): void {
+    this.#options.metrics.resyncs?.inc({ cause: "gap" });
     room.held = [];
     this.#options.logger.debug({ roomId: room.roomId, seq: room.seq }, "gap in the owner's messages; resyncing");
     this.#directory.refresh(room.roomId);

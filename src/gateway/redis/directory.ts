@@ -25,32 +25,25 @@
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { Clock } from "../../core/clock.js";
+import { observationKey } from "../../core/observation.js";
 import { TimerHeap, type TimerHandle } from "../../core/timer-heap.js";
 import { ClusterError } from "../../errors.js";
 import type { GatewayLogger } from "../logging.js";
 import { type EndedMessage, parseServerMessage, type SnapshotMessage } from "../protocol.js";
-import type { PublishedMessage, RoomDirectory, RoomDirectoryListener } from "../room-directory.js";
+import type { PublishedMessage, RoomDirectory, RoomDirectoryListener, RoomRecord } from "../room-directory.js";
 import { claimDelayMs, reconnectDelayMs, redactSecrets, RedisNames, type RedisLinkState, type ResolvedRedisOptions } from "./options.js";
 import { CLAIM_LUA, ENDED_FINGERPRINT, envelope, EnvelopeKind, openEnvelope, PUBLISH_LUA, RELEASE_LUA } from "./scripts.js";
 
 /** Channels per SUBSCRIBE or UNSUBSCRIBE command. */
 const CHANNELS_PER_COMMAND = 1_000;
+/** Rooms per claim script call: one round trip and one script run for many rooms, short enough not to hold Redis up. */
+const CLAIMS_PER_CALL = 100;
 /** How long close() waits for Redis to acknowledge QUIT before dropping the connection. */
 const QUIT_GRACE_MS = 2_000;
 
 interface ScriptCommands {
-  rwClaim(
-    lease: string,
-    state: string,
-    me: string,
-    leaseTtlMs: number,
-    stateTtlMs: number,
-    seq: number,
-    fingerprint: string,
-    snapshot: string,
-    channel: string,
-    endedFingerprint: string,
-  ): Promise<unknown>;
+  /** numberOfKeys, then the keys (lease and state per room), then the arguments (see CLAIM_LUA). */
+  rwClaim(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
   rwPublish(
     lease: string,
     state: string,
@@ -81,6 +74,8 @@ interface Entry {
   again: boolean;
   /** The hub waits for an answer (joining, or resyncing after a gap) whatever the claim says. */
   answerDue: boolean;
+  /** A write of this room's state failed: the next claim carries the view's snapshot, to store it if it is ahead. */
+  storeDue: boolean;
   /**
    * A routine claim found the stored state ahead of this follower: the sequence number stored then.
    * Not acted on at once, since the owner's messages up to it may still be on their way (they come
@@ -115,6 +110,9 @@ export class RedisRoomDirectory implements RoomDirectory {
   /** The cached state outlives the lease, so whoever takes over a dead owner's room still finds it. */
   readonly #stateTtlMs: number;
   readonly #entries = new Map<string, Entry>();
+  /** Claims asked for this turn, sent together. */
+  #claimQueue: Entry[] = [];
+  #claimsQueued = false;
   readonly #toSubscribe = new Set<string>();
   readonly #toUnsubscribe = new Set<string>();
   /** Rooms whose channel Redis has acknowledged subscribing to (and no UNSUBSCRIBE has been sent since). */
@@ -181,7 +179,8 @@ export class RedisRoomDirectory implements RoomDirectory {
         logger.debug({ error: describe(error), redis: redis.safeUrl }, "redis connection error");
       });
     }
-    command.defineCommand("rwClaim", { numberOfKeys: 2, lua: CLAIM_LUA });
+    // The claim takes a batch of rooms: its number of keys comes with each call.
+    command.defineCommand("rwClaim", { lua: CLAIM_LUA });
     command.defineCommand("rwPublish", { numberOfKeys: 2, lua: PUBLISH_LUA });
     command.defineCommand("rwRelease", { numberOfKeys: 2, lua: RELEASE_LUA });
     let timeout: TimerHandle | undefined;
@@ -216,7 +215,7 @@ export class RedisRoomDirectory implements RoomDirectory {
 
   join(roomId: string): void {
     if (this.#closing !== undefined) return;
-    const entry: Entry = { roomId, role: "joining", subscribed: false, claiming: false, again: false, answerDue: true, behindSeq: undefined };
+    const entry: Entry = { roomId, role: "joining", subscribed: false, claiming: false, again: false, answerDue: true, storeDue: false, behindSeq: undefined };
     this.#entries.set(roomId, entry);
     if (this.#toUnsubscribe.delete(roomId) && this.#subscribed.has(roomId)) {
       // We left and came back before the UNSUBSCRIBE went out, and the channel is still subscribed.
@@ -275,8 +274,11 @@ export class RedisRoomDirectory implements RoomDirectory {
             // Not ours any more (we were cut off, and someone took over): the claim says who holds it.
             if (reply === 0 && this.#entries.get(roomId) === entry) this.#claim(entry);
           },
-          // Redis is gone or failed the write: the claims after it comes back store our state.
-          (error: unknown) => this.#logger.debug({ roomId, error: this.#describe(error) }, "could not publish a change"),
+          // Redis is gone or failed the write: the claims after it comes back (or the next one) store our state.
+          (error: unknown) => {
+            entry.storeDue = true;
+            this.#logger.debug({ roomId, error: this.#describe(error) }, "could not publish a change");
+          },
         ),
     );
   }
@@ -301,7 +303,7 @@ export class RedisRoomDirectory implements RoomDirectory {
 
   /** Resolves once no command to Redis is under way (what one led to included). For tests. */
   async settled(): Promise<void> {
-    while (this.#pending.size > 0 || this.#flushQueued) await Promise.allSettled([...this.#pending, Promise.resolve()]);
+    while (this.#pending.size > 0 || this.#flushQueued || this.#claimsQueued) await Promise.allSettled([...this.#pending, Promise.resolve()]);
   }
 
   /** Releases every room held, waits for what is under way, and closes both connections. Idempotent. */
@@ -386,6 +388,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     if (this.#toSubscribe.size > 0) this.#queueFlush();
   }
 
+  /** Claims the room (see CLAIM_LUA); claims asked for in one turn go in batches. */
   #claim(entry: Entry): void {
     if (!entry.subscribed || !this.#up || this.#closing !== undefined) return;
     if (entry.claiming) {
@@ -393,32 +396,51 @@ export class RedisRoomDirectory implements RoomDirectory {
       return;
     }
     entry.claiming = true;
-    const view = this.#listener?.view(entry.roomId);
+    this.#claimQueue.push(entry);
+    if (this.#claimsQueued) return;
+    this.#claimsQueued = true;
+    queueMicrotask(() => {
+      this.#claimsQueued = false;
+      this.#sendClaims();
+    });
+  }
+
+  #sendClaims(): void {
+    const queue = this.#claimQueue;
+    this.#claimQueue = [];
+    if (!this.#up || this.#closing !== undefined) {
+      for (const entry of queue) this.#claimFailed(entry, undefined);
+      return;
+    }
     const names = this.#names;
-    this.#track(
-      this.#scripts
-        .rwClaim(
-          names.lease(entry.roomId),
-          names.state(entry.roomId),
-          this.instanceId,
-          this.#leaseTtlMs,
-          this.#stateTtlMs,
-          view?.seq ?? 0,
-          view?.fingerprint ?? "",
-          view?.snapshot ?? "",
-          names.channel(entry.roomId),
-          ENDED_FINGERPRINT,
-        )
-        .then(
-          (reply) => this.#onClaimed(entry, reply),
+    for (let first = 0; first < queue.length; first += CLAIMS_PER_CALL) {
+      const batch = queue.slice(first, first + CLAIMS_PER_CALL);
+      const keys: string[] = [];
+      const args: Array<string | number> = [this.instanceId, this.#leaseTtlMs, this.#stateTtlMs, ENDED_FINGERPRINT];
+      for (const entry of batch) {
+        // The view as it is now, when the claim leaves.
+        const view = this.#listener?.view(entry.roomId);
+        const store = entry.answerDue || entry.storeDue;
+        entry.storeDue = false;
+        keys.push(names.lease(entry.roomId), names.state(entry.roomId));
+        args.push(view?.seq ?? 0, view?.fingerprint ?? "", store ? (view?.snapshot ?? "") : "", names.channel(entry.roomId));
+      }
+      this.#track(
+        this.#scripts.rwClaim(keys.length, ...keys, ...args).then(
+          (replies) => batch.forEach((entry, k) => this.#onClaimed(entry, Array.isArray(replies) ? replies[k] : undefined)),
           (error: unknown) => {
-            entry.claiming = false;
-            entry.again = false;
-            // The next tick, or the reconnection, claims again.
-            this.#logger.debug({ roomId: entry.roomId, error: this.#describe(error) }, "claim failed");
+            for (const entry of batch) this.#claimFailed(entry, error);
           },
         ),
-    );
+      );
+    }
+  }
+
+  #claimFailed(entry: Entry, error: unknown): void {
+    entry.claiming = false;
+    entry.again = false;
+    // The next tick, or the reconnection, claims again.
+    if (error !== undefined) this.#logger.debug({ roomId: entry.roomId, error: this.#describe(error) }, "claim failed");
   }
 
   #onClaimed(entry: Entry, reply: unknown): void {
@@ -449,7 +471,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     const role: Role = owned ? "owner" : "follower";
     let answer = entry.answerDue || entry.role !== role;
     if (stored === undefined) entry.behindSeq = undefined;
-    else if (!answer) answer = role === "owner" || this.#lagging(entry, stored.seq);
+    else if (!answer) answer = role === "owner" || this.#outOfStep(entry, stored);
     if (!answer) return;
     const before = entry.role;
     entry.role = role;
@@ -461,15 +483,23 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   /**
-   * Whether a follower that a routine claim found out of step with the stored state should resync now:
-   * at once if the stored state is not simply ahead of it (alone, instances numbered changes apart),
-   * else only if it is still short of what the claim before found stored (see `behindSeq`).
+   * Whether a follower that a routine claim found out of step with the stored state should resync now.
+   * The claim carried the view of when it was sent; what counts is the view now, since the owner's
+   * messages (over the other connection) may have arrived meanwhile. In step now: no. Behind: only if
+   * the claim before found it behind already and it is still short of what was stored then (see
+   * `behindSeq`). Otherwise (ahead, or another state under the same number): at once.
    */
-  #lagging(entry: Entry, storedSeq: number): boolean {
-    const seq = this.#listener?.view(entry.roomId)?.seq ?? 0;
-    if (storedSeq <= seq) return true;
+  #outOfStep(entry: Entry, stored: RoomRecord): boolean {
+    const view = this.#listener?.view(entry.roomId);
+    const seq = view?.seq ?? 0;
+    const fingerprint = stored.result === null ? "" : observationKey(stored.result.observation);
+    if (stored.seq === seq && fingerprint === (view?.fingerprint ?? "")) {
+      entry.behindSeq = undefined;
+      return false;
+    }
+    if (stored.seq <= seq) return true;
     if (entry.behindSeq !== undefined && seq < entry.behindSeq) return true;
-    entry.behindSeq = storedSeq;
+    entry.behindSeq = stored.seq;
     return false;
   }
 
@@ -602,6 +632,7 @@ export class RedisRoomDirectory implements RoomDirectory {
       entry.claiming = false;
       entry.again = false;
       entry.answerDue = true;
+      entry.storeDue = false;
       entry.behindSeq = undefined;
       this.#toSubscribe.add(entry.roomId);
     }

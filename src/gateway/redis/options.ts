@@ -127,8 +127,8 @@ export function reconnectDelayMs(attempt: number, maxDelayMs: number, random: ()
 }
 
 /**
- * A room's names in Redis. The lease and the state share a hash tag (the room id), so the scripts
- * that touch both work on a Redis Cluster too. `upstreamKey` (the source's key, no secrets) keeps
+ * A room's names in Redis (one Redis, not a Redis Cluster: a claim script touches many rooms' keys;
+ * the braces around the room id are a hash tag all the same). `upstreamKey` (the source's key, no secrets) keeps
  * gateways of different upstreams or apps apart on one Redis.
  */
 export class RedisNames {

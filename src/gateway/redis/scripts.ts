@@ -4,54 +4,68 @@
  * longer write or publish (fencing). ioredis runs them by EVALSHA and falls back to EVAL when a
  * restarted Redis has forgotten them.
  *
- * Keys: KEYS[1] the room's lease (the owner's instance id, with a TTL), KEYS[2] the room's state (a
- * hash: `seq`, `fp` the observation's fingerprint, and `snapshot` the encoded snapshot message). Messages on the room's channel are
- * envelopes `<kind>\n<instance id>\n<payload>`: `m` an owner's message, `r` the owner released the
- * room, `h` a readiness hint for the owner.
+ * A room has two keys: its lease (the owner's instance id, with a TTL) and its state (a hash: `seq`,
+ * `fp` the observation's fingerprint, and `snapshot` the encoded snapshot message). Messages on the
+ * room's channel are envelopes `<kind>\n<instance id>\n<payload>`: `m` an owner's message, `r` the
+ * owner released the room, `h` a readiness hint for the owner.
  */
 
 /**
- * Acquire, renew or check a room's lease, in one. If the lease is free or ours, take or extend it;
- * then if our view is ahead of the stored state (Redis lost it, or our last write failed), store ours
- * and publish it as a snapshot so the followers resync. Answers {owned} when the stored state is ours
- * (same sequence number and same observation) or there is none, else {owned, stored snapshot}.
+ * Acquire, renew or check the leases of many rooms in one call (a claim round sends its rooms in
+ * batches: one round trip and one script run for up to a hundred rooms). For each room: if the lease
+ * is free or ours, take or extend it; then if our view is ahead of the stored state (Redis lost it, or
+ * our last write failed), store ours and publish it as a snapshot so the followers resync. Answers,
+ * room by room, {owned} when the stored state is ours (same sequence number and same observation) or
+ * there is none, else {owned, stored snapshot}.
  *
  * The observation's fingerprint matters as well as the sequence number: instances that watched a room
  * alone while Redis was gone numbered their changes independently, and one number may then stand for
  * two different states.
  *
  * A follower stores its view only where nothing is stored (Redis lost it): an owner that knows less
- * (it joined since) then adopts it at its next claim instead of numbering its changes from zero.
+ * (it joined since) then adopts it at its next claim instead of numbering its changes from zero. A
+ * view's snapshot is sent only when it may be stored (joining, resyncing, after a reconnection or a
+ * failed write); routine claims send '' and store nothing.
  *
- * A room that has ended is remembered for a lease TTL (a tombstone: its `ended` message, fingerprint
- * ARGV[8]): the claim then answers {0, ended message} and takes nothing, so an instance that has not
- * heard of the end yet concludes the room instead of starting to watch it again.
+ * A room that has ended is remembered for a lease TTL (a tombstone: its `ended` message, stored with
+ * the tombstone's fingerprint): the claim then answers {0, ended message} and takes nothing, so an
+ * instance that has not heard of the end yet concludes the room instead of starting to watch it again.
  *
- * ARGV: instance id, lease TTL ms, state TTL ms, our seq, our fingerprint, our snapshot ('' if none),
- * channel, the tombstone's fingerprint.
+ * KEYS: per room, its lease then its state. ARGV: instance id, lease TTL ms, state TTL ms, the
+ * tombstone's fingerprint, then per room: our seq, our fingerprint, our snapshot ('' if none or not
+ * sent), the room's channel.
  */
 export const CLAIM_LUA = `
-local stored = redis.call('HMGET', KEYS[2], 'seq', 'fp')
-if stored[2] == ARGV[8] then return {0, redis.call('HGET', KEYS[2], 'snapshot')} end
-local owner = redis.call('GET', KEYS[1])
-local seq = stored[1]
-local flag = 0
-if owner == false or owner == ARGV[1] then
-  flag = 1
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  if ARGV[6] ~= '' and (seq == false or tonumber(seq) < tonumber(ARGV[4])) then
-    redis.call('HSET', KEYS[2], 'seq', ARGV[4], 'fp', ARGV[5], 'snapshot', ARGV[6])
-    redis.call('PEXPIRE', KEYS[2], ARGV[3])
-    redis.call('PUBLISH', ARGV[7], 'm\\n' .. ARGV[1] .. '\\n' .. ARGV[6])
-    return {1}
+local me, leaseTtl, stateTtl, endedFp = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local function claim(lease, state, ourSeq, ourFp, snapshot, channel)
+  local stored = redis.call('HMGET', state, 'seq', 'fp')
+  if stored[2] == endedFp then return {0, redis.call('HGET', state, 'snapshot')} end
+  local owner = redis.call('GET', lease)
+  local seq = stored[1]
+  local flag = 0
+  if owner == false or owner == me then
+    flag = 1
+    redis.call('SET', lease, me, 'PX', leaseTtl)
+    if snapshot ~= '' and (seq == false or tonumber(seq) < tonumber(ourSeq)) then
+      redis.call('HSET', state, 'seq', ourSeq, 'fp', ourFp, 'snapshot', snapshot)
+      redis.call('PEXPIRE', state, stateTtl)
+      redis.call('PUBLISH', channel, 'm\\n' .. me .. '\\n' .. snapshot)
+      return {1}
+    end
+    if seq ~= false then redis.call('PEXPIRE', state, stateTtl) end
+  elseif seq == false and snapshot ~= '' then
+    redis.call('HSET', state, 'seq', ourSeq, 'fp', ourFp, 'snapshot', snapshot)
+    redis.call('PEXPIRE', state, stateTtl)
   end
-  if seq ~= false then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
-elseif seq == false and ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[2], 'seq', ARGV[4], 'fp', ARGV[5], 'snapshot', ARGV[6])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  if seq == false or (tonumber(seq) == tonumber(ourSeq) and stored[2] == ourFp) then return {flag} end
+  return {flag, redis.call('HGET', state, 'snapshot')}
 end
-if seq == false or (tonumber(seq) == tonumber(ARGV[4]) and stored[2] == ARGV[5]) then return {flag} end
-return {flag, redis.call('HGET', KEYS[2], 'snapshot')}
+local replies = {}
+for i = 1, #KEYS / 2 do
+  local a = 4 + (i - 1) * 4
+  replies[i] = claim(KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+end
+return replies
 `;
 
 /**
