@@ -168,7 +168,9 @@ export class RedisRoomDirectory implements RoomDirectory {
       // timer cannot be driven by a test's clock, and cancelling it (disconnect) leaves a timer behind.
       retryStrategy: () => null,
     };
-    const command = new Redis(redis.url, { ...base, enableAutoPipelining: true });
+    // No auto-pipelining: ioredis keeps one auto-pipeline in flight per connection and holds the next
+    // (a change to publish, say) until it returns. Claims are batched here instead (CLAIMS_PER_CALL).
+    const command = new Redis(redis.url, base);
     const subscriber = new Redis(redis.url, base);
     // Errors also arrive as events; unheard, ioredis would print them. The close handlers act on them.
     const describe = (error: unknown): string => redactSecrets(error instanceof Error ? error.message : String(error), redis.secrets);
