@@ -10,7 +10,8 @@ import { Fleet, Gateway } from "../dist/index.js";
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 
-const [upstream, appId, hintToken, maxRequestsPerSecond, pollOptions] = process.argv.slice(2);
+// Optional last: more Gateway options as JSON (bench/cluster.mjs passes `redis`, for the shared mode).
+const [upstream, appId, hintToken, maxRequestsPerSecond, pollOptions, extraOptions] = process.argv.slice(2);
 const clock = {
   now: () => performance.timeOrigin + performance.now(),
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
@@ -26,6 +27,7 @@ const gateway = await Gateway.start({
   defaultMetrics: false,
   pollOptions: pollOptions === undefined ? undefined : JSON.parse(pollOptions),
   limits: { maxConnections: 50_000, heartbeatIntervalMs: 15_000 },
+  ...(extraOptions === undefined ? {} : JSON.parse(extraOptions)),
 });
 
 function memory() {
@@ -33,7 +35,8 @@ function memory() {
   globalThis.gc?.();
   const { heapUsed, rss } = process.memoryUsage();
   const loopDelayMs = { p50: Number((loop.percentile(50) / 1e6).toFixed(2)), p99: Number((loop.percentile(99) / 1e6).toFixed(2)) };
-  return { heapUsed, rss, loopDelayMs };
+  const { user, system } = process.cpuUsage();
+  return { heapUsed, rss, loopDelayMs, cpuMs: (user + system) / 1000 };
 }
 
 process.on("message", async (message) => {
@@ -45,4 +48,4 @@ process.on("message", async (message) => {
     process.send({ type: "closed" }, () => process.disconnect());
   }
 });
-process.send({ type: "ready", url: gateway.url, httpUrl: gateway.httpUrl, ...memory() });
+process.send({ type: "ready", url: gateway.url, httpUrl: gateway.httpUrl, instanceId: gateway.instanceId, ...memory() });
