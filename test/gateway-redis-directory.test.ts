@@ -15,6 +15,7 @@ import { claimDelayMs, type RedisLinkState, resolveRedisOptions } from "../src/g
 import type { PublishedMessage, RoomDirectoryListener, RoomRecord, RoomView } from "../src/gateway/room-directory.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
+import { newResources } from "./helpers/resources.js";
 
 const PASSWORD = "s3cret-redis-pass";
 /** Long enough that no lease lapses on its own during a test: the test deletes a lease to lapse it. */
@@ -422,10 +423,10 @@ describe("RedisRoomDirectory", () => {
     await redis.restart();
     await inspect.ping();
     // Sockets close once their FIN is read: give the event loop turns (no timers) until they have.
-    let left = diff(resourcesBefore, getActiveResourcesInfo());
+    let left = newResources(resourcesBefore, getActiveResourcesInfo());
     for (let turn = 0; left.length > 0 && turn < 1_000; turn++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      left = diff(resourcesBefore, getActiveResourcesInfo());
+      left = newResources(resourcesBefore, getActiveResourcesInfo());
     }
     expect(left).toEqual([]);
   });
@@ -451,10 +452,10 @@ describe("RedisRoomDirectory", () => {
     expect((error as Error).message).toMatch(reason);
     expect(`${(error as Error).message} ${String((error as Error).stack)}`).not.toContain(secret);
     expect(clock.timers()).toBe(0);
-    let left = diff(resourcesBefore, getActiveResourcesInfo());
+    let left = newResources(resourcesBefore, getActiveResourcesInfo());
     for (let turn = 0; left.length > 0 && turn < 1_000; turn++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      left = diff(resourcesBefore, getActiveResourcesInfo());
+      left = newResources(resourcesBefore, getActiveResourcesInfo());
     }
     expect(left).toEqual([]);
   });
@@ -469,13 +470,3 @@ async function reconnect(node: Node): Promise<void> {
   }
 }
 
-function diff(before: readonly string[], after: readonly string[]): string[] {
-  const remaining = [...before];
-  const extra: string[] = [];
-  for (const resource of after) {
-    const i = remaining.indexOf(resource);
-    if (i === -1) extra.push(resource);
-    else remaining.splice(i, 1);
-  }
-  return extra;
-}

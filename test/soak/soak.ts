@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { type CliProcess, spawnChild } from "../helpers/cli-process.js";
 import { freeStablePort } from "../helpers/free-port.js";
 import { seededRandom } from "../helpers/prng.js";
+import { newResources } from "../helpers/resources.js";
 import { systemClock } from "../../src/core/clock.js";
 import type { RoomState } from "../../src/core/room-state.js";
 import { Simulator } from "../../src/simulator/simulator.js";
@@ -337,10 +338,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   await sim.close();
   // fetch's pooled sockets close once they read the server's FIN: give the event loop turns (I/O
   // included, no timer) until they have, or until it is clear that something stays.
-  let left = diffResources(resourcesBefore, getActiveResourcesInfo());
+  let left = newResources(resourcesBefore, getActiveResourcesInfo());
   for (let turn = 0; left.length > 0 && turn < 10_000; turn++) {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    left = diffResources(resourcesBefore, getActiveResourcesInfo());
+    left = newResources(resourcesBefore, getActiveResourcesInfo());
   }
   process.off("unhandledRejection", onUnhandled);
   process.off("uncaughtException", onUncaught);
@@ -365,18 +366,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     unhandled,
     elapsedMs: Date.now() - started,
   };
-}
-
-/** Resources (timers, sockets, servers) alive now that were not before. */
-function diffResources(before: readonly string[], after: readonly string[]): string[] {
-  const remaining = [...before];
-  const extra: string[] = [];
-  for (const resource of after) {
-    const i = remaining.indexOf(resource);
-    if (i === -1) extra.push(resource);
-    else remaining.splice(i, 1);
-  }
-  return extra;
 }
 
 export function formatSummary(summary: SoakSummary): string {
