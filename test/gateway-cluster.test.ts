@@ -175,7 +175,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     const cluster = await startCluster(simulator, 3, (instance) => recordingSource(simulator, instance, looks));
 
     const roomIds = Array.from({ length: 12 }, () => simulator.createRoom(APP, { scenario: "cold" }).roomId);
-    await spreadOwnership(
+    const recorders = await spreadOwnership(
       cluster.map((g) => g.url),
       roomIds,
     );
@@ -193,6 +193,9 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     for (const roomId of roomIds) simulator.destroyRoom(APP, roomId);
     await Promise.all(watchers.map((w) => until(w, (x) => x.state.status === "terminated")));
     for (const w of watchers) expect(w.state).toMatchObject({ status: "terminated", reason: "destroyed" });
+    // A watcher ends on the 404 itself; a gateway drops the room when its end is concluded (a follower once
+    // the owner's `ended` reaches it through Redis), and tells its subscribers then.
+    await Promise.all(recorders.flatMap((raw) => roomIds.map((roomId) => raw.next((m) => m.type === "ended" && m.roomId === roomId))));
     for (const g of cluster) expect(g.stats.rooms).toBe(0);
 
     // Every look at a room came from one instance, the one that subscribed to it first (instance

@@ -12,8 +12,8 @@ it(
   async () => {
     const summary = await runSoak(
       long
-        ? { seed: Number(process.env.SOAK_SEED ?? 2026), rooms: 1_000, createOverMs: 20_000, chaosMs: 30_000, settleMs: 15_000, fleetBudgetPerSecond: 100, gatewayKills: 3 }
-        : { seed: 7, rooms: 120, createOverMs: 2_000, chaosMs: 5_000, settleMs: 8_000, fleetBudgetPerSecond: 30, gatewayKills: 2 },
+        ? { seed: Number(process.env.SOAK_SEED ?? 2026), rooms: 1_000, createOverMs: 20_000, chaosMs: 30_000, settleMs: 20_000, fleetBudgetPerSecond: 100, gatewayKills: 3 }
+        : { seed: 7, rooms: 120, createOverMs: 2_000, chaosMs: 5_000, settleMs: 20_000, fleetBudgetPerSecond: 30, gatewayKills: 2 },
     );
     console.log(formatSummary(summary));
     expect(summary.mismatches).toEqual([]);
@@ -30,5 +30,5 @@ it(
     expect(summary.gatewayClients.fallbacks).toBeGreaterThan(0);
     expect(summary.gatewayClients.resumedPush).toBe(summary.gatewayClients.fallbacks);
   },
-  long ? 180_000 : 40_000,
+  long ? 180_000 : 60_000,
 );

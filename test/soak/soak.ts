@@ -33,7 +33,11 @@ export interface SoakOptions {
   readonly createOverMs: number;
   /** Real ms of chaos after the first room. */
   readonly chaosMs: number;
-  /** Real ms the watchers get, once the chaos is over, to agree with the truth. */
+  /**
+   * Real ms the watchers get, once the chaos is over, to agree with the truth (the settling ends as soon
+   * as they all do). Longer than the longest retry backoff (15 s), so that a room whose last looks all
+   * failed is looked at again in time.
+   */
   readonly settleMs: number;
   /** Requests per second of the budgeted fleet. */
   readonly fleetBudgetPerSecond: number;
