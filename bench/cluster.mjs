@@ -31,6 +31,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { DEFAULT_LEASE_TTL_MS, DEFAULT_POLL_OPTIONS, Simulator } from "../dist/index.js";
+import { stats } from "./stats.mjs";
 
 const ROOMS = Number(process.argv[2] ?? 3000);
 const SUBSCRIBERS = Number(process.argv[3] ?? 30_000);
@@ -56,13 +57,6 @@ process.on("exit", () => {
 const pause = (delayMs) => new Promise((resolve) => setTimeout(resolve, delayMs));
 const epochNow = () => performance.timeOrigin + performance.now();
 
-function percentile(values, p) {
-  if (values.length === 0) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-const ms = (v) => (Number.isFinite(v) ? Number(v.toFixed(2)) : null);
-const stats = (values) => ({ n: values.length, p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(percentile(values, 100)) });
 
 function freePort() {
   return new Promise((resolve, reject) => {

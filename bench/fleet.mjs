@@ -18,6 +18,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Simulator, systemClock } from "../dist/index.js";
+import { percentile } from "./stats.mjs";
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 const ROOMS = Number(process.env.BENCH_ROOMS ?? 200);
@@ -37,11 +38,6 @@ const LABELS = {
 };
 /** Rooms created per second across all strategies: a busy matchmaker. */
 const CREATE_PER_SECOND = 30;
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 async function detection() {
   const sim = await Simulator.start({ seed: SEED, timeScale: 1, clock: systemClock, neverReadyProbability: 0 });

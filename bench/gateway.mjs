@@ -24,6 +24,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { Fleet, HathoraHttpSource, RoomWatcher, Simulator } from "../dist/index.js";
+import { ms, stats } from "./stats.mjs";
 
 const ROOMS = Number(process.argv[2] ?? 1000);
 const SUBSCRIBERS = Number(process.argv[3] ?? 10_000);
@@ -60,13 +61,6 @@ async function createRooms(count, created) {
 }
 const log = (text) => process.stderr.write(`${text}\n`);
 
-function percentile(values, p) {
-  if (values.length === 0) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-const ms = (v) => (Number.isFinite(v) ? Number(v.toFixed(2)) : null);
-const stats = (values) => ({ n: values.length, p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(percentile(values, 100)) });
 
 const simulator = await Simulator.start({ seed: 1, timeScale: TIME_SCALE, appId: APP, tickMs: 5 });
 

@@ -21,6 +21,7 @@ import { type CliProcess, killAllCli, spawnChild } from "./helpers/cli-process.j
 import { startRedisServer, type RedisServer } from "./helpers/redis-server.js";
 import { startTcpBalancer } from "./helpers/tcp-balancer.js";
 import { connectRaw, type RawClient } from "./helpers/ws-client.js";
+import { untilWatcher } from "./helpers/waiting.js";
 
 const APP = "app-cluster";
 const FAST = { activePollIntervalMs: 150, pollIntervalMs: 50, maxPollIntervalMs: 200 } as const;
@@ -42,21 +43,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   await killAllCli();
 });
-
-/** Resolves once `watcher` is in a state that `done` accepts (now or later). */
-function until(watcher: RoomWatcher, done: (w: RoomWatcher) => boolean): Promise<void> {
-  if (done(watcher)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (!done(watcher)) return;
-      watcher.off("status", check);
-      watcher.off("active", check);
-      resolve();
-    };
-    watcher.on("status", check);
-    watcher.on("active", check);
-  });
-}
 
 /** The gateway's next `redis` event of that state. */
 function nextRedisState(gateway: Gateway, state: GatewayRedisEvent["state"]): Promise<GatewayRedisEvent> {
@@ -183,7 +169,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     // Two clients on every instance, each subscribed to every room.
     const clients = cluster.flatMap((g) => [client(g.url, roomIds), client(g.url, roomIds)]);
     const watchers = clients.flatMap((c) => [...c.watchers.values()]);
-    await Promise.all(watchers.map((w) => until(w, (x) => x.status === "active")));
+    await Promise.all(watchers.map((w) => untilWatcher(w, (x) => x.status === "active")));
     for (const g of cluster) expect(g.stats.rooms).toBe(roomIds.length);
     for (const roomId of roomIds) {
       const port = simulator.truth(roomId)?.exposedPort?.port;
@@ -191,7 +177,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     }
 
     for (const roomId of roomIds) simulator.destroyRoom(APP, roomId);
-    await Promise.all(watchers.map((w) => until(w, (x) => x.state.status === "terminated")));
+    await Promise.all(watchers.map((w) => untilWatcher(w, (x) => x.state.status === "terminated")));
     for (const w of watchers) expect(w.state).toMatchObject({ status: "terminated", reason: "destroyed" });
     // A watcher ends on the 404 itself; a gateway drops the room when its end is concluded (a follower once
     // the owner's `ended` reaches it through Redis), and tells its subscribers then.
@@ -246,7 +232,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     // Six clients through the balancer: two land on each instance.
     const clients = Array.from({ length: 6 }, () => client(balancer.url, roomIds));
     const watchers = clients.flatMap((c) => [...c.watchers.values()]);
-    await Promise.all(watchers.map((w) => until(w, (x) => x.status === "active")));
+    await Promise.all(watchers.map((w) => untilWatcher(w, (x) => x.status === "active")));
     expect([...balancer.accepted.values()]).toEqual([2, 2, 2]);
 
     // Who owns what, as Redis says.
@@ -278,7 +264,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     const kept = rooms.find((r) => !orphaned.includes(r.roomId) && !orphanedRooms.some((o) => o.processId === r.processId));
     if (kept !== undefined) simulator.crashProcess(kept.processId);
 
-    await Promise.all(roomIds.flatMap((roomId) => clients.map((c) => until(c.watchers.get(roomId) as RoomWatcher, matchesTruth(simulator, roomId)))));
+    await Promise.all(roomIds.flatMap((roomId) => clients.map((c) => untilWatcher(c.watchers.get(roomId) as RoomWatcher, matchesTruth(simulator, roomId)))));
     const settledMs = performance.now() - killedAt;
     // Within the lease TTL, a claim tick and a few looks (generous for a loaded machine).
     expect(settledMs).toBeLessThan(LEASE_TTL_MS * 6);
@@ -305,7 +291,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     const roomIds = rooms.map((r) => r.roomId);
     const clients = cluster.map((g) => client(g.url, roomIds));
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
-    await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => until(w, (x) => x.status === "active"))));
+    await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => untilWatcher(w, (x) => x.status === "active"))));
 
     const lost = cluster.map((g) => nextRedisState(g, "alone"));
     await redis.kill();
@@ -317,7 +303,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     if (moved === undefined || destroyed === undefined) throw new Error("no rooms");
     simulator.crashProcess(moved.processId);
     simulator.destroyRoom(APP, destroyed.roomId);
-    await Promise.all([moved, destroyed].flatMap((r) => watchersOf(r.roomId).map((w) => until(w, matchesTruth(simulator, r.roomId)))));
+    await Promise.all([moved, destroyed].flatMap((r) => watchersOf(r.roomId).map((w) => untilWatcher(w, matchesTruth(simulator, r.roomId)))));
 
     const resynced = cluster.map((g) => nextRedisState(g, "resynced"));
     await redis.restart();
@@ -337,10 +323,10 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     const later = rest.find((r) => r.processId !== moved.processId);
     if (later === undefined) throw new Error("no room left");
     simulator.crashProcess(later.processId);
-    await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => until(w, matchesTruth(simulator, roomId)))));
+    await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => untilWatcher(w, matchesTruth(simulator, roomId)))));
 
     for (const roomId of live) simulator.destroyRoom(APP, roomId);
-    await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => until(w, matchesTruth(simulator, roomId)))));
+    await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => untilWatcher(w, matchesTruth(simulator, roomId)))));
     await dispose(clients);
   });
 });

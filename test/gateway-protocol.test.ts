@@ -23,6 +23,7 @@ import { Simulator } from "../src/simulator/simulator.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { ScriptedSource, starting } from "./helpers/scripted-source.js";
 import { connectRaw } from "./helpers/ws-client.js";
+import { conditions } from "./helpers/waiting.js";
 
 const APP = "app-proto";
 
@@ -238,23 +239,12 @@ describe("graceful shutdown on a fake clock", () => {
     // A peer that completes the handshake by hand and then never answers anything, close frames included.
     const socket = createConnection(gateway.port, "127.0.0.1");
     let received = Buffer.alloc(0);
-    const waiters = new Set<() => void>();
+    const { notify, until } = conditions();
     socket.on("data", (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
-      for (const waiter of [...waiters]) waiter();
+      notify();
     });
     const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    const until = (done: () => boolean): Promise<void> =>
-      done()
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            const check = (): void => {
-              if (!done()) return;
-              waiters.delete(check);
-              resolve();
-            };
-            waiters.add(check);
-          });
     socket.write(
       [
         "GET / HTTP/1.1",
@@ -331,25 +321,14 @@ describe("heartbeat on a fake clock", () => {
     await Promise.all([alive, dead].map((c) => c.next((m) => m.type === "welcome")));
     const pingsAt = { alive: [] as number[], dead: [] as number[] };
     const pinged = { alive: 0, dead: 0 };
-    const waiters = new Set<() => void>();
+    const { notify, until } = conditions();
     for (const [name, client] of [["alive", alive], ["dead", dead]] as const) {
       client.ws.on("ping", () => {
         pingsAt[name].push(time.elapsed());
         pinged[name]++;
-        for (const w of [...waiters]) w();
+        notify();
       });
     }
-    const until = (done: () => boolean): Promise<void> =>
-      done()
-        ? Promise.resolve()
-        : new Promise((resolve) => {
-            const check = (): void => {
-              if (!done()) return;
-              waiters.delete(check);
-              resolve();
-            };
-            waiters.add(check);
-          });
     /** A round trip after the ping: the gateway has read the pong (sent before it) once the snapshot comes back. */
     let roundTrips = 0;
     const roundTrip = async (): Promise<void> => {

@@ -14,6 +14,7 @@ import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { killAllCli, spawnCli } from "./helpers/cli-process.js";
 import { freeStablePort } from "./helpers/free-port.js";
+import { untilWatcher } from "./helpers/waiting.js";
 
 const APP = "app-gw";
 const FAST = { activePollIntervalMs: 150, pollIntervalMs: 50, maxPollIntervalMs: 200 } as const;
@@ -31,21 +32,6 @@ class CountingSource implements PollingSource {
     this.count++;
     return this.#inner.poll(roomId, options);
   }
-}
-
-/** Resolves once `watcher` is in a state that `done` accepts (now or later). */
-function until(watcher: RoomWatcher, done: (w: RoomWatcher) => boolean): Promise<void> {
-  if (done(watcher)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const check = (): void => {
-      if (!done(watcher)) return;
-      watcher.off("status", check);
-      watcher.off("active", check);
-      resolve();
-    };
-    watcher.on("status", check);
-    watcher.on("active", check);
-  });
 }
 
 function once<T>(source: WebSocketSource, event: "connected" | "disconnected" | "fallback", matches: (e: T) => boolean = () => true): Promise<T> {
@@ -101,13 +87,13 @@ describe("gateway end to end", () => {
     const clients = Array.from({ length: 500 }, () => client(gateway.url, [roomId]));
     const watchers = clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
 
-    await Promise.all([directWatcher, ...watchers].map((w) => until(w, (x) => x.status === "active")));
+    await Promise.all([directWatcher, ...watchers].map((w) => untilWatcher(w, (x) => x.status === "active")));
     const port = simulator.truth(roomId)?.exposedPort?.port;
     expect(watchers.every(activeAt(port))).toBe(true);
     expect(gateway.stats).toMatchObject({ connections: 500, subscriptions: 500, rooms: 1 });
 
     simulator.destroyRoom(APP, roomId);
-    await Promise.all([directWatcher, ...watchers].map((w) => until(w, terminated("destroyed"))));
+    await Promise.all([directWatcher, ...watchers].map((w) => untilWatcher(w, terminated("destroyed"))));
     for (const w of watchers) expect(w.lastConnection?.exposedPort.port).toBe(port);
 
     // Every request the simulator saw for the room came from the gateway's one watch or the direct watcher.
@@ -139,8 +125,8 @@ describe("gateway end to end", () => {
     const clients = Array.from({ length: 10 }, () => client(url, roomIds, { token }));
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
 
-    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active")));
-    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, (x) => x.status === "starting")));
+    await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, (x) => x.status === "active")));
+    await Promise.all(watchersOf(doomed.roomId).map((w) => untilWatcher(w, (x) => x.status === "starting")));
     const oldPort = simulator.truth(moving.roomId)?.exposedPort?.port;
 
     const disconnected = clients.map((c) => once(c.source, "disconnected"));
@@ -152,11 +138,11 @@ describe("gateway end to end", () => {
     const second = spawnCli([...args, "--port", port], { lifetimeMs: 30_000 });
     expect(await second.line((l) => l.startsWith("ws://"))).toBe(url);
 
-    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, terminated("destroyed"))));
+    await Promise.all(watchersOf(doomed.roomId).map((w) => untilWatcher(w, terminated("destroyed"))));
     await Promise.all(
-      watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active" && x.connection?.exposedPort.port !== oldPort)),
+      watchersOf(moving.roomId).map((w) => untilWatcher(w, (x) => x.status === "active" && x.connection?.exposedPort.port !== oldPort)),
     );
-    await Promise.all(watchersOf(later.roomId).map((w) => until(w, (x) => x.status === "active")));
+    await Promise.all(watchersOf(later.roomId).map((w) => untilWatcher(w, (x) => x.status === "active")));
     const truthPort = simulator.truth(moving.roomId)?.exposedPort?.port;
     expect(simulator.truth(moving.roomId)?.status).toBe("active");
     expect(watchersOf(moving.roomId).every((w) => w.connection?.exposedPort.port === truthPort && w.state.status === "active" && w.state.moved)).toBe(true);
@@ -214,8 +200,8 @@ describe("gateway end to end", () => {
       client(gateway.url, roomIds, { fallback: upstream, fallbackAfterMs: 100, fallbackFleet, fallbackPollOptions: FAST }),
     );
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
-    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active")));
-    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, (x) => x.status === "starting")));
+    await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, (x) => x.status === "active")));
+    await Promise.all(watchersOf(doomed.roomId).map((w) => untilWatcher(w, (x) => x.status === "starting")));
     const oldPort = simulator.truth(moving.roomId)?.exposedPort?.port;
 
     const fellBack = clients.map((c) => once(c.source, "fallback", (e: { active: boolean }) => e.active));
@@ -226,8 +212,8 @@ describe("gateway end to end", () => {
     // With the gateway gone, polling alone sees the destroy and the move.
     simulator.crashProcess(moving.processId);
     simulator.destroyRoom(APP, doomed.roomId);
-    await Promise.all(watchersOf(doomed.roomId).map((w) => until(w, terminated("destroyed"))));
-    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, (x) => x.status === "active" && x.connection?.exposedPort.port !== oldPort)));
+    await Promise.all(watchersOf(doomed.roomId).map((w) => untilWatcher(w, terminated("destroyed"))));
+    await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, (x) => x.status === "active" && x.connection?.exposedPort.port !== oldPort)));
     expect(watchersOf(moving.roomId).every(activeAt(simulator.truth(moving.roomId)?.exposedPort?.port))).toBe(true);
 
     // The gateway comes back on the same port: every client returns to push.
@@ -237,7 +223,7 @@ describe("gateway end to end", () => {
     await Promise.all(back);
     expect(clients.every((c) => !c.source.fallbackActive && c.source.connected)).toBe(true);
     simulator.destroyRoom(APP, moving.roomId);
-    await Promise.all(watchersOf(moving.roomId).map((w) => until(w, terminated("destroyed"))));
+    await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, terminated("destroyed"))));
     expect(revived.stats.upstreamRequests).toBeGreaterThan(0);
 
     await dispose(clients);

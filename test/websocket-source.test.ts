@@ -22,6 +22,7 @@ import { WebSocketSource, type WebSocketSourceOptions } from "../src/sources/web
 import { Fleet } from "../src/watch/fleet.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { active, ScriptedSource, starting } from "./helpers/scripted-source.js";
+import { conditions } from "./helpers/waiting.js";
 
 /** A gateway whose every move the test scripts. */
 class ScriptedGateway {
@@ -97,10 +98,7 @@ function recorder() {
   const results: PollResult[] = [];
   const failures: TransientFailure[] = [];
   const fatals: unknown[] = [];
-  const waiters = new Set<() => void>();
-  const notify = (): void => {
-    for (const w of [...waiters]) w();
-  };
+  const { notify, until } = conditions();
   const listener: SourceListener = {
     onResult: (result) => {
       results.push(result);
@@ -115,17 +113,6 @@ function recorder() {
       notify();
     },
   };
-  const until = (done: () => boolean): Promise<void> =>
-    done()
-      ? Promise.resolve()
-      : new Promise((resolve) => {
-          const check = (): void => {
-            if (!done()) return;
-            waiters.delete(check);
-            resolve();
-          };
-          waiters.add(check);
-        });
   return { listener, results, failures, fatals, until };
 }
 

@@ -1,13 +1,19 @@
 // One gateway in a process of its own, for tests that kill it (SIGKILL: no goodbye, no release).
-// Usage: node test/helpers/gateway-node.mjs '<GatewayOptions as JSON>'. Prints one JSON line,
+// Usage: node test/helpers/gateway-node.mjs '<GatewayOptions as JSON>'; an optional `fleet` key holds
+// Fleet options (a request budget, as `room-watcher gateway` builds one). Prints one JSON line,
 // {url, port, instanceId}, once listening; SIGTERM closes it gracefully. Needs a build (dist/).
-import { Gateway } from "../../dist/index.js";
+import { Fleet, Gateway } from "../../dist/index.js";
 
-const gateway = await Gateway.start(JSON.parse(process.argv[2] ?? "{}"));
+const { fleet: fleetOptions, ...options } = JSON.parse(process.argv[2] ?? "{}");
+const fleet = fleetOptions === undefined ? undefined : new Fleet(fleetOptions);
+const gateway = await Gateway.start({ ...options, fleet });
 process.stdout.write(`${JSON.stringify({ url: gateway.url, port: gateway.port, instanceId: gateway.instanceId })}\n`);
 process.once("SIGTERM", () => {
-  gateway.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
+  gateway
+    .close()
+    .then(() => fleet?.close())
+    .then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
 });

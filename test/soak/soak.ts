@@ -75,7 +75,7 @@ const FALLBACK_AFTER_MS = 1_000;
 /** A short outage (reconnect) and the long one (fallback, then push again). */
 const SHORT_OUTAGE_MS = 300;
 const LONG_OUTAGE_MS = FALLBACK_AFTER_MS + 500;
-const GATEWAY_PROCESS = fileURLToPath(new URL("./gateway-process.mjs", import.meta.url));
+const GATEWAY_NODE = fileURLToPath(new URL("../helpers/gateway-node.mjs", import.meta.url));
 
 interface Watched {
   readonly roomId: string;
@@ -132,16 +132,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const killed = new Set<CliProcess>();
   const startGateway = (port: number): Promise<string> => {
     const config = {
-      gateway: { upstream: sim.url, appId: APP, port, defaultMetrics: false, pollOptions: { ...watchOptions, requestTimeoutMs: 5_000 } },
+      upstream: sim.url,
+      appId: APP,
+      port,
+      defaultMetrics: false,
+      pollOptions: watchOptions,
       fleet: { maxRequestsPerSecond: 1_000, maxInFlight: 128 },
     };
-    const child = spawnChild(process.execPath, [GATEWAY_PROCESS, JSON.stringify(config)], { lifetimeMs: gatewayLifetimeMs });
+    const child = spawnChild(process.execPath, [GATEWAY_NODE, JSON.stringify(config)], { lifetimeMs: gatewayLifetimeMs });
     gateways.push(child);
     // A gateway that exits unasked (a crash) is an uncaught error of the soak.
     void child.exited.then((exit) => {
       if (!killed.has(child)) unhandled.push(`gateway exited unasked: code ${exit.code} signal ${exit.signal}: ${exit.stderr.slice(0, 500)}`);
     });
-    return child.line((l) => l.startsWith("ws://"));
+    return child.line((l) => l.startsWith("{")).then((l) => (JSON.parse(l) as { url: string }).url);
   };
   const gatewayPort = await freeStablePort(random);
   const gatewayUrl = await startGateway(gatewayPort);
