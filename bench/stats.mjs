@@ -10,5 +10,5 @@ export function percentile(values, p) {
 /** A duration rounded to hundredths of a ms; null when not a number. */
 export const ms = (v) => (Number.isFinite(v) ? Number(v.toFixed(2)) : null);
 
-/** Count, p50, p99 and max of `values`. */
-export const stats = (values) => ({ n: values.length, p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(percentile(values, 100)) });
+/** Count, min, p50, p99 and max of `values`. */
+export const stats = (values) => ({ n: values.length, min: ms(percentile(values, 0)), p50: ms(percentile(values, 50)), p99: ms(percentile(values, 99)), max: ms(percentile(values, 100)) });

@@ -266,7 +266,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
 
     await Promise.all(roomIds.flatMap((roomId) => clients.map((c) => untilWatcher(c.watchers.get(roomId) as RoomWatcher, matchesTruth(simulator, roomId)))));
     const settledMs = performance.now() - killedAt;
-    // Within the lease TTL, a claim tick and a few looks (generous for a loaded machine).
+    // Within the lease TTL and a few looks (generous for a loaded machine).
     expect(settledMs).toBeLessThan(LEASE_TTL_MS * 6);
     // The dead owner's rooms that live on are held by survivors now; the ended ones by nobody.
     for (const roomId of orphaned) {

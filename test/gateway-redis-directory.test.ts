@@ -258,6 +258,46 @@ describe("RedisRoomDirectory", () => {
     expect(await leaseOf("r2")).toBe("n1");
   });
 
+  it("a follower claims a room the moment the owner's lease lapses, without waiting for its next round; closing it leaves no timer", async () => {
+    const [a, b, c] = await cluster(3);
+    if (a === undefined || b === undefined || c === undefined) throw new Error("no nodes");
+    for (const node of [a, b, c]) {
+      node.directory.join("r7");
+      await node.directory.settled();
+    }
+    change(a, "r7", 1, 7001);
+    await a.directory.settled();
+    // The owner renews no more, and its lease has 5 s left: a round of each follower learns that.
+    const [lease] = await inspect.keys("*{r7}:lease");
+    if (lease === undefined) throw new Error("no lease");
+    await inspect.pexpire(lease, 5_000);
+    await b.round();
+    await c.round();
+    const told = b.clock.elapsed();
+    // Redis drops the lease when its time is up (here the test does, on the followers' clocks).
+    await lapse("r7");
+    await b.clock.tick(4_990);
+    await b.directory.settled();
+    expect(await leaseOf("r7")).toBeNull();
+    expect(b.hub.calls.filter((call) => call.type === "owned")).toEqual([]);
+    await b.clock.tick(20);
+    await b.directory.settled();
+    expect(b.hub.calls.filter((call) => call.type === "owned")).toMatchObject([{ roomId: "r7", record: { seq: 1 } }]);
+    expect(await leaseOf("r7")).toBe("n1");
+    // Within the lease's 5 s, long before b's next round.
+    expect(b.clock.elapsed() - told).toBeLessThanOrEqual(5_010);
+    expect(b.clock.elapsed() - told).toBeLessThan(ROUND_MS);
+
+    // c's lapse claim fires too, finds b's new lease, and follows on (re-armed for that lease).
+    await c.clock.tick(5_010);
+    await c.directory.settled();
+    expect(c.hub.calls.filter((call) => call.type === "owned")).toEqual([]);
+    expect(await leaseOf("r7")).toBe("n1");
+    expect(c.clock.timers()).toBe(1);
+    await c.directory.close();
+    expect(c.clock.timers()).toBe(0);
+  });
+
   it("a follower found behind by a round resyncs only if the next round finds it still behind (messages may be on their way)", async () => {
     const [a, b] = await cluster(2);
     if (a === undefined || b === undefined) throw new Error("no nodes");

@@ -51,7 +51,7 @@ every client with 1001 (going away) and exits 0. Tokens are never printed or log
 
 Shared mode (--redis): every gateway started with the same Redis and upstream shares one upstream
 watch per room, whichever gateway a client reached. A room's owner holds a lease (--lease-ttl); if it
-dies, another gateway takes its rooms over within 1.37 lease TTLs. The Redis password is never
+dies, another gateway takes its rooms over as its lease lapses. The Redis password is never
 printed or logged. Without Redis for a lease TTL, each gateway watches its rooms on its own until
 Redis is back. /healthz adds instanceId and redis (up or down).
 

@@ -3,9 +3,10 @@
  *
  * - **Ownership** is a lease per room (the owner's instance id with a TTL, taken, renewed and
  *   released by scripts that check it first): exactly one instance polls each room. Every third of the
- *   lease TTL (jittered) one timer per instance claims every room it has subscribers of, pipelined:
- *   the owner renews, the others check, and take the lease once it has lapsed, so a dead owner's rooms
- *   are taken over at most 1.37 lease TTLs after its last renewal (`maxTakeoverMs`).
+ *   lease TTL (jittered) one timer per instance claims every room it has subscribers of, in batches:
+ *   the owner renews, the others check. A follower's claim also learns how long the owner's lease has
+ *   left, and the follower claims again the moment it lapses, so a dead owner's rooms are taken over
+ *   one lease TTL after its last renewal at most (plus a round trip to Redis).
  * - **State** (the room's snapshot, sequence number and observation fingerprint) is cached in Redis,
  *   written under the lease in the same script as the change is published (fencing: an owner that
  *   lost its lease can no longer write), so a subscriber on any instance gets a snapshot at once and a
@@ -82,6 +83,12 @@ interface Entry {
    * over the other connection); if the next claim finds this follower still short of it, it resyncs.
    */
   behindSeq: number | undefined;
+  /** When the lease another instance holds on this room lapses (on this instance's clock), as the last claim said. */
+  leaseEndsAt: number | undefined;
+  /** Claims the room once that lease has lapsed; re-arms itself if a later claim found the lease renewed. */
+  lapseClaim: TimerHandle | undefined;
+  /** When lapseClaim fires. */
+  lapseClaimAt: number;
 }
 
 export interface RedisRoomDirectoryOptions {
@@ -106,6 +113,7 @@ export class RedisRoomDirectory implements RoomDirectory {
   readonly #subscriber: Redis;
   readonly #logger: GatewayLogger;
   readonly #timers: TimerHeap;
+  readonly #clock: Clock;
   readonly #leaseTtlMs: number;
   /** The cached state outlives the lease, so whoever takes over a dead owner's room still finds it. */
   readonly #stateTtlMs: number;
@@ -144,6 +152,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     this.#subscriber = subscriber;
     this.#logger = options.logger;
     this.#timers = timers;
+    this.#clock = options.clock;
     this.#leaseTtlMs = options.redis.leaseTtlMs;
     this.#stateTtlMs = 3 * options.redis.leaseTtlMs;
     this.#onLink = options.onLink ?? (() => {});
@@ -217,7 +226,19 @@ export class RedisRoomDirectory implements RoomDirectory {
 
   join(roomId: string): void {
     if (this.#closing !== undefined) return;
-    const entry: Entry = { roomId, role: "joining", subscribed: false, claiming: false, again: false, answerDue: true, storeDue: false, behindSeq: undefined };
+    const entry: Entry = {
+      roomId,
+      role: "joining",
+      subscribed: false,
+      claiming: false,
+      again: false,
+      answerDue: true,
+      storeDue: false,
+      behindSeq: undefined,
+      leaseEndsAt: undefined,
+      lapseClaim: undefined,
+      lapseClaimAt: 0,
+    };
     this.#entries.set(roomId, entry);
     if (this.#toUnsubscribe.delete(roomId) && this.#subscribed.has(roomId)) {
       // We left and came back before the UNSUBSCRIBE went out, and the channel is still subscribed.
@@ -235,6 +256,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     const entry = this.#entries.get(roomId);
     if (entry === undefined) return;
     this.#entries.delete(roomId);
+    this.#forgetLease(entry);
     this.#claimedSinceReconnection(roomId);
     if (!this.#toSubscribe.delete(roomId)) {
       this.#toUnsubscribe.add(roomId);
@@ -321,7 +343,10 @@ export class RedisRoomDirectory implements RoomDirectory {
     this.#aloneTimer = undefined;
     for (const reconnect of this.#reconnects.values()) reconnect.cancel();
     this.#reconnects.clear();
-    for (const entry of this.#entries.values()) if (entry.role === "owner" && this.#up) this.#release(entry.roomId);
+    for (const entry of this.#entries.values()) {
+      this.#forgetLease(entry);
+      if (entry.role === "owner" && this.#up) this.#release(entry.roomId);
+    }
     this.#entries.clear();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     await Promise.all([this.#quit(this.#command), this.#quit(this.#subscriber)]);
@@ -453,6 +478,9 @@ export class RedisRoomDirectory implements RoomDirectory {
       if (owned && this.#entries.get(entry.roomId) === undefined && this.#up) this.#release(entry.roomId);
       return;
     }
+    const leaseLeftMs = Array.isArray(reply) && typeof reply[2] === "number" ? reply[2] : -1;
+    if (owned || leaseLeftMs < 0) this.#forgetLease(entry);
+    else this.#watchLease(entry, leaseLeftMs);
     if (entry.again) {
       // Asked again while this claim was on its way (a gap, a release): its answer may predate what
       // prompted that, so only the next one counts.
@@ -503,6 +531,44 @@ export class RedisRoomDirectory implements RoomDirectory {
     if (entry.behindSeq !== undefined && seq < entry.behindSeq) return true;
     entry.behindSeq = stored.seq;
     return false;
+  }
+
+  /**
+   * Another instance holds the room's lease, with `leftMs` to go: claim the room the moment it lapses,
+   * so a dead owner's room is taken over one lease TTL after its last renewal at most, not at the next
+   * round. One timer per room, armed for the earliest lapse heard of: when a round finds the lease
+   * renewed, the timer re-arms itself as it fires rather than being replaced every round.
+   */
+  #watchLease(entry: Entry, leftMs: number): void {
+    // Redis keeps a key through its last millisecond (PTTL 0): claim one after, counted from the
+    // answer's arrival, which is already later than Redis's reading of the TTL. A claim that still
+    // arrives early finds the lease there and is told how long it has left again.
+    const endsAt = this.#clock.now() + leftMs + 1;
+    entry.leaseEndsAt = endsAt;
+    if (entry.lapseClaim !== undefined && entry.lapseClaimAt <= endsAt) return;
+    entry.lapseClaim?.cancel();
+    this.#armLapseClaim(entry, endsAt);
+  }
+
+  #armLapseClaim(entry: Entry, at: number): void {
+    entry.lapseClaimAt = at;
+    entry.lapseClaim = this.#timers.at(at, () => {
+      entry.lapseClaim = undefined;
+      const endsAt = entry.leaseEndsAt;
+      if (endsAt === undefined || this.#entries.get(entry.roomId) !== entry) return;
+      if (this.#clock.now() < endsAt) {
+        this.#armLapseClaim(entry, endsAt);
+        return;
+      }
+      entry.leaseEndsAt = undefined;
+      this.#claim(entry);
+    });
+  }
+
+  #forgetLease(entry: Entry): void {
+    entry.leaseEndsAt = undefined;
+    entry.lapseClaim?.cancel();
+    entry.lapseClaim = undefined;
   }
 
   #release(roomId: string): void {

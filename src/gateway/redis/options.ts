@@ -108,16 +108,12 @@ export function redisUrlSecrets(text: string | undefined): string[] {
 
 /**
  * The delay before an instance's next round of claims: a third of the lease TTL, jittered by ±10 %
- * so that instances do not claim in step. An owner thus renews two or three times per TTL, and a dead
- * owner's room is taken over at most `leaseTtlMs + claimDelayMs` (≤ 1.37 × TTL) after its last renewal.
+ * so that instances do not claim in step. An owner thus renews two or three times per TTL, so one lost
+ * claim never loses the lease. (Takeover does not wait for a round: a follower claims the moment the
+ * lease it was told of lapses.)
  */
 export function claimDelayMs(leaseTtlMs: number, random: () => number = Math.random): number {
   return (leaseTtlMs / 3) * (0.9 + 0.2 * random());
-}
-
-/** The longest a dead owner's room goes unwatched: a full lease TTL, then at most one claim delay. */
-export function maxTakeoverMs(leaseTtlMs: number): number {
-  return leaseTtlMs + (leaseTtlMs / 3) * 1.1;
 }
 
 /** Delay before reconnection attempt `attempt` (1, 2, ...) to a lost Redis: 100 ms doubling up to `maxDelayMs`, half of it jitter. */

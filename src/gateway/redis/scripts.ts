@@ -15,8 +15,10 @@
  * batches: one round trip and one script run for up to a hundred rooms). For each room: if the lease
  * is free or ours, take or extend it; then if our view is ahead of the stored state (Redis lost it, or
  * our last write failed), store ours and publish it as a snapshot so the followers resync. Answers,
- * room by room, {owned} when the stored state is ours (same sequence number and same observation) or
- * there is none, else {owned, stored snapshot}.
+ * room by room, {owned, stored snapshot or nil, lease left}: the stored snapshot unless the stored
+ * state is ours (same sequence number and same observation) or there is none; and for a room another
+ * instance holds, the milliseconds its lease has left (PTTL), so the follower claims again the moment
+ * it lapses instead of at its next round (-1 when the room is ours).
  *
  * The observation's fingerprint matters as well as the sequence number: instances that watched a room
  * alone while Redis was gone numbered their changes independently, and one number may then stand for
@@ -57,8 +59,10 @@ local function claim(lease, state, ourSeq, ourFp, snapshot, channel)
     redis.call('HSET', state, 'seq', ourSeq, 'fp', ourFp, 'snapshot', snapshot)
     redis.call('PEXPIRE', state, stateTtl)
   end
-  if seq == false or (tonumber(seq) == tonumber(ourSeq) and stored[2] == ourFp) then return {flag} end
-  return {flag, redis.call('HGET', state, 'snapshot')}
+  local left = -1
+  if flag == 0 then left = redis.call('PTTL', lease) end
+  if seq == false or (tonumber(seq) == tonumber(ourSeq) and stored[2] == ourFp) then return {flag, false, left} end
+  return {flag, redis.call('HGET', state, 'snapshot'), left}
 end
 local replies = {}
 for i = 1, #KEYS / 2 do
