@@ -14,13 +14,12 @@ import { DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, Gateway, type GatewayRedisEvent }
 import { HathoraHttpSource } from "../src/sources/hathora-http.js";
 import type { PollingSource } from "../src/sources/source.js";
 import { Simulator } from "../src/simulator/simulator.js";
-import { WebSocketSource } from "../src/sources/websocket-source.js";
-import { Fleet } from "../src/watch/fleet.js";
-import { RoomWatcher } from "../src/watch/room-watcher.js";
+import type { RoomWatcher } from "../src/watch/room-watcher.js";
 import { type CliProcess, killAllCli, spawnChild } from "./helpers/cli-process.js";
 import { startRedisServer, type RedisServer } from "./helpers/redis-server.js";
 import { startTcpBalancer } from "./helpers/tcp-balancer.js";
 import { connectRaw, type RawClient } from "./helpers/ws-client.js";
+import { disposeGatewayClients, gatewayClient } from "./helpers/gateway-clients.js";
 import { untilWatcher } from "./helpers/waiting.js";
 
 const APP = "app-cluster";
@@ -64,25 +63,6 @@ function matchesTruth(simulator: Simulator, roomId: string): (w: RoomWatcher) =>
     if (truth.status === "destroyed") return w.state.status === "terminated" && w.state.reason === "destroyed";
     return truth.status === "active" && w.status === "active" && w.connection?.exposedPort.port === truth.exposedPort?.port;
   };
-}
-
-interface Client {
-  readonly source: WebSocketSource;
-  readonly fleet: Fleet;
-  readonly watchers: Map<string, RoomWatcher>;
-}
-
-function client(url: string, roomIds: readonly string[]): Client {
-  const source = new WebSocketSource({ url, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200 });
-  const fleet = new Fleet();
-  const watchers = new Map(roomIds.map((roomId) => [roomId, new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 }).start()]));
-  return { source, fleet, watchers };
-}
-
-async function dispose(clients: readonly Client[]): Promise<void> {
-  await Promise.all(clients.flatMap((c) => [...c.watchers.values()].map((w) => w.stop())));
-  await Promise.all(clients.map((c) => c.fleet.close()));
-  for (const c of clients) expect(c.source.pendingTimers).toBe(0);
 }
 
 /** The simulator's HTTP source, recording each look (which instance, which room, when). */
@@ -167,7 +147,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     );
     expect(cluster.map((g) => g.stats.ownedRooms)).toEqual([4, 4, 4]);
     // Two clients on every instance, each subscribed to every room.
-    const clients = cluster.flatMap((g) => [client(g.url, roomIds), client(g.url, roomIds)]);
+    const clients = cluster.flatMap((g) => [gatewayClient(g.url, roomIds), gatewayClient(g.url, roomIds)]);
     const watchers = clients.flatMap((c) => [...c.watchers.values()]);
     await Promise.all(watchers.map((w) => untilWatcher(w, (x) => x.status === "active")));
     for (const g of cluster) expect(g.stats.rooms).toBe(roomIds.length);
@@ -201,7 +181,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     // And no instance ever had to resync a room: every follower heard every change in sequence.
     for (const g of cluster) expect(await g.metricsText()).not.toMatch(/room_watcher_gateway_resyncs_total\{[^}]*\} [1-9]/);
 
-    await dispose(clients);
+    await disposeGatewayClients(clients);
   });
 
   it("killing the owner of a set of rooms mid-lifecycle loses nothing: takeover within the lease, every subscriber ends in the truth", async () => {
@@ -230,7 +210,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
       roomIds,
     );
     // Six clients through the balancer: two land on each instance.
-    const clients = Array.from({ length: 6 }, () => client(balancer.url, roomIds));
+    const clients = Array.from({ length: 6 }, () => gatewayClient(balancer.url, roomIds));
     const watchers = clients.flatMap((c) => [...c.watchers.values()]);
     await Promise.all(watchers.map((w) => untilWatcher(w, (x) => x.status === "active")));
     expect([...balancer.accepted.values()]).toEqual([2, 2, 2]);
@@ -278,7 +258,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     // sequence, taken-over rooms included: no gap, no resync.
     for (const raw of recorders.filter((_, k) => k !== 1)) for (const roomId of roomIds) expectContiguous(raw, roomId);
 
-    await dispose(clients);
+    await disposeGatewayClients(clients);
     for (const node of survivors) node.process.kill("SIGTERM");
     for (const node of survivors) expect((await node.process.exited).code).toBe(0);
   });
@@ -289,7 +269,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     const cluster = await startCluster(simulator, 3);
     const rooms = Array.from({ length: 9 }, () => simulator.createRoom(APP, { scenario: "cold" }));
     const roomIds = rooms.map((r) => r.roomId);
-    const clients = cluster.map((g) => client(g.url, roomIds));
+    const clients = cluster.map((g) => gatewayClient(g.url, roomIds));
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
     await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => untilWatcher(w, (x) => x.status === "active"))));
 
@@ -327,6 +307,6 @@ describe("gateway shared mode (three instances on one Redis)", () => {
 
     for (const roomId of live) simulator.destroyRoom(APP, roomId);
     await Promise.all(roomIds.flatMap((roomId) => watchersOf(roomId).map((w) => untilWatcher(w, matchesTruth(simulator, roomId)))));
-    await dispose(clients);
+    await disposeGatewayClients(clients);
   });
 });

@@ -8,12 +8,13 @@ import type { PollResult } from "../src/core/observation.js";
 import { Gateway } from "../src/gateway/server.js";
 import { HathoraHttpSource } from "../src/sources/hathora-http.js";
 import type { PollingSource } from "../src/sources/source.js";
-import { WebSocketSource, type WebSocketSourceOptions } from "../src/sources/websocket-source.js";
+import type { WebSocketSource } from "../src/sources/websocket-source.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { killAllCli, spawnCli } from "./helpers/cli-process.js";
 import { freeStablePort } from "./helpers/free-port.js";
+import { disposeGatewayClients, gatewayClient } from "./helpers/gateway-clients.js";
 import { untilWatcher } from "./helpers/waiting.js";
 
 const APP = "app-gw";
@@ -48,25 +49,6 @@ function once<T>(source: WebSocketSource, event: "connected" | "disconnected" | 
 const activeAt = (port: number | undefined) => (w: RoomWatcher) => w.status === "active" && w.connection?.exposedPort.port === port;
 const terminated = (reason: string) => (w: RoomWatcher) => w.state.status === "terminated" && w.state.reason === reason;
 
-interface Client {
-  readonly source: WebSocketSource;
-  readonly fleet: Fleet;
-  readonly watchers: Map<string, RoomWatcher>;
-}
-
-function client(url: string, roomIds: readonly string[], options: Partial<WebSocketSourceOptions> = {}): Client {
-  const source = new WebSocketSource({ url, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, ...options });
-  const fleet = new Fleet();
-  const watchers = new Map(roomIds.map((roomId) => [roomId, new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 }).start()]));
-  return { source, fleet, watchers };
-}
-
-async function dispose(clients: readonly Client[]): Promise<void> {
-  await Promise.all(clients.flatMap((c) => [...c.watchers.values()].map((w) => w.stop())));
-  await Promise.all(clients.map((c) => c.fleet.close()));
-  for (const c of clients) expect(c.source.pendingTimers).toBe(0);
-}
-
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -84,7 +66,7 @@ describe("gateway end to end", () => {
     const direct = new CountingSource(new HathoraHttpSource({ appId: APP, baseUrl: simulator.url }));
     const directFleet = new Fleet();
     const directWatcher = new RoomWatcher({ roomId, source: direct, fleet: directFleet, ...FAST }).start();
-    const clients = Array.from({ length: 500 }, () => client(gateway.url, [roomId]));
+    const clients = Array.from({ length: 500 }, () => gatewayClient(gateway.url, [roomId]));
     const watchers = clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
 
     await Promise.all([directWatcher, ...watchers].map((w) => untilWatcher(w, (x) => x.status === "active")));
@@ -105,7 +87,7 @@ describe("gateway end to end", () => {
     expect(gateway.stats.rooms).toBe(0);
 
     await directFleet.close();
-    await dispose(clients);
+    await disposeGatewayClients(clients);
   });
 
   it("clients survive the gateway being killed and restarted mid-lifecycle, and end in the right state", async () => {
@@ -122,7 +104,7 @@ describe("gateway end to end", () => {
     const doomed = simulator.createRoom(APP, { scenario: "never" }); // starting, destroyed while the gateway is down
     const later = simulator.createRoom(APP, { scenario: "cold" }); // becomes active whenever
     const roomIds = [moving.roomId, doomed.roomId, later.roomId];
-    const clients = Array.from({ length: 10 }, () => client(url, roomIds, { token }));
+    const clients = Array.from({ length: 10 }, () => gatewayClient(url, roomIds, { token }));
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
 
     await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, (x) => x.status === "active")));
@@ -148,7 +130,7 @@ describe("gateway end to end", () => {
     expect(watchersOf(moving.roomId).every((w) => w.connection?.exposedPort.port === truthPort && w.state.status === "active" && w.state.moved)).toBe(true);
     expect(watchersOf(later.roomId).every(activeAt(simulator.truth(later.roomId)?.exposedPort?.port))).toBe(true);
 
-    await dispose(clients);
+    await disposeGatewayClients(clients);
     // SIGTERM is a graceful shutdown: exit 0.
     second.kill("SIGTERM");
     const exit = await second.exited;
@@ -197,7 +179,7 @@ describe("gateway end to end", () => {
     const doomed = simulator.createRoom(APP, { scenario: "never" });
     const roomIds = [moving.roomId, doomed.roomId];
     const clients = Array.from({ length: 5 }, () =>
-      client(gateway.url, roomIds, { fallback: upstream, fallbackAfterMs: 100, fallbackFleet, fallbackPollOptions: FAST }),
+      gatewayClient(gateway.url, roomIds, { fallback: upstream, fallbackAfterMs: 100, fallbackFleet, fallbackPollOptions: FAST }),
     );
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
     await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, (x) => x.status === "active")));
@@ -226,6 +208,6 @@ describe("gateway end to end", () => {
     await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, terminated("destroyed"))));
     expect(revived.stats.upstreamRequests).toBeGreaterThan(0);
 
-    await dispose(clients);
+    await disposeGatewayClients(clients);
   });
 });
