@@ -18,20 +18,25 @@ describe("requestDeadline", () => {
     const deadline = requestDeadline(new AbortController().signal, 1_000, time.clock, timeout);
     await time.tick(999);
     expect(deadline.signal.aborted).toBe(false);
+    expect(() => deadline.throwIfAborted()).not.toThrow();
     await time.tick(1);
-    expect(deadline.timedOut).toBe(true);
+    expect(() => deadline.throwIfAborted()).toThrow(RequestTimeoutError);
     expect(deadline.signal.reason).toBeInstanceOf(RequestTimeoutError);
     deadline.dispose();
     expect(time.timers()).toBe(0);
   });
 
-  it("aborts with the caller's reason when the caller aborts, already or later, and clears its timer on dispose", () => {
+  it("aborts with the caller's reason when the caller aborts, already or later, and clears its timer on dispose", async () => {
     const time = fakeClock();
     const caller = new AbortController();
     const deadline = requestDeadline(caller.signal, 1_000, time.clock, timeout);
     caller.abort(new Error("caller gave up"));
     expect(deadline.signal.reason).toEqual(new Error("caller gave up"));
-    expect(deadline.timedOut).toBe(false);
+    expect(() => deadline.throwIfAborted()).toThrow("caller gave up");
+    // The timeout passing before dispose() changes nothing: the caller's reason stands.
+    await time.tick(1_000);
+    expect(() => deadline.throwIfAborted()).toThrow("caller gave up");
+    expect(deadline.signal.reason).toEqual(new Error("caller gave up"));
     deadline.dispose();
     expect(time.timers()).toBe(0);
 
@@ -53,7 +58,7 @@ describe("requestDeadline", () => {
     const time = fakeClock();
     const deadline = requestDeadline(undefined, 10, time.clock, timeout);
     await time.tick(10);
-    expect(deadline.timedOut).toBe(true);
+    expect(() => deadline.throwIfAborted()).toThrow(RequestTimeoutError);
     deadline.dispose();
   });
 });

@@ -50,9 +50,23 @@ export function sameConnection(a: Connection, b: Connection): boolean {
   );
 }
 
+/** Whether two observations say the same: the same kind, and the same connection, reason or status. */
+export function sameObservation(a: Observation, b: Observation): boolean {
+  switch (a.kind) {
+    case "active":
+      return b.kind === "active" && sameConnection(a.connection, b.connection);
+    case "ended":
+      return b.kind === "ended" && a.reason === b.reason;
+    case "unrecognized":
+      return b.kind === "unrecognized" && a.status === b.status;
+    default:
+      return a.kind === b.kind;
+  }
+}
+
 /**
  * An observation as a short string: two observations have the same key exactly when they say the
- * same (`sameConnection` for active rooms, the reason or status for the others).
+ * same (`sameObservation`).
  */
 export function observationKey(observation: Observation): string {
   switch (observation.kind) {

@@ -9,8 +9,8 @@ import type { Clock } from "./clock.js";
 export interface RequestDeadline {
   /** Give this to the request. */
   readonly signal: AbortSignal;
-  /** Whether the timeout (not the caller) aborted it. */
-  readonly timedOut: boolean;
+  /** Throws why it was aborted: the caller's reason if the caller aborted, else the timeout's; returns if neither. */
+  throwIfAborted(): void;
   /** Unlinks from the caller's signal and clears the timer. Call once the request has settled. */
   dispose(): void;
 }
@@ -18,18 +18,18 @@ export interface RequestDeadline {
 /** `caller` undefined: only the timeout aborts it. */
 export function requestDeadline(caller: AbortSignal | undefined, timeoutMs: number, clock: Clock, timeoutReason: () => Error): RequestDeadline {
   const controller = new AbortController();
-  let timedOut = false;
   const onCallerAbort = (): void => controller.abort(caller?.reason);
   if (caller?.aborted === true) onCallerAbort();
   else caller?.addEventListener("abort", onCallerAbort, { once: true });
   const timer = clock.setTimeout(() => {
-    timedOut = true;
-    controller.abort(timeoutReason());
+    if (!controller.signal.aborted) controller.abort(timeoutReason());
   }, timeoutMs);
   return {
     signal: controller.signal,
-    get timedOut() {
-      return timedOut;
+    throwIfAborted() {
+      // The caller's own signal too: after dispose() the two are no longer linked.
+      caller?.throwIfAborted();
+      controller.signal.throwIfAborted();
     },
     dispose() {
       caller?.removeEventListener("abort", onCallerAbort);

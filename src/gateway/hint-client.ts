@@ -53,8 +53,7 @@ export async function sendReadyHint(options: ReadyHintOptions): Promise<void> {
       });
       text = await response.text();
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (deadline.timedOut) throw deadline.signal.reason;
+      deadline.throwIfAborted();
       throw new NetworkError(`hint request failed: ${redact(error instanceof Error ? error.message : String(error), options.token)}`, { cause: error });
     }
     if (response.status !== 202) throw new HttpError(response.status, redact(messageOf(text) ?? "", options.token) || undefined);

@@ -10,7 +10,7 @@
  * the cluster's snapshot after a gap (sending their subscribers a fresh snapshot), and take the watch
  * over, sequence numbers and all, when the owner's lease lapses.
  */
-import { type PollResult, type Observation, observationKey, sameConnection } from "../core/observation.js";
+import { type PollResult, observationKey, sameObservation } from "../core/observation.js";
 import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
 import { RoomWatcherError } from "../errors.js";
 import type { SourceListener, TransientFailure } from "../sources/source.js";
@@ -463,19 +463,6 @@ export class RoomHub {
     const text = encodeServerMessage(message);
     for (const subscriber of [...room.subscribers]) subscriber.send(text, message.type, learnedAtHr);
     return text;
-  }
-}
-
-function sameObservation(a: Observation, b: Observation): boolean {
-  switch (a.kind) {
-    case "active":
-      return b.kind === "active" && sameConnection(a.connection, b.connection);
-    case "ended":
-      return b.kind === "ended" && a.reason === b.reason;
-    case "unrecognized":
-      return b.kind === "unrecognized" && a.status === b.status;
-    default:
-      return a.kind === b.kind;
   }
 }
 

@@ -7,7 +7,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import { parseRetryAfterMs } from "../core/backoff.js";
 import { identities } from "../core/identity.js";
 import { redact } from "../core/redact.js";
-import { type RequestDeadline, requestDeadline } from "../core/request-deadline.js";
+import { requestDeadline } from "../core/request-deadline.js";
 import {
   HttpError,
   InvalidPayloadError,
@@ -92,7 +92,8 @@ export class HathoraHttpSource implements PollingSource {
       try {
         response = await fetchFn(url, { headers, signal: deadline.signal, redirect: "error" });
       } catch (error) {
-        throw this.#failure(error, signal, deadline);
+        deadline.throwIfAborted();
+        throw this.#failure(error);
       }
       let text: string;
       try {
@@ -100,7 +101,8 @@ export class HathoraHttpSource implements PollingSource {
         // removed before anything is parsed, so no message, warning, event or cut of one can carry it.
         text = redact(await readLimited(response, this.#maxResponseBytes), this.#token);
       } catch (error) {
-        throw this.#failure(error, signal, deadline);
+        deadline.throwIfAborted();
+        throw this.#failure(error);
       }
       return this.#interpret(response, text, roomId);
     } finally {
@@ -121,10 +123,8 @@ export class HathoraHttpSource implements PollingSource {
     throw new HttpError(response.status, message);
   }
 
-  /** Caller aborts pass through as `signal.reason`; everything else becomes a typed error. */
-  #failure(error: unknown, signal: AbortSignal, deadline: RequestDeadline): unknown {
-    if (signal.aborted) return signal.reason;
-    if (deadline.timedOut) return deadline.signal.reason;
+  /** Anything but an abort (see throwIfAborted) becomes a typed error. */
+  #failure(error: unknown): unknown {
     if (error instanceof RoomWatcherError) return error;
     return new NetworkError(`request failed: ${redact(describe(error), this.#token)}`, { cause: error });
   }

@@ -97,8 +97,7 @@ export class HathoraSdkSource implements PollingSource {
       // An upstream that echoes the token into a field would carry it into our warnings and errors.
       return parseConnectionInfoV2(redactStrings(result.value, this.#token()), roomId);
     } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      if (deadline.timedOut) throw deadline.signal.reason;
+      deadline.throwIfAborted();
       if (error instanceof HathoraCloudError) return this.#fromStatus(error);
       throw this.#failure(error);
     } finally {
