@@ -15,7 +15,7 @@ import { claimDelayMs, type RedisLinkState, resolveRedisOptions } from "../src/g
 import type { PublishedMessage, RoomDirectoryListener, RoomRecord, RoomView } from "../src/gateway/room-directory.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";
-import { newResources } from "./helpers/resources.js";
+import { resourcesLeftAfter } from "./helpers/resources.js";
 
 const PASSWORD = "s3cret-redis-pass";
 /** Long enough that no lease lapses on its own during a test: the test deletes a lease to lapse it. */
@@ -462,13 +462,7 @@ describe("RedisRoomDirectory", () => {
     open.splice(0);
     await redis.restart();
     await inspect.ping();
-    // Sockets close once their FIN is read: give the event loop turns (no timers) until they have.
-    let left = newResources(resourcesBefore, getActiveResourcesInfo());
-    for (let turn = 0; left.length > 0 && turn < 1_000; turn++) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      left = newResources(resourcesBefore, getActiveResourcesInfo());
-    }
-    expect(left).toEqual([]);
+    expect(await resourcesLeftAfter(resourcesBefore)).toEqual([]);
   });
 
   it.each([
@@ -492,12 +486,7 @@ describe("RedisRoomDirectory", () => {
     expect((error as Error).message).toMatch(reason);
     expect(`${(error as Error).message} ${String((error as Error).stack)}`).not.toContain(secret);
     expect(clock.timers()).toBe(0);
-    let left = newResources(resourcesBefore, getActiveResourcesInfo());
-    for (let turn = 0; left.length > 0 && turn < 1_000; turn++) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      left = newResources(resourcesBefore, getActiveResourcesInfo());
-    }
-    expect(left).toEqual([]);
+    expect(await resourcesLeftAfter(resourcesBefore)).toEqual([]);
   });
 });
 

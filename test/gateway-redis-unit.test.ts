@@ -12,11 +12,11 @@ import {
   DEFAULT_KEY_PREFIX,
   DEFAULT_LEASE_TTL_MS,
   reconnectDelayMs,
-  redactSecrets,
   redisUrlSecrets,
   RedisNames,
   resolveRedisOptions,
 } from "../src/gateway/redis/options.js";
+import { redactSecrets } from "../src/core/redact.js";
 import { ENDED_FINGERPRINT, envelope, EnvelopeKind, openEnvelope } from "../src/gateway/redis/scripts.js";
 
 const PASSWORD = "pa55-w0rd-secret";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, RoomTerminatedError, WaitTimeoutError } from "../errors.js";
 import { DEFAULT_BASE_URL } from "../sources/hathora-http.js";
-import { DEFAULT_TIMEOUT_MS } from "../watch/options.js";
+import { DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS } from "../watch/options.js";
 import { runDemo } from "./commands/demo.js";
 import { registerGatewayCommand } from "./commands/gateway.js";
 import { runSimulate } from "./commands/simulate.js";
@@ -95,7 +95,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .command("watch")
       .description("print each event as it happens (NDJSON with --json) until the room ends or Ctrl-C")
       .argument("<roomId>", "the room to watch")
-      .addOption(new Option("--active-poll-interval <ms>", "delay between looks once active, to see a move or the end (default 5000)").argParser(parseMs))
+      .addOption(new Option("--active-poll-interval <ms>", `delay between looks once active, to see a move or the end (default ${DEFAULT_POLL_OPTIONS.activePollIntervalMs})`).argParser(parseMs))
       .addHelpText(
         "after",
         [

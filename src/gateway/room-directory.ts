@@ -23,7 +23,7 @@ export interface RoomView {
   readonly seq: number;
   /** What the room was last seen as, in a few characters (`observationKey`); "" while nothing is known. */
   readonly fingerprint: string;
-  /** The room's snapshot message, encoded; undefined while nothing is known (seq 0, no result). */
+  /** The room's snapshot message, encoded (when read, so read it only to send it); undefined while nothing is known (seq 0, no result). */
   readonly snapshot: string | undefined;
 }
 

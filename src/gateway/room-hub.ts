@@ -444,7 +444,15 @@ export class RoomHub {
 
   #viewOf(room: Room): RoomView {
     if (room.last === undefined) return { seq: room.seq, fingerprint: "", snapshot: undefined };
-    return { seq: room.seq, fingerprint: observationKey(room.last.result.observation), snapshot: this.#snapshotOf(room) };
+    // Encoded only if read: a routine claim round asks every room's view but sends few snapshots.
+    const snapshotOf = (): string => this.#snapshotOf(room);
+    return {
+      seq: room.seq,
+      fingerprint: observationKey(room.last.result.observation),
+      get snapshot() {
+        return snapshotOf();
+      },
+    };
   }
 
   #snapshotOf(room: Room): string {

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { type CliProcess, spawnChild } from "../helpers/cli-process.js";
 import { freeStablePort } from "../helpers/free-port.js";
 import { seededRandom } from "../helpers/prng.js";
-import { newResources } from "../helpers/resources.js";
+import { resourcesLeftAfter } from "../helpers/resources.js";
 import { systemClock } from "../../src/core/clock.js";
 import type { RoomState } from "../../src/core/room-state.js";
 import { Simulator } from "../../src/simulator/simulator.js";
@@ -346,11 +346,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   await sim.close();
   // fetch's pooled sockets close once they read the server's FIN: give the event loop turns (I/O
   // included, no timer) until they have, or until it is clear that something stays.
-  let left = newResources(resourcesBefore, getActiveResourcesInfo());
-  for (let turn = 0; left.length > 0 && turn < 10_000; turn++) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    left = newResources(resourcesBefore, getActiveResourcesInfo());
-  }
+  const left = await resourcesLeftAfter(resourcesBefore, 10_000);
   process.off("unhandledRejection", onUnhandled);
   process.off("uncaughtException", onUncaught);
   const listeners = process.eventNames().reduce((n, name) => n + process.listenerCount(name), 0) - processListenersBefore;

@@ -4,14 +4,16 @@
  * every client with 1001 and exits 0.
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { redactSecrets } from "../../core/redact.js";
 import { ConfigError } from "../../errors.js";
 import { Gateway } from "../../gateway/server.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
 import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
 import { DEFAULT_LEASE_TTL_MS, redisUrlSecrets } from "../../gateway/redis/options.js";
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUESTS_PER_SECOND, Fleet } from "../../watch/fleet.js";
+import { DEFAULT_POLL_OPTIONS } from "../../watch/options.js";
 import { ExitCode } from "../exit-codes.js";
-import { errorJson, redact } from "../format.js";
+import { errorJson } from "../format.js";
 import { type CliIo, line } from "../io.js";
 
 export interface GatewayCliOptions {
@@ -85,7 +87,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--heartbeat-interval <ms>", `ping interval, 0 for none (default ${DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs})`).argParser(positiveInt))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(positiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(positiveInt).default(DEFAULT_MAX_IN_FLIGHT))
-    .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end (default 5000)").argParser(positiveInt))
+    .addOption(new Option("--active-poll-interval <ms>", `delay between looks at an active room, to see a move or the end (default ${DEFAULT_POLL_OPTIONS.activePollIntervalMs})`).argParser(positiveInt))
     .addOption(new Option("--redis <url>", "shared mode: share rooms with every gateway on this Redis (redis://[:password@]host[:port][/db], rediss:// for TLS)").env("ROOM_WATCHER_REDIS_URL"))
     .addOption(new Option("--lease-ttl <ms>", `shared mode: how long a room's owner holds it without renewing (default ${DEFAULT_LEASE_TTL_MS})`).argParser(positiveInt))
     .addOption(new Option("--instance-id <id>", "shared mode: this gateway's name in leases and logs (default: pid and random characters)"))
@@ -99,8 +101,7 @@ async function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise
   try {
     return await runGateway(options, io);
   } catch (error) {
-    let message = errorJson(error).message;
-    for (const secret of [options.token, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)]) message = redact(message, secret);
+    const message = redactSecrets(errorJson(error).message, [options.token, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)]);
     line(io.stderr, `room-watcher: ${message}`);
     return error instanceof ConfigError ? ExitCode.USAGE : ExitCode.ERROR;
   }

@@ -27,12 +27,13 @@
 import { Redis, type RedisOptions } from "ioredis";
 import type { Clock } from "../../core/clock.js";
 import { observationKey } from "../../core/observation.js";
+import { redactSecrets } from "../../core/redact.js";
 import { TimerHeap, type TimerHandle } from "../../core/timer-heap.js";
 import { ClusterError } from "../../errors.js";
 import type { GatewayLogger } from "../logging.js";
 import { type EndedMessage, parseServerMessage, type SnapshotMessage } from "../protocol.js";
 import type { PublishedMessage, RoomDirectory, RoomDirectoryListener, RoomRecord } from "../room-directory.js";
-import { claimDelayMs, reconnectDelayMs, redactSecrets, RedisNames, type RedisLinkState, type ResolvedRedisOptions } from "./options.js";
+import { claimDelayMs, reconnectDelayMs, RedisNames, type RedisLinkState, type ResolvedRedisOptions } from "./options.js";
 import { CLAIM_LUA, ENDED_FINGERPRINT, envelope, EnvelopeKind, openEnvelope, PUBLISH_LUA, RELEASE_LUA } from "./scripts.js";
 
 /** Channels per SUBSCRIBE or UNSUBSCRIBE command. */
@@ -87,8 +88,6 @@ interface Entry {
   leaseEndsAt: number | undefined;
   /** Claims the room once that lease has lapsed; re-arms itself if a later claim found the lease renewed. */
   lapseClaim: TimerHandle | undefined;
-  /** When lapseClaim fires. */
-  lapseClaimAt: number;
 }
 
 export interface RedisRoomDirectoryOptions {
@@ -120,7 +119,6 @@ export class RedisRoomDirectory implements RoomDirectory {
   readonly #entries = new Map<string, Entry>();
   /** Claims asked for this turn, sent together. */
   #claimQueue: Entry[] = [];
-  #claimsQueued = false;
   readonly #toSubscribe = new Set<string>();
   readonly #toUnsubscribe = new Set<string>();
   /** Rooms whose channel Redis has acknowledged subscribing to (and no UNSUBSCRIBE has been sent since). */
@@ -237,7 +235,6 @@ export class RedisRoomDirectory implements RoomDirectory {
       behindSeq: undefined,
       leaseEndsAt: undefined,
       lapseClaim: undefined,
-      lapseClaimAt: 0,
     };
     this.#entries.set(roomId, entry);
     if (this.#toUnsubscribe.delete(roomId) && this.#subscribed.has(roomId)) {
@@ -327,7 +324,7 @@ export class RedisRoomDirectory implements RoomDirectory {
 
   /** Resolves once no command to Redis is under way (what one led to included). For tests. */
   async settled(): Promise<void> {
-    while (this.#pending.size > 0 || this.#flushQueued || this.#claimsQueued) await Promise.allSettled([...this.#pending, Promise.resolve()]);
+    while (this.#pending.size > 0 || this.#flushQueued || this.#claimQueue.length > 0) await Promise.allSettled([...this.#pending, Promise.resolve()]);
   }
 
   /** Releases every room held, waits for what is under way, and closes both connections. Idempotent. */
@@ -423,13 +420,8 @@ export class RedisRoomDirectory implements RoomDirectory {
       return;
     }
     entry.claiming = true;
-    this.#claimQueue.push(entry);
-    if (this.#claimsQueued) return;
-    this.#claimsQueued = true;
-    queueMicrotask(() => {
-      this.#claimsQueued = false;
-      this.#sendClaims();
-    });
+    // The first claim of this turn sends the batch once the turn is over.
+    if (this.#claimQueue.push(entry) === 1) queueMicrotask(() => this.#sendClaims());
   }
 
   #sendClaims(): void {
@@ -443,7 +435,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     for (let first = 0; first < queue.length; first += CLAIMS_PER_CALL) {
       const batch = queue.slice(first, first + CLAIMS_PER_CALL);
       const keys: string[] = [];
-      const args: Array<string | number> = [this.instanceId, this.#leaseTtlMs, this.#stateTtlMs, ENDED_FINGERPRINT];
+      const args: Array<string | number> = [this.instanceId, this.#leaseTtlMs, this.#stateTtlMs, ENDED_FINGERPRINT, envelope(EnvelopeKind.MESSAGE, this.instanceId)];
       for (const entry of batch) {
         // The view as it is now, when the claim leaves.
         const view = this.#listener?.view(entry.roomId);
@@ -545,13 +537,12 @@ export class RedisRoomDirectory implements RoomDirectory {
     // arrives early finds the lease there and is told how long it has left again.
     const endsAt = this.#clock.now() + leftMs + 1;
     entry.leaseEndsAt = endsAt;
-    if (entry.lapseClaim !== undefined && entry.lapseClaimAt <= endsAt) return;
+    if (entry.lapseClaim !== undefined && entry.lapseClaim.dueAt <= endsAt) return;
     entry.lapseClaim?.cancel();
     this.#armLapseClaim(entry, endsAt);
   }
 
   #armLapseClaim(entry: Entry, at: number): void {
-    entry.lapseClaimAt = at;
     entry.lapseClaim = this.#timers.at(at, () => {
       entry.lapseClaim = undefined;
       const endsAt = entry.leaseEndsAt;

@@ -3,7 +3,7 @@
  * gateway imports it only in shared mode.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { redact } from "../../core/redact.js";
+import { retryDelayMs } from "../../core/backoff.js";
 import { ConfigError } from "../../errors.js";
 import { validateDurationMs } from "../../sources/validate.js";
 
@@ -83,11 +83,6 @@ export function resolveRedisOptions(options: string | GatewayRedisOptions): Reso
   };
 }
 
-/** `text` with every secret in it replaced by "[redacted]". */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((redacted, secret) => redact(redacted, secret), text);
-}
-
 /** The secrets a Redis URL's text may hold (its password, as written and decoded), to redact from anything shown. */
 export function redisUrlSecrets(text: string | undefined): string[] {
   if (text === undefined) return [];
@@ -118,8 +113,7 @@ export function claimDelayMs(leaseTtlMs: number, random: () => number = Math.ran
 
 /** Delay before reconnection attempt `attempt` (1, 2, ...) to a lost Redis: 100 ms doubling up to `maxDelayMs`, half of it jitter. */
 export function reconnectDelayMs(attempt: number, maxDelayMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(maxDelayMs, 50 * 2 ** Math.min(Math.max(attempt, 1), 16));
-  return ceiling * (0.5 + random() / 2);
+  return retryDelayMs(attempt, { retryInitialDelayMs: 100, retryMaxDelayMs: maxDelayMs, maxRetryAfterMs: 0 }, random);
 }
 
 /**

@@ -34,11 +34,11 @@
  * instance that has not heard of the end yet concludes the room instead of starting to watch it again.
  *
  * KEYS: per room, its lease then its state. ARGV: instance id, lease TTL ms, state TTL ms, the
- * tombstone's fingerprint, then per room: our seq, our fingerprint, our snapshot ('' if none or not
+ * tombstone's fingerprint, the envelope our messages start with (`envelope(MESSAGE, id)`), then per room: our seq, our fingerprint, our snapshot ('' if none or not
  * sent), the room's channel.
  */
 export const CLAIM_LUA = `
-local me, leaseTtl, stateTtl, endedFp = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local me, leaseTtl, stateTtl, endedFp, head = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local function claim(lease, state, ourSeq, ourFp, snapshot, channel)
   local stored = redis.call('HMGET', state, 'seq', 'fp')
   if stored[2] == endedFp then return {0, redis.call('HGET', state, 'snapshot')} end
@@ -51,7 +51,7 @@ local function claim(lease, state, ourSeq, ourFp, snapshot, channel)
     if snapshot ~= '' and (seq == false or tonumber(seq) < tonumber(ourSeq)) then
       redis.call('HSET', state, 'seq', ourSeq, 'fp', ourFp, 'snapshot', snapshot)
       redis.call('PEXPIRE', state, stateTtl)
-      redis.call('PUBLISH', channel, 'm\\n' .. me .. '\\n' .. snapshot)
+      redis.call('PUBLISH', channel, head .. snapshot)
       return {1}
     end
     if seq ~= false then redis.call('PEXPIRE', state, stateTtl) end
@@ -66,7 +66,7 @@ local function claim(lease, state, ourSeq, ourFp, snapshot, channel)
 end
 local replies = {}
 for i = 1, #KEYS / 2 do
-  local a = 4 + (i - 1) * 4
+  local a = 5 + (i - 1) * 4
   replies[i] = claim(KEYS[2 * i - 1], KEYS[2 * i], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
 end
 return replies
@@ -83,7 +83,7 @@ return replies
 export const PUBLISH_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[6] == 'end' then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[2], 'seq', ARGV[7], 'fp', ARGV[8], 'snapshot', ARGV[9])
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 else
