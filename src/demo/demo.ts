@@ -116,120 +116,125 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   });
   let gateway: Gateway | undefined;
   let source: WebSocketSource | undefined;
-  if (viaGateway) {
-    try {
+  const fleet = new Fleet();
+  const tracked = new Map<string, Tracked>();
+  let closing: Promise<void> | undefined;
+  // Whatever happened: every watcher, the fleet, then the simulator, which waits for the hints it has
+  // sent to be answered, so the gateway closes after it.
+  const closeAll = (): Promise<void> =>
+    (closing ??= (async () => {
+      await Promise.all([...tracked.values()].map((t) => t.watcher.stop()));
+      await fleet.close();
+      await simulator.close();
+      await gateway?.close();
+    })());
+  try {
+    if (viaGateway) {
       const hintToken = randomBytes(16).toString("hex");
       gateway = await Gateway.start({ upstream: simulator.url, appId: APP_ID, hintToken, pollOptions: { activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS } });
       simulator.sendHints({ gatewayUrl: gateway.url, token: hintToken });
       source = new WebSocketSource({ url: gateway.url });
-    } catch (error) {
-      await simulator.close();
-      throw error;
     }
-  }
-  const fleet = new Fleet();
-  const started = performance.now();
-  const tracked = new Map<string, Tracked>();
-  let warmToCreate = counts.warm;
-  let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-
-  const statusCounts = (): Record<RoomStatus, number> => {
-    const result: Record<RoomStatus, number> = { unknown: 0, starting: 0, active: 0, terminated: 0 };
-    for (const t of tracked.values()) result[t.result?.reported.status ?? t.watcher.status]++;
-    return result;
-  };
-  const progress = (t: Tracked, event: string, detail: string): void => {
-    options.onProgress?.({ event, roomId: t.roomId, kind: t.kind, detail, counts: statusCounts(), elapsedMs: Math.round(performance.now() - started) });
-  };
-  const settled = (t: Tracked): boolean => {
-    switch (t.kind) {
-      case "warm":
-      case "cold":
-        return t.watcher.status === "active";
-      case "rescheduled":
-        return t.watcher.status === "active" && t.moved;
-      default:
-        return t.watcher.status === "terminated";
-    }
-  };
-  /** Once a room has reached its final state, record it and stop watching it. */
-  const checkDone = (t: Tracked): void => {
-    if (t.result === undefined && settled(t)) {
-      t.result = resultOf(t, simulator);
-      void t.watcher.stop();
-    }
-    if (warmToCreate === 0 && [...tracked.values()].every((r) => r.result !== undefined)) finish();
-  };
-
-  const watch = (kind: DemoKind, region: Region, scenario: "warm" | "cold" | "never"): void => {
-    const createdAt = performance.now();
-    const { roomId } = simulator.createRoom(APP_ID, { region, scenario });
-    const watcher =
-      source === undefined
-        ? new RoomWatcher({ roomId, appId: APP_ID, baseUrl: simulator.url, fleet, activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS, timeoutMs: 60_000 })
-        : new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 });
-    const t: Tracked = { roomId, kind, createdAt, watcher, firstActiveAt: undefined, moved: false, crashed: false, result: undefined };
-    tracked.set(roomId, t);
-    watcher.on("starting", (e) => {
-      progress(t, "starting", e.rescheduled ? "rescheduled" : "");
-      // Destroyed once its watcher has seen it starting: mid-start by construction, however slow the
-      // machine (a destroy on the simulated clock alone could land before the first look).
-      if (kind === "destroyed-mid-start") simulator.destroyRoom(APP_ID, roomId);
+    const started = performance.now();
+    let warmToCreate = counts.warm;
+    let finish: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
     });
-    watcher.on("active", (e) => {
-      t.firstActiveAt ??= performance.now();
-      t.moved ||= e.moved;
-      progress(t, "active", `${e.exposedPort.host}:${e.exposedPort.port}${e.moved ? " (moved)" : ""}`);
-      if (kind === "rescheduled" && !t.crashed) {
-        t.crashed = true;
-        const processId = simulator.processOf(roomId);
-        if (processId !== undefined) simulator.crashProcess(processId);
+
+    const statusCounts = (): Record<RoomStatus, number> => {
+      const result: Record<RoomStatus, number> = { unknown: 0, starting: 0, active: 0, terminated: 0 };
+      for (const t of tracked.values()) result[t.result?.reported.status ?? t.watcher.status]++;
+      return result;
+    };
+    const progress = (t: Tracked, event: string, detail: string): void => {
+      options.onProgress?.({ event, roomId: t.roomId, kind: t.kind, detail, counts: statusCounts(), elapsedMs: Math.round(performance.now() - started) });
+    };
+    const settled = (t: Tracked): boolean => {
+      switch (t.kind) {
+        case "warm":
+        case "cold":
+          return t.watcher.status === "active";
+        case "rescheduled":
+          return t.watcher.status === "active" && t.moved;
+        default:
+          return t.watcher.status === "terminated";
       }
-      if (kind === "cold") createWarmRooms();
-      checkDone(t);
-    });
-    watcher.on("terminated", (e) => {
-      if (e.reason === "stopped") return;
-      progress(t, "terminated", e.reason);
-      checkDone(t);
-    });
-    watcher.on("error", (e) => progress(t, "error", e.error.message));
-    watcher.start();
-    progress(t, "created", kind);
-  };
-  // Warm rooms land on running processes with spare capacity: each cold room that turns active brings
-  // one such process, and takes up to ROOMS_PER_PROCESS - 1 of the warm rooms still to create.
-  const createWarmRooms = (): void => {
-    for (let i = 0; i < ROOMS_PER_PROCESS - 1 && warmToCreate > 0; i++) {
-      warmToCreate--;
-      watch("warm", MAIN_REGION, "warm");
-    }
-  };
+    };
+    /** Once a room has reached its final state, record it and stop watching it. */
+    const checkDone = (t: Tracked): void => {
+      if (t.result === undefined && settled(t)) {
+        t.result = resultOf(t, simulator);
+        void t.watcher.stop();
+      }
+      if (warmToCreate === 0 && [...tracked.values()].every((r) => r.result !== undefined)) finish();
+    };
 
-  for (let i = 0; i < counts.cold; i++) watch("cold", MAIN_REGION, "cold");
-  for (let i = 0; i < counts["never-ready"]; i++) watch("never-ready", MAIN_REGION, "never");
-  for (let i = 0; i < counts["destroyed-mid-start"]; i++) watch("destroyed-mid-start", MAIN_REGION, "never");
-  for (let i = 0; i < counts.rescheduled; i++) watch("rescheduled", CRASH_REGION, "cold");
-  if (tracked.size === 0) finish();
+    const watch = (kind: DemoKind, region: Region, scenario: "warm" | "cold" | "never"): void => {
+      const createdAt = performance.now();
+      const { roomId } = simulator.createRoom(APP_ID, { region, scenario });
+      const watcher =
+        source === undefined
+          ? new RoomWatcher({ roomId, appId: APP_ID, baseUrl: simulator.url, fleet, activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS, timeoutMs: 60_000 })
+          : new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 });
+      const t: Tracked = { roomId, kind, createdAt, watcher, firstActiveAt: undefined, moved: false, crashed: false, result: undefined };
+      tracked.set(roomId, t);
+      watcher.on("starting", (e) => {
+        progress(t, "starting", e.rescheduled ? "rescheduled" : "");
+        // Destroyed once its watcher has seen it starting: mid-start by construction, however slow the
+        // machine (a destroy on the simulated clock alone could land before the first look).
+        if (kind === "destroyed-mid-start") simulator.destroyRoom(APP_ID, roomId);
+      });
+      watcher.on("active", (e) => {
+        t.firstActiveAt ??= performance.now();
+        t.moved ||= e.moved;
+        progress(t, "active", `${e.exposedPort.host}:${e.exposedPort.port}${e.moved ? " (moved)" : ""}`);
+        if (kind === "rescheduled" && !t.crashed) {
+          t.crashed = true;
+          const processId = simulator.processOf(roomId);
+          if (processId !== undefined) simulator.crashProcess(processId);
+        }
+        if (kind === "cold") createWarmRooms();
+        checkDone(t);
+      });
+      watcher.on("terminated", (e) => {
+        if (e.reason === "stopped") return;
+        progress(t, "terminated", e.reason);
+        checkDone(t);
+      });
+      watcher.on("error", (e) => progress(t, "error", e.error.message));
+      watcher.start();
+      progress(t, "created", kind);
+    };
+    // Warm rooms land on running processes with spare capacity: each cold room that turns active brings
+    // one such process, and takes up to ROOMS_PER_PROCESS - 1 of the warm rooms still to create.
+    const createWarmRooms = (): void => {
+      for (let i = 0; i < ROOMS_PER_PROCESS - 1 && warmToCreate > 0; i++) {
+        warmToCreate--;
+        watch("warm", MAIN_REGION, "warm");
+      }
+    };
 
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), options.deadlineMs ?? 60_000);
-  const timedOut = await Promise.race([finished.then(() => false), new Promise<boolean>((resolve) => deadline.signal.addEventListener("abort", () => resolve(true)))]);
-  clearTimeout(timer);
-  const elapsedMs = Math.round(performance.now() - started);
+    for (let i = 0; i < counts.cold; i++) watch("cold", MAIN_REGION, "cold");
+    for (let i = 0; i < counts["never-ready"]; i++) watch("never-ready", MAIN_REGION, "never");
+    for (let i = 0; i < counts["destroyed-mid-start"]; i++) watch("destroyed-mid-start", MAIN_REGION, "never");
+    for (let i = 0; i < counts.rescheduled; i++) watch("rescheduled", CRASH_REGION, "cold");
+    if (tracked.size === 0) finish();
 
-  const rooms = [...tracked.values()].map((t) => t.result ?? resultOf(t, simulator));
-  await Promise.all([...tracked.values()].map((t) => t.watcher.stop()));
-  await fleet.close();
-  const upstreamRequests = gateway?.stats.upstreamRequests;
-  // The simulator waits for the hints it has sent to be answered, so the gateway closes after it.
-  await simulator.close();
-  await gateway?.close();
-  const { sent, accepted, failed } = simulator.hintStats();
-  return { rooms, elapsedMs, timedOut, gateway: upstreamRequests === undefined ? undefined : { hints: { sent, accepted, failed }, upstreamRequests } };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), options.deadlineMs ?? 60_000);
+    const timedOut = await Promise.race([finished.then(() => false), new Promise<boolean>((resolve) => deadline.signal.addEventListener("abort", () => resolve(true)))]);
+    clearTimeout(timer);
+    const elapsedMs = Math.round(performance.now() - started);
+
+    const rooms = [...tracked.values()].map((t) => t.result ?? resultOf(t, simulator));
+    const upstreamRequests = gateway?.stats.upstreamRequests;
+    await closeAll();
+    const { sent, accepted, failed } = simulator.hintStats();
+    return { rooms, elapsedMs, timedOut, gateway: upstreamRequests === undefined ? undefined : { hints: { sent, accepted, failed }, upstreamRequests } };
+  } finally {
+    await closeAll();
+  }
 }
 
 function resultOf(t: Tracked, simulator: Simulator): DemoRoomResult {
