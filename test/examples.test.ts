@@ -1,18 +1,11 @@
 /** Every example runs, as a user would run it, and prints what it promises. */
-import { spawn } from "node:child_process";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { killAllCli, spawnChild } from "./helpers/cli-process.js";
 
-function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs an example as a user would (node, a clean environment), killed if it outlives 30 s. */
+const run = (file: string) => spawnChild(process.execPath, [file], { lifetimeMs: 30_000 }).exited;
+
+afterEach(killAllCli);
 
 describe("examples", () => {
   it("wait-for-active.mjs waits, then follows a room through a move", async () => {

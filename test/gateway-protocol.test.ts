@@ -5,14 +5,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { Gateway } from "../src/gateway/server.js";
 import {
   GATEWAY_SUBPROTOCOL,
   GatewayCloseCode,
   parseClientMessage,
   ProtocolErrorCode,
-  ServerMessageSchema,
   type EndedMessage,
   type SnapshotMessage,
   type UpdateMessage,
@@ -83,8 +82,9 @@ describe("gateway protocol on loopback", () => {
     const updates = client.messages.filter((m): m is UpdateMessage => m.type === "update");
     expect(updates.map((u) => u.seq)).toEqual(updates.map((_u, i) => i + 1));
     expect(active.result.observation).toMatchObject({ kind: "active", connection: { exposedPort: simulator.truth(roomId)?.exposedPort } });
-    // Every message the gateway sent matches the published schema.
-    for (const message of client.messages) expect(ServerMessageSchema.safeParse(message).success).toBe(true);
+    // Every frame the gateway sent matches the published schema.
+    expect(client.messages.length).toBeGreaterThan(2);
+    expect(client.invalid).toEqual([]);
     // Subscribing again is a resync: a fresh snapshot at the current sequence number.
     client.send({ type: "subscribe", roomId });
     const resync = await client.next<SnapshotMessage>((m) => m.type === "snapshot" && m.seq === active.seq);
@@ -103,7 +103,7 @@ describe("gateway protocol on loopback", () => {
     // A valid message resets the run of invalid ones.
     client.send({ type: "unsubscribe", roomId: "never-subscribed" });
     client.send({ type: "subscribe", roomId: "no spaces allowed" });
-    expect(await client.next((m) => m.type === "error" && m.code === "bad_message")).toBeDefined();
+    expect(await client.next((m) => m.type === "error" && m.code === "bad_message")).toMatchObject({ code: "bad_message" });
     client.send("x");
     client.send("y");
     expect((await client.closed).code).toBe(GatewayCloseCode.PROTOCOL_VIOLATION);
@@ -125,7 +125,7 @@ describe("gateway protocol on loopback", () => {
     expect(client.messages.filter((m): m is SnapshotMessage => m.type === "snapshot").map((m) => m.roomId)).toEqual(["lim1", "lim2"]);
     client.send({ type: "unsubscribe", roomId: "lim1" });
     client.send({ type: "subscribe", roomId: "lim3" });
-    expect(await client.next((m) => m.type === "snapshot" && m.roomId === "lim3")).toBeDefined();
+    expect(await client.next((m) => m.type === "snapshot" && m.roomId === "lim3")).toMatchObject({ type: "snapshot", roomId: "lim3" });
     client.ws.close();
     await client.closed;
   });
@@ -160,6 +160,7 @@ describe("gateway protocol on loopback", () => {
 
   it("refuses connections past maxConnections with 1013", async () => {
     const small = await Gateway.start({ upstream: simulator.url, appId: APP, defaultMetrics: false, limits: { maxConnections: 2 } });
+    onTestFinished(() => small.close());
     const clients = await Promise.all([connectRaw(small.url), connectRaw(small.url)]);
     await Promise.all(clients.map((c) => c.next((m) => m.type === "welcome")));
     const extra = await connectRaw(small.url);
@@ -171,6 +172,7 @@ describe("gateway protocol on loopback", () => {
 
   it("pings every heartbeat interval and terminates a peer that stops answering", async () => {
     const beating = await Gateway.start({ upstream: simulator.url, appId: APP, defaultMetrics: false, limits: { heartbeatIntervalMs: 25 } });
+    onTestFinished(() => beating.close());
     const alive = await connectRaw(beating.url);
     const dead = await connectRaw(beating.url, { autoPong: false });
     let pings = 0;

@@ -96,6 +96,7 @@ interface Node {
 const open: Node[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((node) => node.directory.close()));
+  await redis.ensureRunning();
   await inspect.flushall();
 });
 
@@ -492,7 +493,8 @@ describe("RedisRoomDirectory", () => {
 
 /** Runs the node's reconnection attempts (on its fake clock) until it is back. */
 async function reconnect(node: Node): Promise<void> {
-  while (!node.links.includes("back")) {
+  for (let turn = 0; !node.links.includes("back"); turn++) {
+    if (turn === 10_000) throw new Error(`${node.directory.instanceId} did not reconnect to Redis: ${node.links.join(", ")}`);
     await node.clock.tick(RECONNECT_MAX_DELAY_MS);
     // The attempt's socket is real: let I/O run.
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -30,18 +30,20 @@ describe("requestDeadline", () => {
     const time = fakeClock();
     const caller = new AbortController();
     const deadline = requestDeadline(caller.signal, 1_000, time.clock, timeout);
-    caller.abort(new Error("caller gave up"));
-    expect(deadline.signal.reason).toEqual(new Error("caller gave up"));
-    expect(() => deadline.throwIfAborted()).toThrow("caller gave up");
+    const reason = new Error("caller gave up");
+    caller.abort(reason);
+    expect(deadline.signal.reason).toBe(reason);
+    expect(() => deadline.throwIfAborted()).toThrow(reason);
     // The timeout passing before dispose() changes nothing: the caller's reason stands.
     await time.tick(1_000);
-    expect(() => deadline.throwIfAborted()).toThrow("caller gave up");
-    expect(deadline.signal.reason).toEqual(new Error("caller gave up"));
+    expect(() => deadline.throwIfAborted()).toThrow(reason);
+    expect(deadline.signal.reason).toBe(reason);
     deadline.dispose();
     expect(time.timers()).toBe(0);
 
     const already = requestDeadline(caller.signal, 1_000, time.clock, timeout);
     expect(already.signal.aborted).toBe(true);
+    expect(time.timers()).toBe(1);
     already.dispose();
     expect(time.timers()).toBe(0);
   });

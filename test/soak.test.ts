@@ -2,8 +2,12 @@
  * The chaos soak, short and seeded (npm run soak runs the long one): whatever the faults, every room
  * ends as the simulator says it did, and nothing is left behind.
  */
-import { expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
+import { killAllCli } from "./helpers/cli-process.js";
 import { formatSummary, runSoak } from "./soak/soak.js";
+
+// The soak's gateway processes, should it fail before stopping them.
+afterEach(killAllCli);
 
 const long = process.env.SOAK === "long";
 

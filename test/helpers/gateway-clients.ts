@@ -2,7 +2,7 @@
  * Gateway clients as an application makes them: one WebSocket source (quick to reconnect, for tests),
  * one fleet, and a started RoomWatcher per room.
  */
-import { expect } from "vitest";
+import { expect, onTestFinished } from "vitest";
 import { WebSocketSource, type WebSocketSourceOptions } from "../../src/sources/websocket-source.js";
 import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
@@ -17,6 +17,8 @@ export function gatewayClient(url: string, roomIds: readonly string[], options: 
   const source = new WebSocketSource({ url, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, ...options });
   const fleet = new Fleet();
   const watchers = new Map(roomIds.map((roomId) => [roomId, new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 }).start()]));
+  // Stopped by disposeGatewayClients() at the test's end; this also stops them when the test failed first.
+  onTestFinished(() => fleet.close());
   return { source, fleet, watchers };
 }
 

@@ -4,10 +4,10 @@
  * Without redis-server the test fails with how to install it: it never skips.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freeStablePort } from "./free-port.js";
 
 export interface RedisServer {
   readonly port: number;
@@ -17,6 +17,8 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Starts it again if a test killed it and failed before restarting it, so later tests still have a Redis. */
+  ensureRunning(): Promise<void>;
   /** Stops it for good and removes its directory. */
   stop(): Promise<void>;
 }
@@ -27,17 +29,6 @@ export function redisServerPath(): string {
   } catch {
     throw new Error("redis-server is not installed: run `bash scripts/redis.sh install` (apt-get install -y redis-server)");
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 /** Spawns redis-server and resolves once it accepts connections (its log says so), or rejects with its output. */
@@ -69,7 +60,9 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   let child: ChildProcess | undefined;
   // A port found free can be taken before redis binds it: try a few.
   for (let attempt = 1; child === undefined; attempt++) {
-    port = await freePort();
+    // Below the ephemeral range: restart() binds the same port again, which an outgoing connection
+    // could otherwise have taken meanwhile.
+    port = await freeStablePort();
     try {
       child = await spawnRedis(binary, port, dir, options.password);
     } catch (error) {
@@ -93,6 +86,9 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     restart: async () => {
       await kill();
       child = await spawnRedis(binary, port, dir, options.password);
+    },
+    ensureRunning: async () => {
+      if (child === undefined) child = await spawnRedis(binary, port, dir, options.password);
     },
     stop: async () => {
       await kill();

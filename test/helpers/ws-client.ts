@@ -8,6 +8,8 @@ import { GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage } from "../
 export interface RawClient {
   readonly ws: WebSocket;
   readonly messages: ServerMessage[];
+  /** Frames that failed the published schema, as received (each also fails the test run as an uncaught error). */
+  readonly invalid: string[];
   /** The first message (past or future) that matches. */
   next<T extends ServerMessage = ServerMessage>(matches: (message: ServerMessage) => boolean): Promise<T>;
   /** Resolves with the close code and reason once the socket has closed. */
@@ -32,6 +34,7 @@ export function connectRaw(url: string, options: RawClientOptions = {}): Promise
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers, autoPong: options.autoPong ?? true, origin: options.origin });
   const messages: ServerMessage[] = [];
+  const invalid: string[] = [];
   ws.on("error", () => undefined);
   const waiters = new Set<{ matches: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
@@ -42,8 +45,12 @@ export function connectRaw(url: string, options: RawClientOptions = {}): Promise
     });
   });
   ws.on("message", (data) => {
-    const parsed = parseServerMessage(Buffer.from(data as Buffer).toString("utf8"));
-    if (!parsed.ok) throw new Error(`the gateway sent an invalid message: ${parsed.detail}`);
+    const text = Buffer.from(data as Buffer).toString("utf8");
+    const parsed = parseServerMessage(text);
+    if (!parsed.ok) {
+      invalid.push(text);
+      throw new Error(`the gateway sent an invalid message: ${parsed.detail}`);
+    }
     messages.push(parsed.message);
     for (const waiter of [...waiters]) {
       if (waiter.matches(parsed.message)) {
@@ -55,6 +62,7 @@ export function connectRaw(url: string, options: RawClientOptions = {}): Promise
   const client: RawClient = {
     ws,
     messages,
+    invalid,
     closed,
     next: <T extends ServerMessage>(matches: (message: ServerMessage) => boolean) => {
       const seen = messages.find(matches);
