@@ -1,11 +1,14 @@
 /**
  * The gateway under benchmark, in a process of its own so its memory is its own. Started by
- * bench/gateway.mjs with --expose-gc and an IPC channel. Its clock reads epoch time with sub-millisecond
- * precision, so the `at` it stamps on each message lets subscribers in another process measure delivery
- * latency. Messages in: {type:"memory"} (answers heap and RSS after a full GC), {type:"close"}.
+ * bench/gateway.mjs and bench/cluster.mjs (through bench/children.mjs) with --expose-gc and an IPC
+ * channel. Its clock reads epoch time with sub-millisecond precision, so the `at` it stamps on each
+ * message lets subscribers in another process measure delivery latency. Messages in: {type:"memory"}
+ * (answers heap and RSS after a full GC, CPU time, event-loop delay and the gateway's stats),
+ * {type:"metrics"} (its Prometheus text), {type:"close"} (answered by "closed").
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Fleet, Gateway } from "../dist/index.js";
+import { epochNow } from "./time.mjs";
 
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
@@ -13,7 +16,7 @@ loop.enable();
 // Optional last: more Gateway options as JSON (bench/cluster.mjs passes `redis`, for the shared mode).
 const [upstream, appId, hintToken, maxRequestsPerSecond, pollOptions, extraOptions] = process.argv.slice(2);
 const clock = {
-  now: () => performance.timeOrigin + performance.now(),
+  now: epochNow,
   setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
   clearTimeout: (handle) => clearTimeout(handle),
 };

@@ -27,10 +27,10 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { WebSocket } from "ws";
 import { GATEWAY_SUBPROTOCOL } from "../dist/index.js";
+import { epochNow } from "./time.mjs";
 
 const CONNECT_BATCH = 250;
 const loop = monitorEventLoopDelay({ resolution: 1 });
-const epochNow = () => performance.timeOrigin + performance.now();
 /** One per WebSocket subscriber: {ws, urlIndex, roomId, activeAt, ended, failedOverAt, closedAt, resyncedAt}. */
 const subscribers = [];
 const deliveries = [];
