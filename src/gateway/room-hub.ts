@@ -250,13 +250,11 @@ export class RoomHub {
 
   #becomeOwner(room: Room, record: RoomRecord | undefined): void {
     const settling = room.role === "joining" || room.held !== undefined;
-    const changed = record !== undefined && this.#adopt(room, record);
-    if (changed && !settling) this.#options.metrics.resyncs?.inc({ cause: "cluster_state" });
     const wasOwner = room.role === "owner";
     room.role = "owner";
     // Whatever the owner before us published and we held, our own looks supersede.
     room.held = undefined;
-    if (settling || changed) this.#resyncSubscribers(room);
+    this.#adoptRecord(room, record, settling);
     if (!wasOwner) this.#options.logger.debug({ roomId: room.roomId, seq: room.seq }, "watching room upstream");
     if (isTerminal(room.state)) {
       // The last owner saw the end but did not live to say so.
@@ -271,9 +269,7 @@ export class RoomHub {
     if (room.role === "owner") this.#options.logger.info({ roomId: room.roomId, seq: room.seq }, "another instance watches the room now");
     room.role = "follower";
     this.#release(room);
-    const changed = record !== undefined && this.#adopt(room, record);
-    if (changed && !settling) this.#options.metrics.resyncs?.inc({ cause: "cluster_state" });
-    if (settling || changed) this.#resyncSubscribers(room);
+    this.#adoptRecord(room, record, settling);
     const held = room.held ?? [];
     room.held = undefined;
     for (const message of held) {
@@ -289,10 +285,7 @@ export class RoomHub {
         this.#broadcast(room, message, undefined);
         return;
       case "snapshot":
-        if (this.#adopt(room, { seq: message.seq, result: message.result, at: message.at })) {
-          this.#options.metrics.resyncs?.inc({ cause: "cluster_state" });
-          this.#resyncSubscribers(room);
-        }
+        this.#adoptRecord(room, { seq: message.seq, result: message.result, at: message.at }, false);
         return;
       case "update": {
         if (message.seq <= room.seq) return;
@@ -316,6 +309,17 @@ export class RoomHub {
       default:
         return;
     }
+  }
+
+  /**
+   * Adopts the cluster's record of the room, if any. Subscribers get a fresh snapshot when it changed
+   * what this instance knew, or when the room was settling (joining, or resyncing after a gap) whatever
+   * it said; a change to a settled room counts as a resync.
+   */
+  #adoptRecord(room: Room, record: RoomRecord | undefined, settling: boolean): void {
+    const changed = record !== undefined && this.#adopt(room, record);
+    if (changed && !settling) this.#options.metrics.resyncs?.inc({ cause: "cluster_state" });
+    if (changed || settling) this.#resyncSubscribers(room);
   }
 
   /** Adopts the cluster's state of the room; true if it differs from what this instance knew. */

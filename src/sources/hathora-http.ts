@@ -44,11 +44,7 @@ export interface HathoraSourceOptions {
 }
 
 /** The fetch an HTTP source calls through, named for its key. */
-const fetchIdentityOf = identities("fetch");
-
-function fetchIdentity(fetchFn: typeof globalThis.fetch | undefined): string {
-  return fetchFn === undefined ? "global" : fetchIdentityOf(fetchFn);
-}
+const fetchIdentity = identities("fetch");
 
 export class HathoraHttpSource implements PollingSource {
   readonly key: string;
@@ -70,7 +66,7 @@ export class HathoraHttpSource implements PollingSource {
     this.#token = options.token === "" ? undefined : options.token;
     this.#fetch = options.fetch;
     this.#clock = options.clock ?? systemClock;
-    this.key = `hathora:${this.apiVersion}:${this.baseUrl}:${this.appId}:${fetchIdentity(options.fetch)}`;
+    this.key = `hathora:${this.apiVersion}:${this.baseUrl}:${this.appId}:${options.fetch === undefined ? "global" : fetchIdentity(options.fetch)}`;
   }
 
   /** The connection-info URL of a room, path parameters validated and percent-encoded. */
