@@ -106,6 +106,7 @@ describe("room-watcher gateway --redis (CLI)", () => {
       ["not a Redis URL", ["--redis", `http://:${PASSWORD}@127.0.0.1:1`], {}, 2, /redis URL must be redis: or rediss:, not http:/],
       ["not a URL at all", ["--redis", `:${PASSWORD}@nowhere`], {}, 2, /redis must be a redis:\/\/ or rediss:\/\/ URL/],
       ["a lease too short", ["--redis", redis.url, "--lease-ttl", "10"], {}, 2, /leaseTtlMs must be at least 300/],
+      ["shared-mode flags without --redis", ["--lease-ttl", "5000", "--instance-id", "gw-1"], {}, 2, /--lease-ttl and --instance-id need --redis/],
     ];
     const runs = await Promise.all(cases.map(([, flags, env]) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, ...flags], { env }).exited));
     runs.forEach((run, i) => {

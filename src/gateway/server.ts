@@ -212,13 +212,21 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       { defaultMetrics: options.defaultMetrics, shared: options.redis !== undefined },
     );
     const upstream = new CountingSource(inner, metrics);
-    // Changes of the link to Redis reach the gateway once it exists (until then they are only logged).
+    // Changes of the link to Redis are counted at once, and reach the gateway's listeners once it exists.
     const link: { onLink: (state: RedisLinkState, rooms: number) => void } = { onLink: () => {} };
     // Shared mode: Redis is reached (and its client loaded) before anything listens; alone, nothing to reach.
     const shared =
       options.redis === undefined
         ? undefined
-        : await connectShared(options.redis, { upstreamKey: upstream.key, clock, logger, onLink: (state, rooms) => link.onLink(state, rooms) });
+        : await connectShared(options.redis, {
+            upstreamKey: upstream.key,
+            clock,
+            logger,
+            onLink: (state, rooms) => {
+              metrics.redisLink?.inc({ state });
+              link.onLink(state, rooms);
+            },
+          });
     const directory = shared ?? new LocalRoomDirectory();
     const hub = new RoomHub({ fleet, source: upstream, pollOptions, notFoundGraceMs, metrics, logger, directory });
     const hints = new HintEndpoint(options.hintToken, hub, metrics, logger);
@@ -283,10 +291,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     gauges.rooms = () => hub.rooms;
     gauges.ownedRooms = () => hub.ownedRooms;
     gauges.redisConnected = () => directory.connected;
-    link.onLink = (state, rooms) => {
-      metrics.redisLink?.inc({ state });
-      started.#emitSafely("redis", Object.freeze({ state, rooms }));
-    };
+    link.onLink = (state, rooms) => started.#emitSafely("redis", Object.freeze({ state, rooms }));
     started.#scheduleHeartbeat();
     logger.info({ url: started.url, upstream: upstream.key, clientAuth: options.token !== undefined, hints: options.hintToken !== undefined }, "gateway listening");
     return started;

@@ -108,6 +108,9 @@ async function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise
 }
 
 export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise<number> {
+  if (options.redis === undefined && (options.leaseTtl !== undefined || options.instanceId !== undefined)) {
+    throw new ConfigError("--lease-ttl and --instance-id need --redis (or ROOM_WATCHER_REDIS_URL): without it the gateway shares nothing");
+  }
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
   const fleet = new Fleet({ maxRequestsPerSecond: options.maxRequestsPerSecond, maxInFlight: options.maxInFlight });
   const gateway = await Gateway.start({
