@@ -164,6 +164,21 @@ function change(node: Node, roomId: string, seq: number, port: number): Publishe
   return message;
 }
 
+/** The owner's change, resolved once the follower has heard it. */
+async function changeHeard(owner: Node, follower: Node, roomId: string, seq: number, port: number): Promise<void> {
+  const heard = follower.hub.next((c) => c.type === "message" && c.roomId === roomId);
+  change(owner, roomId, seq, port);
+  await heard;
+}
+
+/** The nodes join the room one after the other, each once the one before has settled: the first owns it. */
+async function joinInTurn(roomId: string, ...nodes: Node[]): Promise<void> {
+  for (const node of nodes) {
+    node.directory.join(roomId);
+    await node.directory.settled();
+  }
+}
+
 async function leaseOf(roomId: string): Promise<string | null> {
   const keys = await inspect.keys(`*{${roomId}}:lease`);
   return keys[0] === undefined ? null : inspect.get(keys[0]);
@@ -239,10 +254,7 @@ describe("RedisRoomDirectory", () => {
   it("a follower whose owner stopped renewing takes the room over at its next round, the state where the owner left it", async () => {
     const [a, b] = await cluster(2);
     if (a === undefined || b === undefined) throw new Error("no nodes");
-    a.directory.join("r2");
-    await a.directory.settled();
-    b.directory.join("r2");
-    await b.directory.settled();
+    await joinInTurn("r2", a, b);
     change(a, "r2", 1, 7001);
     change(a, "r2", 2, 7002);
     await a.directory.settled();
@@ -263,10 +275,7 @@ describe("RedisRoomDirectory", () => {
   it("a follower claims a room the moment the owner's lease lapses, without waiting for its next round; closing it leaves no timer", async () => {
     const [a, b, c] = await cluster(3);
     if (a === undefined || b === undefined || c === undefined) throw new Error("no nodes");
-    for (const node of [a, b, c]) {
-      node.directory.join("r7");
-      await node.directory.settled();
-    }
+    await joinInTurn("r7", a, b, c);
     change(a, "r7", 1, 7001);
     await a.directory.settled();
     // The owner renews no more, and its lease has 5 s left: a round of each follower learns that.
@@ -303,13 +312,8 @@ describe("RedisRoomDirectory", () => {
   it("a follower found behind by a round resyncs only if the next round finds it still behind (messages may be on their way)", async () => {
     const [a, b] = await cluster(2);
     if (a === undefined || b === undefined) throw new Error("no nodes");
-    a.directory.join("r3");
-    await a.directory.settled();
-    b.directory.join("r3");
-    await b.directory.settled();
-    const first = b.hub.next((c) => c.type === "message");
-    change(a, "r3", 1, 7001);
-    await first;
+    await joinInTurn("r3", a, b);
+    await changeHeard(a, b, "r3", 1, 7001);
     const before = b.hub.calls.length;
 
     // b's hub has not applied seq 1 (its view says 0): the first round only notes it...
@@ -321,9 +325,7 @@ describe("RedisRoomDirectory", () => {
     expect(b.hub.calls.length).toBe(before);
 
     // Behind again (seq 2 stored, b at 1), and still behind a round later: resync from the stored state.
-    const second = b.hub.next((c) => c.type === "message");
-    change(a, "r3", 2, 7002);
-    await second;
+    await changeHeard(a, b, "r3", 2, 7002);
     await b.round();
     expect(b.hub.calls.length).toBe(before + 1);
     await b.round();
@@ -333,17 +335,10 @@ describe("RedisRoomDirectory", () => {
   it("a routine claim that left before the owner's message and is answered after it changes nothing", async () => {
     const [a, b] = await cluster(2);
     if (a === undefined || b === undefined) throw new Error("no nodes");
-    a.directory.join("r6");
-    await a.directory.settled();
-    b.directory.join("r6");
-    await b.directory.settled();
-    const first = b.hub.next((c) => c.type === "message");
-    change(a, "r6", 1, 7001);
-    await first;
+    await joinInTurn("r6", a, b);
+    await changeHeard(a, b, "r6", 1, 7001);
     b.hub.views.set("r6", snapshotOf("r6", 1, 7001));
-    const second = b.hub.next((c) => c.type === "message");
-    change(a, "r6", 2, 7002);
-    await second;
+    await changeHeard(a, b, "r6", 2, 7002);
     // b's claim carries seq 1 (the hub had not applied seq 2 when it left); by its answer the hub has.
     const caughtUp = snapshotOf("r6", 2, 7002);
     const asked = [snapshotOf("r6", 1, 7001), caughtUp];
@@ -379,10 +374,7 @@ describe("RedisRoomDirectory", () => {
   it("an ended room is remembered: an instance that has not heard concludes it instead of watching it", async () => {
     const [a, b, c] = await cluster(3);
     if (a === undefined || b === undefined || c === undefined) throw new Error("no nodes");
-    a.directory.join("r5");
-    await a.directory.settled();
-    b.directory.join("r5");
-    await b.directory.settled();
+    await joinInTurn("r5", a, b);
     const ended: EndedMessage = { type: "ended", roomId: "r5", seq: 3, reason: "destroyed", at: 9 };
     const heard = b.hub.next((call) => call.type === "message");
     a.directory.publish("r5", ended, JSON.stringify(ended));
@@ -406,10 +398,7 @@ describe("RedisRoomDirectory", () => {
     const [a, b] = await cluster(2);
     if (a === undefined || b === undefined) throw new Error("no nodes");
     for (const roomId of ["x1", "x2"]) {
-      a.directory.join(roomId);
-      await a.directory.settled();
-      b.directory.join(roomId);
-      await b.directory.settled();
+      await joinInTurn(roomId, a, b);
     }
     expect(b.hub.calls.map((c) => c.type)).toEqual(["following", "following"]);
     await redis.kill();
@@ -447,10 +436,7 @@ describe("RedisRoomDirectory", () => {
     const resourcesBefore = getActiveResourcesInfo();
     const [a, b] = await cluster(2);
     if (a === undefined || b === undefined) throw new Error("no nodes");
-    a.directory.join("c1");
-    await a.directory.settled();
-    b.directory.join("c1");
-    await b.directory.settled();
+    await joinInTurn("c1", a, b);
     const handover = b.hub.next((c) => c.type === "owned");
     await a.directory.close();
     await handover;
