@@ -3,6 +3,7 @@
  * says whether trying again can help (`retryable`), and keeps what caused it in `cause`.
  * Messages never contain tokens: nothing here is built from request headers.
  */
+import { describeEvidence, type WatchEvidence } from "./core/evidence.js";
 
 export const ErrorCode = {
   /** An option or argument is invalid (bad base URL, room id, negative duration, ...). */
@@ -31,6 +32,8 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export interface RoomWatcherErrorOptions {
   cause?: unknown;
   retryable?: boolean | undefined;
+  /** What to check when this points at a misconfiguration ("is the base URL right?"). */
+  hint?: string | undefined;
 }
 
 /** Base class of every error room-watcher raises. */
@@ -38,12 +41,15 @@ export class RoomWatcherError extends Error {
   readonly code: ErrorCode;
   /** Whether the same call may succeed if tried again later. */
   readonly retryable: boolean;
+  /** What to check when the error points at a misconfiguration; also the end of `message`. */
+  readonly hint: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: RoomWatcherErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(options.hint === undefined ? message : `${message} (${options.hint})`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.hint = options.hint;
   }
 }
 
@@ -107,29 +113,39 @@ export class RequestTimeoutError extends RoomWatcherError {
   }
 }
 
+/** The message's tail that says what the watch saw, when there is evidence. */
+function seen(evidence: WatchEvidence | undefined): string {
+  return evidence === undefined ? "" : `: ${describeEvidence(evidence)}`;
+}
+
+/** The room did not become active in time. `evidence` says whether the upstream was ever reached, and what failed. */
 export class WaitTimeoutError extends RoomWatcherError {
   readonly roomId: string;
   readonly timeoutMs: number;
+  readonly evidence: WatchEvidence | undefined;
 
-  constructor(roomId: string, timeoutMs: number) {
-    super(ErrorCode.TIMEOUT, `room ${roomId} did not become active within ${timeoutMs} ms`);
+  constructor(roomId: string, timeoutMs: number, evidence?: WatchEvidence) {
+    super(ErrorCode.TIMEOUT, `room ${roomId} did not become active within ${timeoutMs} ms${seen(evidence)}`, { cause: evidence?.lastError });
     this.roomId = roomId;
     this.timeoutMs = timeoutMs;
+    this.evidence = evidence;
   }
 }
 
-/** waitForActive: the room ended before it became active. */
+/** waitForActive: the room ended before it became active. `evidence` says where the watch looked and what it saw. */
 export class RoomTerminatedError extends RoomWatcherError {
   readonly roomId: string;
   /** How it ended: destroyed, suspended, not_found, stopped or failed. */
   readonly reason: string;
+  readonly evidence: WatchEvidence | undefined;
 
-  constructor(roomId: string, reason: string, cause: unknown) {
-    super(ErrorCode.ROOM_TERMINATED, `room ${roomId} terminated before it became active: ${reason}${cause instanceof Error ? ` (${cause.message})` : ""}`, {
-      cause,
-    });
+  constructor(roomId: string, reason: string, cause: unknown, evidence?: WatchEvidence) {
+    // The evidence names its last error already: say it once.
+    const why = cause instanceof Error && cause !== evidence?.lastError ? ` (${cause.message})` : "";
+    super(ErrorCode.ROOM_TERMINATED, `room ${roomId} terminated before it became active: ${reason}${why}${seen(evidence)}`, { cause });
     this.roomId = roomId;
     this.reason = reason;
+    this.evidence = evidence;
   }
 }
 

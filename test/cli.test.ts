@@ -58,6 +58,9 @@ const roomArgs = (command: "wait" | "watch", roomId: string, baseUrl: string, ..
 ];
 
 const hostPort = (port: ExposedPort): string => `${port.host}:${port.port}`;
+/** Where the CLI says it looked for a room. */
+const lookedAt = (baseUrl: string, roomId: string): string => `looked at ${baseUrl}/rooms/v2/${APP}/connectioninfo/${roomId} (app ${APP})`;
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const ofRoom = (roomId: string) => (exchange: Exchange) => exchange.path === `/rooms/v2/${APP}/connectioninfo/${roomId}`;
 const seenStarting = (roomId: string) => (exchange: Exchange) =>
   ofRoom(roomId)(exchange) && exchange.status === 200 && ConnectionInfoV2Schema.parse(JSON.parse(exchange.body)).status === "starting";
@@ -104,13 +107,16 @@ describe("room-watcher wait", () => {
     const run = cli(context, roomArgs("wait", roomId, proxy.url, "--poll-interval", "20"));
     await proxy.next(seenStarting(roomId));
     expect(sim.destroyRoom(APP, roomId)).toBe(true);
-    expect(await run.exited).toEqual({
+    const result = await run.exited;
+    const answers = proxy.exchanges.filter(ofRoom(roomId)).map((e) => e.status);
+    expect(result).toEqual({
       code: ExitCode.TERMINATED,
       signal: null,
       stdout: "",
-      stderr: `room-watcher: room ${roomId} terminated before it became active: destroyed\n`,
+      stderr:
+        `room-watcher: room ${roomId} terminated before it became active: destroyed: ` +
+        `${answers.length} looks answered (the last: 404, no such room), 0 failed; ${lookedAt(proxy.url, roomId)}\n`,
     });
-    const answers = proxy.exchanges.filter(ofRoom(roomId)).map((e) => e.status);
     expect(answers[0]).toBe(200);
     expect(answers.at(-1)).toBe(404);
   });
@@ -118,12 +124,12 @@ describe("room-watcher wait", () => {
   it("a room that never becomes ready exits 4 after --timeout", async (context) => {
     const { roomId } = sim.createRoom(APP, { scenario: "never" });
     const result = await cli(context, roomArgs("wait", roomId, sim.url, "--timeout", "300")).exited;
-    expect(result).toEqual({
-      code: ExitCode.TIMEOUT,
-      signal: null,
-      stdout: "",
-      stderr: `room-watcher: room ${roomId} did not become active within 300 ms\n`,
-    });
+    expect(result).toMatchObject({ code: ExitCode.TIMEOUT, signal: null, stdout: "" });
+    const [, looks] =
+      new RegExp(
+        `^room-watcher: room ${roomId} did not become active within 300 ms: (\\d+) looks? answered \\(the last: starting\\), 0 failed; ${escape(lookedAt(sim.url, roomId))}\n$`,
+      ).exec(result.stderr) ?? [];
+    expect(Number(looks)).toBeGreaterThan(0);
     expect(sim.truth(roomId)?.status).toBe("starting");
     expect(sim.requestCount(roomId, "connectionInfo")).toBeGreaterThan(0);
   });
@@ -133,12 +139,12 @@ describe("room-watcher wait", () => {
     // flag), so a shorter deadline ends the wait first: timeout, as documented for that case.
     const roomId = "cli-unknown-room";
     const result = await cli(context, roomArgs("wait", roomId, proxy.url, "--timeout", "1000")).exited;
-    expect(result).toEqual({
-      code: ExitCode.TIMEOUT,
-      signal: null,
-      stdout: "",
-      stderr: `room-watcher: room ${roomId} did not become active within 1000 ms\n`,
-    });
+    expect(result).toMatchObject({ code: ExitCode.TIMEOUT, signal: null, stdout: "" });
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^room-watcher: room ${roomId} did not become active within 1000 ms: \\d+ looks? answered \\(the last: 404, no such room\\), 0 failed; ${escape(lookedAt(proxy.url, roomId))}\n$`,
+      ),
+    );
     expect(sim.truth(roomId)).toBeUndefined();
     const answers = proxy.exchanges.filter(ofRoom(roomId));
     expect(answers.length).toBeGreaterThan(0);
@@ -167,6 +173,99 @@ describe("room-watcher wait", () => {
       });
     });
   }
+});
+
+describe.concurrent("every ending says why: a dead or wrong upstream never reads as a slow room", () => {
+  /** A loopback port nothing listens on (a server started, then closed). */
+  async function closedPortUrl(): Promise<string> {
+    const server = await scriptedServer();
+    await server.close();
+    return server.url;
+  }
+
+  it("piped: the first failed look is on stderr at once, with the cause and the URL, long before the deadline", async (context) => {
+    const url = await closedPortUrl();
+    const run = cli(context, roomArgs("wait", "dead-upstream", url, "--timeout", "60000"));
+    const first = await run.errorLine((l) => l.includes("a look failed"));
+    expect(first).toBe(
+      `room-watcher: room dead-upstream: a look failed: request failed: fetch failed: connect ECONNREFUSED ${url.slice("http://".length)} ` +
+        "(nothing accepts connections at that host and port: is the base URL right, and the server up?) [RW_NETWORK] " +
+        `(looking at ${url}/rooms/v2/${APP}/connectioninfo/dead-upstream); looking again in ${first.match(/looking again in (\d+\.\d) s$/)?.[1] ?? "?"} s`,
+    );
+    // Still waiting (the deadline is a minute away): the report came from the failure, not the ending.
+    expect(run.child.exitCode).toBeNull();
+    run.kill("SIGINT");
+    expect((await run.exited).code).toBe(ExitCode.INTERRUPTED);
+  });
+
+  it("--json: a wait that never reached the upstream exits 4 with the evidence, and says so on stderr", async (context) => {
+    const url = await closedPortUrl();
+    const result = await cli(context, roomArgs("wait", "dead-upstream", url, "--timeout", "1500", "--json")).exited;
+    expect(result.code).toBe(ExitCode.TIMEOUT);
+    const [output] = ndjson(result.stdout);
+    expect(output).toMatchObject({
+      ok: false,
+      exitCode: ExitCode.TIMEOUT,
+      error: { name: "WaitTimeoutError", code: "RW_TIMEOUT" },
+      evidence: {
+        url: `${url}/rooms/v2/${APP}/connectioninfo/dead-upstream`,
+        app: APP,
+        answeredLooks: 0,
+        failedLooks: expect.any(Number),
+        lastError: { name: "NetworkError", code: "RW_NETWORK", message: expect.stringContaining("ECONNREFUSED") },
+        hint: "nothing accepts connections at that host and port: is the base URL right, and the server up?",
+      },
+    });
+    expect((output?.evidence as { failedLooks: number }).failedLooks).toBeGreaterThan(0);
+    expect(result.stderr).toMatch(/^room-watcher: room dead-upstream: a look failed: .*ECONNREFUSED/);
+    expect(result.stderr).toMatch(
+      new RegExp(`\nroom-watcher: room dead-upstream did not become active within 1500 ms: the rooms API was never reached: \\d+ looks? failed, the last: .*ECONNREFUSED.*; ${escape(lookedAt(url, "dead-upstream"))}\n$`),
+    );
+  });
+
+  describe("a server that is not the rooms API", () => {
+    let web: Awaited<ReturnType<typeof scriptedServer>>;
+    beforeAll(async () => {
+      web = await scriptedServer();
+      web.handle((req, res) => {
+        if (req.url?.includes("html-502") === true) res.writeHead(502, { "content-type": "text/html" }).end("<html><body><h1>502 Bad Gateway</h1></body></html>");
+        else res.writeHead(404, { "content-type": "text/plain" }).end("404 page not found");
+      });
+    });
+    afterAll(async () => {
+      await web.close();
+    });
+
+    it("an HTML 502 is named as an HTML page, with a hint about the base URL", async (context) => {
+      const result = await cli(context, roomArgs("wait", "html-502", web.url, "--timeout", "1000")).exited;
+      expect(result.code).toBe(ExitCode.TIMEOUT);
+      const hint = "(an HTML page answered, not the rooms API: is the base URL right?)";
+      expect(result.stderr.split("\n")[0]).toBe(
+        `room-watcher: room html-502: a look failed: HTTP 502 ${hint} [RW_HTTP] (looking at ${web.url}/rooms/v2/${APP}/connectioninfo/html-502); ` +
+          `looking again in ${/looking again in (\d+\.\d) s/.exec(result.stderr)?.[1] ?? "?"} s`,
+      );
+      expect(result.stderr).toMatch(
+        new RegExp(`did not become active within 1000 ms: no look at the rooms API succeeded: \\d+ looks? failed, the last: HTTP 502 ${escape(hint)} \\[RW_HTTP\\]; ${escape(lookedAt(web.url, "html-502"))}\n$`),
+      );
+    });
+
+    it("a 404 that is not the API's names the URL and app it checked, and asks about the base URL", async (context) => {
+      const result = await cli(context, roomArgs("wait", "wrong-host", web.url, "--timeout", "1000")).exited;
+      expect(result.code).toBe(ExitCode.TIMEOUT);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^room-watcher: room wrong-host did not become active within 1000 ms: \\d+ looks? answered \\(the last: 404, no such room\\), 0 failed; ` +
+            `${escape(lookedAt(web.url, "wrong-host"))}; the answer had no JSON error body as the rooms API sends: is the base URL right\\?\n$`,
+        ),
+      );
+    });
+  });
+
+  it("a base URL on a port fetch refuses exits 2 at once, naming the port", async (context) => {
+    const result = await cli(context, roomArgs("wait", "bad-port", "http://127.0.0.1:6000", "--timeout", "60000")).exited;
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr).toMatch(/uses port 6000, which fetch refuses to connect to \(a "bad port" in the Fetch standard\); use another port\n$/);
+  });
 });
 
 describe.concurrent("usage errors exit 2 with a message on stderr and send no request", () => {
@@ -243,7 +342,15 @@ describe.concurrent("--help", () => {
 });
 
 describe.concurrent("the token is never printed", () => {
-  const unauthorized = (roomId: string): string => `room ${roomId} terminated before it became active: failed (HTTP 401: Unauthorized)`;
+  const unauthorized = (roomId: string): string =>
+    `room ${roomId} terminated before it became active: failed: no look at the rooms API succeeded: 1 look failed, the last: HTTP 401: Unauthorized [RW_HTTP]; ${lookedAt(proxy.url, roomId)}`;
+  const evidence401 = (roomId: string, message = "HTTP 401: Unauthorized") => ({
+    url: `${proxy.url}/rooms/v2/${APP}/connectioninfo/${roomId}`,
+    app: APP,
+    answeredLooks: 0,
+    failedLooks: 1,
+    lastError: { name: "HttpError", code: "RW_HTTP", message, status: 401 },
+  });
 
   it.for([
     { via: "HATHORA_TOKEN", json: false },
@@ -260,7 +367,7 @@ describe.concurrent("the token is never printed", () => {
       code: ExitCode.ERROR,
       signal: null,
       stdout: asJson
-        ? `${JSON.stringify({ ok: false, exitCode: 1, error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message, reason: "failed" } })}\n`
+        ? `${JSON.stringify({ ok: false, exitCode: 1, error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message, reason: "failed" }, evidence: evidence401(roomId) })}\n`
         : "",
       stderr: `room-watcher: ${message}\n`,
     });
@@ -284,6 +391,7 @@ describe.concurrent("the token is never printed", () => {
         reason: "failed",
         at: expect.any(Number),
         cause: { name: "HttpError", code: "RW_HTTP", message: "HTTP 401: Unauthorized", status: 401 },
+        evidence: evidence401(roomId),
       },
     ]);
     expect(proxy.exchanges.filter(ofRoom(roomId)).map((e) => e.authorization)).toEqual([`Bearer ${TOKEN}`]);
@@ -300,7 +408,9 @@ describe.concurrent("the token is never printed", () => {
       await echo.close();
     });
 
-    const message = "room echo-room terminated before it became active: failed (HTTP 401: token Bearer [redacted] is not valid here)";
+    const message = () =>
+      "room echo-room terminated before it became active: failed: no look at the rooms API succeeded: 1 look failed, " +
+      `the last: HTTP 401: token Bearer [redacted] is not valid here [RW_HTTP]; looked at ${echo.url}/rooms/v2/${APP}/connectioninfo/echo-room (app ${APP})`;
 
     for (const asJson of [false, true]) {
       const flags = ["--token", TOKEN, ...(asJson ? ["--json"] : [])];
@@ -310,8 +420,18 @@ describe.concurrent("the token is never printed", () => {
         expect(result).toEqual({
           code: ExitCode.ERROR,
           signal: null,
-          stdout: asJson ? `${JSON.stringify({ ok: false, exitCode: 1, error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message, reason: "failed" } })}\n` : "",
-          stderr: `room-watcher: ${message}\n`,
+          stdout: asJson
+            ? `${JSON.stringify({
+                ok: false,
+                exitCode: 1,
+                error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message: message(), reason: "failed" },
+                evidence: {
+                  ...evidence401("echo-room", "HTTP 401: token Bearer [redacted] is not valid here"),
+                  url: `${echo.url}/rooms/v2/${APP}/connectioninfo/echo-room`,
+                },
+              })}\n`
+            : "",
+          stderr: `room-watcher: ${message()}\n`,
         });
         expect(echo.requests.map((r) => r.headers.authorization)).toContain(`Bearer ${TOKEN}`);
       });
@@ -376,6 +496,13 @@ describe("room-watcher watch", () => {
       reason: "destroyed",
       lastConnection: { exposedPort: port, additionalExposedPorts: [expect.objectContaining({ name: "debug" })] },
       at: expect.any(Number),
+      evidence: {
+        url: `${sim.url}/rooms/v2/${APP}/connectioninfo/${roomId}`,
+        app: APP,
+        answeredLooks: expect.any(Number),
+        failedLooks: 0,
+        lastObservation: "not_found",
+      },
     });
     // Status events chain from unknown to terminated, one per change.
     const statuses = events.filter((e) => e.event === "status").map((e) => [e.from, e.to]);
@@ -482,7 +609,8 @@ describe("on a terminal (runCli in process, streams that say they are TTYs)", ()
       .map((frame) => frame.replace(new RegExp(SGR, "g"), ""));
     expect(frames.length).toBeGreaterThan(0);
     for (const frame of frames) {
-      expect(frame).toMatch(new RegExp(`^waiting for room ${roomId}: (looking|unknown|starting|active|terminated)( · [^\\n]*)? · \\d+\\.\\d s$`));
+      // Never "terminated": the line is silenced before its watcher is stopped after a successful wait.
+      expect(frame).toMatch(new RegExp(`^waiting for room ${roomId}: (looking|unknown|starting|active)( · [^\\n]*)? · \\d+\\.\\d s$`));
     }
   });
 
@@ -524,7 +652,7 @@ describe("on a terminal (runCli in process, streams that say they are TTYs)", ()
     const { stdout, stderr, io } = inProcess(env, { stdout: true, stderr: true });
     expect(await runCli(roomArgs("wait", roomId, sim.url), io)).toBe(ExitCode.ERROR);
     expect(stdout.text).toBe("");
-    const message = `room ${roomId} terminated before it became active: failed (HTTP 403: Forbidden)\n`;
+    const message = `room ${roomId} terminated before it became active: failed: no look at the rooms API succeeded: 1 look failed, the last: HTTP 403: Forbidden [RW_HTTP]; ${lookedAt(sim.url, roomId)}\n`;
     expect(stderr.text.endsWith(`${CLEAR_LINE}${colour ? "\u001b[31mroom-watcher:\u001b[39m" : "room-watcher:"} ${message}`)).toBe(true);
     expect(SGR.test(stderr.text)).toBe(colour);
   });

@@ -69,7 +69,7 @@ describe("room-watcher gateway (CLI)", () => {
       [
         ["--max-frame-bytes", "0"],
         ["--max-buffered-bytes", "0"],
-      ].map((flag) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, ...flag]).exited),
+      ].map((flag) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, ...flag]).exited),
     );
     expect(runs.map((r) => r.code)).toEqual([2, 2]);
     expect(runs.map((r) => r.stdout)).toEqual(["", ""]);

@@ -108,7 +108,7 @@ describe("room-watcher gateway --redis (CLI)", () => {
       ["a lease too short", ["--redis", redis.url, "--lease-ttl", "10"], {}, 2, /leaseTtlMs must be at least 300/],
       ["shared-mode flags without --redis", ["--lease-ttl", "5000", "--instance-id", "gw-1"], {}, 2, /--lease-ttl and --instance-id need --redis/],
     ];
-    const runs = await Promise.all(cases.map(([, flags, env]) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, ...flags], { env }).exited));
+    const runs = await Promise.all(cases.map(([, flags, env]) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, ...flags], { env }).exited));
     runs.forEach((run, i) => {
       const [name, , , code, message] = cases[i]!;
       expect(run.code, name).toBe(code);

@@ -237,7 +237,7 @@ describe("gateway protocol on loopback", () => {
 describe("graceful shutdown on a fake clock", () => {
   it("waits shutdownGraceMs for a client that never answers the going-away close, then drops it", async () => {
     const time = fakeClock();
-    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:9", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
+    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
     // A peer that completes the handshake by hand and then never answers anything, close frames included.
     const socket = createConnection(gateway.port, "127.0.0.1");
     let received = Buffer.alloc(0);
@@ -317,7 +317,7 @@ describe("a room's lifecycle on a fake clock", () => {
 describe("heartbeat on a fake clock", () => {
   it("pings every heartbeatIntervalMs and terminates a peer one interval after the ping it did not answer", async () => {
     const time = fakeClock();
-    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:9", appId: APP, clock: time.clock, defaultMetrics: false, limits: { heartbeatIntervalMs: 1_000 } });
+    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:59", appId: APP, clock: time.clock, defaultMetrics: false, limits: { heartbeatIntervalMs: 1_000 } });
     const alive = await connectRaw(gateway.url);
     const dead = await connectRaw(gateway.url, { autoPong: false });
     await Promise.all([alive, dead].map((c) => c.next((m) => m.type === "welcome")));

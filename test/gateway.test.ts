@@ -148,11 +148,11 @@ describe("gateway end to end", () => {
   it("the gateway command refuses bad arguments with exit code 2, naming no token", async () => {
     const runs = await Promise.all(
       [
-        ["gateway", "--upstream", "http://127.0.0.1:9"],
+        ["gateway", "--upstream", "http://127.0.0.1:59"],
         ["gateway", "--upstream", "ftp://example.com", "--app-id", APP, "--token", "tok-secret-1"],
-        ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--max-requests-per-second", "0"],
-        ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--active-poll-interval", "0"],
-        ["gateway", "--upstream", "http://127.0.0.1:9", "--app-id", APP, "--allowed-origin", "https://play.example.com", "play.example.com"],
+        ["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, "--max-requests-per-second", "0"],
+        ["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, "--active-poll-interval", "0"],
+        ["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, "--allowed-origin", "https://play.example.com", "play.example.com"],
       ].map((args) => spawnCli(args).exited),
     );
     for (const run of runs) {

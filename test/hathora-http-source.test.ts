@@ -55,9 +55,43 @@ describe("HathoraHttpSource", () => {
     expect(result.observation).toMatchObject({ kind: "active", connection: { exposedPort: { name: "default", port: 7000 } } });
   });
 
-  it("maps 404 to a not_found observation", async () => {
+  it("maps 404 to a not_found observation, with no hint when the body is the API's JSON error", async () => {
     server.handle((_req, res) => json(res, 404, { message: "Room not found" }));
-    expect((await poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url }))).observation).toEqual({ kind: "not_found" });
+    const result = await poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url }));
+    expect(result.observation).toEqual({ kind: "not_found" });
+    expect(result.hint).toBeUndefined();
+  });
+
+  it.each([
+    ["an HTML page", "text/html; charset=utf-8", "<!DOCTYPE html><h1>Not Found</h1>", /^an HTML page answered, not the rooms API: is the base URL right\?$/],
+    ["plain text", "text/plain", "404 page not found", /^the answer had no JSON error body as the rooms API sends: is the base URL right\?$/],
+    ["an empty body", "text/plain", "", /is the base URL right\?$/],
+  ])("a 404 with %s is still not_found (its body is not documented) but carries a hint about the base URL", async (_name, type, body, hint) => {
+    server.handle((_req, res) => res.writeHead(404, { "content-type": type }).end(body));
+    const result = await poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url }));
+    expect(result.observation).toEqual({ kind: "not_found" });
+    expect(result.hint).toMatch(hint);
+  });
+
+  it("an HTML 200 is an invalid payload whose hint names the base URL", async () => {
+    server.handle((_req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Welcome to nginx!</body></html>"));
+    const error = await failure(poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url })));
+    expect(error).toBeInstanceOf(InvalidPayloadError);
+    expect(error).toMatchObject({ hint: "an HTML page answered, not the rooms API: is the base URL right?", retryable: true });
+    expect((error as Error).message).toBe("response body is an HTML page, not JSON (an HTML page answered, not the rooms API: is the base URL right?)");
+  });
+
+  it("names the URL and app it looks at, with no secret in it", () => {
+    const source = new HathoraHttpSource({ appId: "app-9", baseUrl: `${server.url}/prefix`, token: TOKEN });
+    expect(source.target("room-1")).toEqual({ name: "the rooms API", url: `${server.url}/prefix/rooms/v2/app-9/connectioninfo/room-1`, app: "app-9" });
+    expect(JSON.stringify(source.target("room-1"))).not.toContain(TOKEN);
+  });
+
+  it.each([1, 22, 6000, 10080])("refuses a base URL on port %i at once: fetch would refuse every request to it", (badPort) => {
+    expect(() => new HathoraHttpSource({ appId: "app", baseUrl: `http://127.0.0.1:${badPort}` })).toThrow(ConfigError);
+    expect(() => new HathoraHttpSource({ appId: "app", baseUrl: `http://127.0.0.1:${badPort}` })).toThrow(/baseUrl uses port \d+, which fetch refuses/);
+    // A fetch of the caller's own may allow it.
+    expect(() => new HathoraHttpSource({ appId: "app", baseUrl: `http://127.0.0.1:${badPort}`, fetch: globalThis.fetch })).not.toThrow();
   });
 
   it.each([
@@ -88,9 +122,11 @@ describe("HathoraHttpSource", () => {
     expect(error).toMatchObject({ code: "RW_HTTP", status, retryable, apiMessage: `says ${status}` });
   });
 
-  it("tolerates a non-JSON error body", async () => {
+  it("tolerates a non-JSON error body, and says an HTML page is not the rooms API", async () => {
     server.handle((_req, res) => res.writeHead(502, { "content-type": "text/html" }).end("<html>bad gateway</html>"));
-    expect(await failure(poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url })))).toMatchObject({ status: 502, apiMessage: undefined });
+    const error = await failure(poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url })));
+    expect(error).toMatchObject({ status: 502, apiMessage: undefined, retryable: true, hint: "an HTML page answered, not the rooms API: is the base URL right?" });
+    expect((error as Error).message).toBe("HTTP 502 (an HTML page answered, not the rooms API: is the base URL right?)");
   });
 
   it.each([
@@ -128,7 +164,10 @@ describe("HathoraHttpSource", () => {
     const closed = await scriptedServer();
     const url = closed.url;
     await closed.close();
-    expect(await failure(poll(new HathoraHttpSource({ appId: "app", baseUrl: url })))).toBeInstanceOf(NetworkError);
+    const error = await failure(poll(new HathoraHttpSource({ appId: "app", baseUrl: url })));
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as Error).message).toMatch(/ECONNREFUSED 127\.0\.0\.1:\d+/);
+    expect(error).toMatchObject({ hint: "nothing accepts connections at that host and port: is the base URL right, and the server up?" });
   });
 
   it("times out a request that never answers, on the injected clock", async () => {
@@ -175,13 +214,13 @@ describe("HathoraHttpSource", () => {
   });
 
   it.each([
-    ["a room id with a slash", { appId: "app", baseUrl: "http://127.0.0.1:1" }, "../../admin"],
-    ["a room id with a query", { appId: "app", baseUrl: "http://127.0.0.1:1" }, "room?x=1"],
-    ["an empty room id", { appId: "app", baseUrl: "http://127.0.0.1:1" }, ""],
-    ["an over-long room id", { appId: "app", baseUrl: "http://127.0.0.1:1" }, "r".repeat(101)],
-  ])("refuses %s before sending anything", async (_name, options, roomId) => {
+    ["a room id with a slash", "../../admin"],
+    ["a room id with a query", "room?x=1"],
+    ["an empty room id", ""],
+    ["an over-long room id", "r".repeat(101)],
+  ])("refuses %s before sending anything", async (_name, roomId) => {
     const before = server.requests.length;
-    expect(await failure(poll(new HathoraHttpSource(options), roomId))).toBeInstanceOf(ConfigError);
+    expect(await failure(poll(new HathoraHttpSource({ appId: "app", baseUrl: server.url }), roomId))).toBeInstanceOf(ConfigError);
     expect(server.requests.length).toBe(before);
   });
 

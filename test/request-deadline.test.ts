@@ -67,7 +67,7 @@ describe("requestDeadline", () => {
 
 describe("HathoraHttpSource with one signal for many requests", () => {
   it("leaves nothing on the signal after 50 failed requests (a look retrying a long outage)", async () => {
-    const source = new HathoraHttpSource({ appId: "app-1", baseUrl: "http://127.0.0.1:9", fetch: () => Promise.reject(new TypeError("fetch failed")) });
+    const source = new HathoraHttpSource({ appId: "app-1", baseUrl: "http://127.0.0.1:59", fetch: () => Promise.reject(new TypeError("fetch failed")) });
     const look = new AbortController();
     for (let i = 0; i < 50; i++) await expect(source.poll("room-1", { signal: look.signal })).rejects.toThrow("request failed");
     expect(getEventListeners(look.signal, "abort")).toHaveLength(0);

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpError, InvalidPayloadError, NetworkError, RateLimitedError, RoomTerminatedError, WaitTimeoutError } from "../src/errors.js";
+import type { TerminatedEvent } from "../src/watch/events.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher, type RoomWatcherOptions } from "../src/watch/room-watcher.js";
 import { waitForActive } from "../src/watch/wait-for-active.js";
@@ -294,6 +295,74 @@ describe("waitForActive", () => {
     await t.tick(5_000);
     await settled;
     await expect(wait).rejects.toMatchObject({ code: "RW_TIMEOUT", roomId: "room1", timeoutMs: 5_000 });
+  });
+
+  it("a wait whose every look fails times out saying the upstream was never reached, how often, the last error and where", async () => {
+    const t = setup([new NetworkError("connect ECONNREFUSED 127.0.0.1:4000", { hint: "nothing listens there" })]);
+    const wait = waitForActive({ roomId: "room1", source: t.source, fleet: t.fleet, timeoutMs: 5_000 });
+    const settled = expect(wait).rejects.toBeInstanceOf(WaitTimeoutError);
+    await t.tick(5_000);
+    await settled;
+    const error = (await wait.catch((e: unknown) => e)) as WaitTimeoutError;
+    const looks = t.source.calls.length;
+    expect(looks).toBeGreaterThan(2);
+    expect(error.evidence).toMatchObject({
+      target: { name: "the scripted API", url: "scripted://rooms/room1", app: "app-1" },
+      answeredLooks: 0,
+      failedLooks: looks,
+      lastObservation: undefined,
+      hint: "nothing listens there",
+    });
+    expect(error.evidence?.lastError).toBeInstanceOf(NetworkError);
+    expect(error.cause).toBe(error.evidence?.lastError);
+    expect(error.message).toBe(
+      `room room1 did not become active within 5000 ms: the scripted API was never reached: ${looks} looks failed, ` +
+        "the last: connect ECONNREFUSED 127.0.0.1:4000 (nothing listens there) [RW_NETWORK]; looked at scripted://rooms/room1 (app app-1)",
+    );
+  });
+
+  it("a wait that reached the upstream and then lost it times out saying both, and the room's last known status", async () => {
+    const t = setup([starting, starting, new HttpError(502, "bad gateway")]);
+    const wait = waitForActive({ roomId: "room1", source: t.source, fleet: t.fleet, timeoutMs: 5_000 });
+    const settled = expect(wait).rejects.toBeInstanceOf(WaitTimeoutError);
+    await t.tick(5_000);
+    await settled;
+    const error = (await wait.catch((e: unknown) => e)) as WaitTimeoutError;
+    const failed = t.source.calls.length - 2;
+    expect(error.evidence).toMatchObject({ answeredLooks: 2, failedLooks: failed, lastObservation: "starting", hint: undefined });
+    expect(error.message).toBe(
+      `room room1 did not become active within 5000 ms: 2 looks answered (the last: starting), ${failed} failed, ` +
+        "the last: HTTP 502: bad gateway [RW_HTTP]; looked at scripted://rooms/room1 (app app-1)",
+    );
+  });
+
+  it("a room not found past the grace ends naming where it was looked for, with the source's hint", async () => {
+    const t = setup([{ ...notFound, hint: "is the base URL right?" }]);
+    const wait = waitForActive({ roomId: "room1", source: t.source, fleet: t.fleet, notFoundGraceMs: 1_000 });
+    const settled = expect(wait).rejects.toBeInstanceOf(RoomTerminatedError);
+    await t.tick(2_000);
+    await settled;
+    const error = (await wait.catch((e: unknown) => e)) as RoomTerminatedError;
+    const looks = t.source.calls.length;
+    expect(error).toMatchObject({ reason: "not_found", evidence: { answeredLooks: looks, failedLooks: 0, lastObservation: "not_found", hint: "is the base URL right?" } });
+    expect(error.message).toBe(
+      `room room1 terminated before it became active: not_found: ${looks} looks answered (the last: 404, no such room), 0 failed; ` +
+        "looked at scripted://rooms/room1 (app app-1); is the base URL right?",
+    );
+  });
+
+  it("the terminated event carries the evidence, on the watcher and on the fleet alike", async () => {
+    const t = setup([starting, new HttpError(401, "bad token")]);
+    const fleetEnded = new Promise<TerminatedEvent>((resolve) => t.fleet.once("terminated", resolve));
+    const watcher = t.watch().start();
+    const ended = new Promise<TerminatedEvent>((resolve) => watcher.once("terminated", resolve));
+    await t.tick(1_000);
+    for (const event of [await ended, await fleetEnded]) {
+      expect(event).toMatchObject({ reason: "failed", evidence: { answeredLooks: 1, failedLooks: 1, lastObservation: "starting" } });
+      expect(event.evidence.lastError).toBe(event.cause);
+      expect(Object.isFrozen(event.evidence)).toBe(true);
+    }
+    await watcher.stop();
   });
 
   it("rejects with RoomTerminatedError carrying the reason", async () => {

@@ -13,7 +13,7 @@ import { runSimulate } from "./commands/simulate.js";
 import { runWait } from "./commands/wait.js";
 import { runWatch } from "./commands/watch.js";
 import { ExitCode } from "./exit-codes.js";
-import { errorJson, redact } from "./format.js";
+import { errorJson, evidenceJson, evidenceOf, redact } from "./format.js";
 import { type CliIo, line } from "./io.js";
 import { stylesFor } from "./style.js";
 import type { WatchCliOptions } from "./watch-options.js";
@@ -161,7 +161,10 @@ async function guarded(io: CliIo, options: { json: boolean; token?: string | und
   } catch (error) {
     const code = exitCodeOfError(error, io.signal);
     const summary = errorJson(error);
-    if (options.json) line(io.stdout, redact(JSON.stringify({ ok: false, exitCode: code, error: summary }), options.token));
+    const evidence = evidenceOf(error);
+    if (options.json) {
+      line(io.stdout, redact(JSON.stringify({ ok: false, exitCode: code, error: summary, ...(evidence === undefined ? {} : { evidence: evidenceJson(evidence) }) }), options.token));
+    }
     line(io.stderr, `${stylesFor(io.stderr, io.env).red("room-watcher:")} ${redact(summary.message, options.token)}`);
     return code;
   }

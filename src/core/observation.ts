@@ -33,6 +33,8 @@ export interface Warning {
 export interface PollResult {
   readonly observation: Observation;
   readonly warnings: readonly Warning[];
+  /** What to check when the answer looks like the wrong upstream answered (a 404 that is not the API's). Diagnostics only. */
+  readonly hint?: string | undefined;
 }
 
 export function samePort(a: ExposedPort, b: ExposedPort): boolean {

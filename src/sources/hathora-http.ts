@@ -16,7 +16,9 @@ import {
   RequestTimeoutError,
   RoomWatcherError,
 } from "../errors.js";
+import type { SourceTarget } from "../core/evidence.js";
 import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "../wire/parse.js";
+import { assertFetchablePort } from "./fetch-ports.js";
 import type { PollingSource } from "./source.js";
 import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId } from "./validate.js";
 
@@ -66,6 +68,8 @@ export class HathoraHttpSource implements PollingSource {
     this.#token = options.token === "" ? undefined : options.token;
     this.#fetch = options.fetch;
     this.#clock = options.clock ?? systemClock;
+    // Only the global fetch is known to refuse them; a fetch of the caller's own may not.
+    if (options.fetch === undefined) assertFetchablePort("baseUrl", this.baseUrl);
     this.key = `hathora:${this.apiVersion}:${this.baseUrl}:${this.appId}:${options.fetch === undefined ? "global" : fetchIdentity(options.fetch)}`;
   }
 
@@ -73,6 +77,10 @@ export class HathoraHttpSource implements PollingSource {
   urlOf(roomId: string): string {
     validateRoomId(roomId);
     return `${this.baseUrl}/rooms/${this.apiVersion}/${encodeURIComponent(this.appId)}/connectioninfo/${encodeURIComponent(roomId)}`;
+  }
+
+  target(roomId: string): SourceTarget {
+    return { name: "the rooms API", url: this.urlOf(roomId), app: this.appId };
   }
 
   async poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult> {
@@ -107,23 +115,51 @@ export class HathoraHttpSource implements PollingSource {
   }
 
   #interpret(response: Response, text: string, roomId: string): PollResult {
+    const html = isHtml(response, text);
     if (response.status === 200) {
+      if (html) throw new InvalidPayloadError("response body is an HTML page, not JSON", { hint: NOT_THE_API });
       const body = parseJson(text);
       return this.apiVersion === "v1" ? parseConnectionInfoV1(body, roomId) : parseConnectionInfoV2(body, roomId);
     }
-    if (response.status === 404) return { observation: { kind: "not_found" }, warnings: [] };
     const message = apiErrorMessage(text);
+    // Hathora answers errors with a JSON {"message"}; anything else came from something in front of it, or
+    // from another server. Still a 404 (the body of a destroyed room's 404 is not documented), with a hint.
+    const hint = message === undefined ? (html ? NOT_THE_API : NOT_AN_API_ERROR) : undefined;
+    if (response.status === 404) return { observation: { kind: "not_found" }, warnings: [], hint };
     if (response.status === 429) {
       throw new RateLimitedError(parseRetryAfterMs(response.headers.get("retry-after"), this.#clock.now()), message);
     }
-    throw new HttpError(response.status, message);
+    throw new HttpError(response.status, message, html ? { hint: NOT_THE_API } : {});
   }
 
   /** Anything but an abort (see throwIfAborted) becomes a typed error. */
   #failure(error: unknown): unknown {
     if (error instanceof RoomWatcherError) return error;
-    return new NetworkError(`request failed: ${redact(describe(error), this.#token)}`, { cause: error });
+    return new NetworkError(`request failed: ${redact(describe(error), this.#token)}`, { cause: error, hint: networkHint(error) });
   }
+}
+
+const NOT_THE_API = "an HTML page answered, not the rooms API: is the base URL right?";
+const NOT_AN_API_ERROR = "the answer had no JSON error body as the rooms API sends: is the base URL right?";
+
+function isHtml(response: Response, text: string): boolean {
+  return /\bhtml\b/i.test(response.headers.get("content-type") ?? "") || /^\s*</.test(text);
+}
+
+/** What a network error's system code says to check. */
+const NETWORK_HINTS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "nothing accepts connections at that host and port: is the base URL right, and the server up?",
+  ENOTFOUND: "the host name does not resolve: is the base URL right?",
+  EAI_AGAIN: "the host name could not be resolved (DNS did not answer)",
+  ECONNRESET: "the server closed the connection",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the server's TLS certificate is self-signed",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the server's TLS certificate is for another host name",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's TLS certificate could not be verified",
+};
+
+function networkHint(error: unknown): string | undefined {
+  const code = (error instanceof Error && error.cause instanceof Error ? (error.cause as { code?: unknown }).code : undefined) ?? undefined;
+  return typeof code === "string" ? NETWORK_HINTS[code] : undefined;
 }
 
 function describe(error: unknown): string {

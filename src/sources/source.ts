@@ -3,6 +3,7 @@
  * is this room's status now?"; a push source tells a listener whenever it changes. Both throw or
  * report RoomWatcherErrors when they cannot tell.
  */
+import type { SourceTarget } from "../core/evidence.js";
 import type { PollResult } from "../core/observation.js";
 import type { RoomWatcherError } from "../errors.js";
 
@@ -13,6 +14,8 @@ export interface PollingSource {
    * poll. Must not contain secrets.
    */
   readonly key: string;
+  /** Where this source looks for `roomId`, for messages: no secret in it. */
+  target?(roomId: string): SourceTarget;
   /** One look at the room. Throws RoomWatcherError (retryable or not); rejects with `signal.reason` on abort. */
   poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult>;
 }
@@ -41,6 +44,8 @@ export interface PushSource {
   readonly kind: "push";
   /** Names the upstream, as for PollingSource. Must not contain secrets. */
   readonly key: string;
+  /** Where this source looks for `roomId`, for messages: no secret in it. */
+  target?(roomId: string): SourceTarget;
   /**
    * Starts telling `listener` about the room, its current state first. The fleet subscribes once
    * per room however many watchers it has. `unsubscribe` resolves once nothing is left running.

@@ -10,6 +10,7 @@ import { EventEmitter } from "eventemitter3";
 import { WebSocket } from "ws";
 import { retryDelayMs } from "../core/backoff.js";
 import { type Clock, systemClock } from "../core/clock.js";
+import type { SourceTarget } from "../core/evidence.js";
 import type { PollResult } from "../core/observation.js";
 import { redact } from "../core/redact.js";
 import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
@@ -171,6 +172,10 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
   /** Timers pending (reconnect, watchdog, fallback, rechecks): 0 once every room is unsubscribed. */
   get pendingTimers(): number {
     return this.#timers.size;
+  }
+
+  target(): SourceTarget {
+    return { name: "the gateway", url: this.url };
   }
 
   subscribe(roomId: string, listener: SourceListener): { unsubscribe(): Promise<void> } {

@@ -3,6 +3,7 @@
  * a `status` event when the status changed, then one frozen payload per transition event. A listener
  * that throws is reported, never allowed to break the caller.
  */
+import type { EvidenceLog } from "../core/evidence.js";
 import { assertNever, type RoomState, type RoomTransitionEvent } from "../core/room-state.js";
 
 /** Anything that emits events with one payload each: a RoomWatcher, a Fleet. */
@@ -21,7 +22,16 @@ export function safeEmit(target: EventTarget, name: string, payload: object): vo
   }
 }
 
-export function emitChange(target: EventTarget, roomId: string, from: RoomState, to: RoomState, events: readonly RoomTransitionEvent[], at: number): void {
+/** `evidence` is what the view saw of the upstream; a `terminated` event carries its snapshot. */
+export function emitChange(
+  target: EventTarget,
+  roomId: string,
+  from: RoomState,
+  to: RoomState,
+  events: readonly RoomTransitionEvent[],
+  at: number,
+  evidence: EvidenceLog,
+): void {
   if (from.status !== to.status) safeEmit(target, "status", Object.freeze({ roomId, from: from.status, to: to.status, at }));
   for (const event of events) {
     switch (event.type) {
@@ -43,7 +53,11 @@ export function emitChange(target: EventTarget, roomId: string, from: RoomState,
         );
         break;
       case "terminated":
-        safeEmit(target, "terminated", Object.freeze({ roomId, reason: event.reason, lastConnection: event.lastConnection, cause: event.cause, at: event.at }));
+        safeEmit(
+          target,
+          "terminated",
+          Object.freeze({ roomId, reason: event.reason, lastConnection: event.lastConnection, cause: event.cause, at: event.at, evidence: evidence.snapshot() }),
+        );
         break;
       default:
         assertNever(event);

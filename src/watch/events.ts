@@ -1,4 +1,5 @@
 /** The events a RoomWatcher emits, each with one frozen payload object. */
+import type { WatchEvidence } from "../core/evidence.js";
 import type { Connection, Warning } from "../core/observation.js";
 import type { RoomStatus, TerminationReason } from "../core/room-state.js";
 import type { RoomWatcherError } from "../errors.js";
@@ -34,6 +35,8 @@ export interface TerminatedEvent {
   /** What ended it, for `failed` and `aborted`. */
   readonly cause: unknown;
   readonly at: number;
+  /** What the watch saw of its upstream: where it looked, the looks answered and failed, the last error, a hint. */
+  readonly evidence: WatchEvidence;
 }
 
 /** A transient failure. Watching goes on: the next look is in `nextDelayMs`. */

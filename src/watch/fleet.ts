@@ -8,6 +8,7 @@
  */
 import { EventEmitter } from "eventemitter3";
 import { ActivationModel } from "../core/activation-model.js";
+import { EvidenceLog } from "../core/evidence.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import { RequestScheduler } from "../core/request-scheduler.js";
 import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
@@ -184,7 +185,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const key = keyOf(source, roomId);
     let feed = this.#feeds.get(key);
     if (feed === undefined || feed.stopped) {
-      const view = new FleetView(this, roomId);
+      const view = new FleetView(this, roomId, source);
       const created: RoomFeed = isPushSource(source)
         ? new PushFeed(source, roomId, view)
         : new RoomPoll(this.#context, source, roomId, options, placement, view);
@@ -294,26 +295,31 @@ class FeedSubscription implements Subscription {
 class FleetView implements SourceListener {
   readonly #fleet: Fleet;
   readonly #roomId: string;
+  readonly #evidence: EvidenceLog;
   #state: RoomState;
 
-  constructor(fleet: Fleet, roomId: string) {
+  constructor(fleet: Fleet, roomId: string, source: RoomSource) {
     this.#fleet = fleet;
     this.#roomId = roomId;
+    this.#evidence = new EvidenceLog(source.target?.(roomId));
     this.#state = initialState(fleet.clock.now(), fleet.notFoundGraceMs);
   }
 
   onResult(result: PollResult, at: number): void {
     const target = this.#fleet;
+    this.#evidence.answered(result.observation, result.hint);
     for (const warning of result.warnings) safeEmit(target, "warning", Object.freeze({ ...warning, roomId: this.#roomId, at }));
     this.#apply(at, { type: "observed", at, observation: result.observation });
   }
 
   onTransientFailure(failure: TransientFailure): void {
     if (isTerminal(this.#state)) return;
+    this.#evidence.failed(failure.error);
     safeEmit(this.#fleet, "error", Object.freeze({ roomId: this.#roomId, ...failure }));
   }
 
   onFatal(error: unknown, at: number): void {
+    this.#evidence.failed(error);
     this.#apply(at, { type: "failed", at, cause: error });
   }
 
@@ -322,7 +328,7 @@ class FleetView implements SourceListener {
     const { state, events } = transition(from, input);
     if (state === from) return;
     this.#state = state;
-    emitChange(this.#fleet, this.#roomId, from, state, events, at);
+    emitChange(this.#fleet, this.#roomId, from, state, events, at, this.#evidence);
   }
 }
 

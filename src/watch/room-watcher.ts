@@ -4,6 +4,7 @@
  * that throws is reported and cannot corrupt the watcher.
  */
 import { EventEmitter } from "eventemitter3";
+import { EvidenceLog } from "../core/evidence.js";
 import type { Connection } from "../core/observation.js";
 import {
   initialState,
@@ -88,6 +89,8 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.#placement =
       options.processId === undefined && options.createdAt === undefined ? undefined : { processId: options.processId, createdAt: options.createdAt };
     this.#state = initialState(this.fleet.clock.now(), this.notFoundGraceMs);
+    this.#evidence = new EvidenceLog(this.source.target?.(this.roomId));
+    this.#listener = new WatcherLink(this, this.#input, this.#evidence);
   }
 
   /** The current state (a readonly snapshot). */
@@ -137,7 +140,8 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
 
   /** The one closure a watcher holds: everything that happens to it arrives here. */
   readonly #input = (input: RoomInput): void => this.#apply(input);
-  readonly #listener: SourceListener = new WatcherLink(this, this.#input);
+  readonly #listener: SourceListener;
+  readonly #evidence: EvidenceLog;
   #onAbort: (() => void) | undefined;
 
   #apply(input: RoomInput): void {
@@ -147,7 +151,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.#state = state;
     if (state.status !== "unknown" && state.status !== "starting") this.#cancelDeadline();
     if (isTerminal(state)) this.#release();
-    emitChange(this, this.roomId, from, state, events, input.at);
+    emitChange(this, this.roomId, from, state, events, input.at, this.#evidence);
   }
 
   #cancelDeadline(): void {
@@ -173,14 +177,17 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
 class WatcherLink implements SourceListener {
   readonly #watcher: RoomWatcher;
   readonly #input: (input: RoomInput) => void;
+  readonly #evidence: EvidenceLog;
 
-  constructor(watcher: RoomWatcher, input: (input: RoomInput) => void) {
+  constructor(watcher: RoomWatcher, input: (input: RoomInput) => void, evidence: EvidenceLog) {
     this.#watcher = watcher;
     this.#input = input;
+    this.#evidence = evidence;
   }
 
   onResult(result: PollResult, at: number): void {
     const watcher = this.#watcher;
+    this.#evidence.answered(result.observation, result.hint);
     for (const warning of result.warnings) safeEmit(watcher, "warning", Object.freeze({ ...warning, roomId: watcher.roomId, at }));
     this.#input({ type: "observed", at, observation: result.observation });
   }
@@ -188,10 +195,12 @@ class WatcherLink implements SourceListener {
   onTransientFailure(failure: TransientFailure): void {
     const watcher = this.#watcher;
     if (isTerminal(watcher.state)) return;
+    this.#evidence.failed(failure.error);
     safeEmit(watcher, "error", Object.freeze({ roomId: watcher.roomId, ...failure }));
   }
 
   onFatal(error: unknown, at: number): void {
+    this.#evidence.failed(error);
     this.#input({ type: "failed", at, cause: error });
   }
 

@@ -38,13 +38,13 @@ export function waitForActive(options: WaitForActiveOptions): Promise<ActiveConn
     watcher.once("terminated", (event) => {
       switch (event.reason) {
         case "timeout":
-          reject(new WaitTimeoutError(event.roomId, watcher.timeoutMs));
+          reject(new WaitTimeoutError(event.roomId, watcher.timeoutMs, event.evidence));
           return;
         case "aborted":
           reject(event.cause);
           return;
         default:
-          reject(new RoomTerminatedError(event.roomId, event.reason, event.cause));
+          reject(new RoomTerminatedError(event.roomId, event.reason, event.cause, event.evidence));
       }
     });
     watcher.start();

@@ -30,6 +30,8 @@ export interface CliProcess {
   readonly exited: Promise<CliExit>;
   /** The first complete stdout line (past or future) that matches; rejects if the process ends first. */
   line(matches: (line: string) => boolean): Promise<string>;
+  /** The same for stderr. */
+  errorLine(matches: (line: string) => boolean): Promise<string>;
   /** Sends `signal` if the process is still running. */
   kill(signal?: NodeJS.Signals): void;
 }
@@ -67,39 +69,16 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
   running.add(child);
   child.stdin.end();
 
-  let stdout = "";
-  let stderr = "";
-  const lines: string[] = [];
-  let partial = "";
-  const waiters = new Set<{ matches: (line: string) => boolean; resolve: (line: string) => void; reject: (error: Error) => void }>();
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stdout.on("data", (chunk: string) => {
-    stdout += chunk;
-    const parts = (partial + chunk).split("\n");
-    partial = parts.pop() ?? "";
-    for (const line of parts) {
-      lines.push(line);
-      for (const waiter of [...waiters]) {
-        if (waiter.matches(line)) {
-          waiters.delete(waiter);
-          waiter.resolve(line);
-        }
-      }
-    }
-  });
-  child.stderr.on("data", (chunk: string) => {
-    stderr += chunk;
-  });
+  const out = lineReader(child.stdout);
+  const err = lineReader(child.stderr);
 
   const exited = new Promise<CliExit>((resolve) => {
     child.once("close", (code, signal) => {
       running.delete(child);
-      const result: CliExit = { code, signal, stdout, stderr };
-      for (const waiter of waiters) {
-        waiter.reject(new Error(`the CLI exited (code ${String(code)}, signal ${String(signal)}) before the line; stdout: ${stdout} stderr: ${stderr}`));
-      }
-      waiters.clear();
+      const result: CliExit = { code, signal, stdout: out.text, stderr: err.text };
+      const why = new Error(`the CLI exited (code ${String(code)}, signal ${String(signal)}) before the line; stdout: ${out.text} stderr: ${err.text}`);
+      out.close(why);
+      err.close(why);
       resolve(result);
     });
     // A failed spawn also emits 'close' (code -2 or similar); nothing else to do here.
@@ -109,14 +88,8 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
   return {
     child,
     exited,
-    line: (matches) => {
-      const seen = lines.find(matches);
-      if (seen !== undefined) return Promise.resolve(seen);
-      if (child.exitCode !== null || child.signalCode !== null) return Promise.reject(new Error("the CLI has already exited"));
-      return new Promise<string>((resolve, reject) => {
-        waiters.add({ matches, resolve, reject });
-      });
-    },
+    line: (matches) => out.line(matches),
+    errorLine: (matches) => err.line(matches),
     kill: (signal = "SIGKILL") => {
       if (options.processGroup === true && child.pid !== undefined) {
         // The group outlives its leader when a member is still running: signal it whatever the leader's state.
@@ -220,5 +193,47 @@ export async function startRecordingProxy(targetUrl: string): Promise<RecordingP
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** A child's output stream, whole and as lines, with waits for a line that matches. */
+function lineReader(stream: NodeJS.ReadableStream) {
+  let text = "";
+  let partial = "";
+  let closed: Error | undefined;
+  const lines: string[] = [];
+  const waiters = new Set<{ matches: (line: string) => boolean; resolve: (line: string) => void; reject: (error: Error) => void }>();
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    text += chunk;
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) {
+      lines.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.matches(line)) {
+          waiters.delete(waiter);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  return {
+    get text(): string {
+      return text;
+    },
+    line(matches: (line: string) => boolean): Promise<string> {
+      const seen = lines.find(matches);
+      if (seen !== undefined) return Promise.resolve(seen);
+      if (closed !== undefined) return Promise.reject(new Error("the CLI has already exited"));
+      return new Promise<string>((resolve, reject) => {
+        waiters.add({ matches, resolve, reject });
+      });
+    },
+    close(error: Error): void {
+      closed = error;
+      for (const waiter of waiters) waiter.reject(error);
+      waiters.clear();
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { SourceTarget } from "../../src/core/evidence.js";
 import type { PollResult } from "../../src/core/observation.js";
 import type { PollingSource } from "../../src/sources/source.js";
 import type { ExposedPort } from "../../src/wire/schemas.js";
@@ -26,6 +27,10 @@ export class ScriptedSource implements PollingSource {
     this.#steps = [...steps];
     this.#now = now;
     this.key = key;
+  }
+
+  target(roomId: string): SourceTarget {
+    return { name: "the scripted API", url: `scripted://rooms/${roomId}`, app: "app-1" };
   }
 
   /** Replaces what the following looks answer. */

@@ -1,9 +1,12 @@
 /** `room-watcher wait`: block until the room is active, print where to connect. */
-import { RoomWatcher } from "../../watch/room-watcher.js";
+import { getDefaultFleet } from "../../watch/fleet.js";
+import { resolvePollOptions } from "../../watch/options.js";
+import { RoomWatcher, type RoomWatcherOptions, sourceFromOptions } from "../../watch/room-watcher.js";
 import { waitForActive } from "../../watch/wait-for-active.js";
 import { ExitCode } from "../exit-codes.js";
 import { hostPort, redact } from "../format.js";
 import { type CliIo, line } from "../io.js";
+import { FailureReport } from "../failure-report.js";
 import { StatusLine } from "../status-line.js";
 import { stylesFor } from "../style.js";
 import { roomWatcherOptions, type WatchCliOptions } from "../watch-options.js";
@@ -13,13 +16,15 @@ const PROGRESS_TICK_MS = 250;
 
 export async function runWait(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
   const watchOptions = roomWatcherOptions(roomId, options, io);
-  // People get a live line on stderr; scripts (stderr not a terminal) get nothing extra.
-  const progress = io.stderr.isTTY === true ? showProgress(roomId, watchOptions, options, io) : undefined;
+  // A second watcher of the same room joins the wait's poll (same fleet, same upstream), so it costs
+  // no request, and sees every change and failure the wait goes through: people get a live line on
+  // stderr, scripts get a line whenever looks start failing, fail differently or recover.
+  const follower = io.stderr.isTTY === true ? showProgress(roomId, watchOptions, options, io) : reportFailures(roomId, watchOptions, options, io);
   let connection;
   try {
     connection = await waitForActive(watchOptions);
   } finally {
-    await progress?.stop();
+    await follower.stop();
   }
   if (options.json) {
     line(io.stdout, JSON.stringify({ ok: true, roomId, exposedPort: connection.exposedPort, additionalExposedPorts: connection.additionalExposedPorts }));
@@ -29,11 +34,43 @@ export async function runWait(roomId: string, options: WatchCliOptions, io: CliI
   return ExitCode.OK;
 }
 
-/**
- * A status line fed by a second watcher of the same room: it joins the wait's poll (same fleet, same
- * upstream), so it costs no request, and it sees every change and retry the wait goes through.
- */
-function showProgress(roomId: string, watchOptions: ReturnType<typeof roomWatcherOptions>, options: WatchCliOptions, io: CliIo): { stop(): Promise<void> } {
+interface Follower {
+  stop(): Promise<void>;
+}
+
+/** Starts a watcher that follows the wait; stopping it first silences it, so its own end is never shown. */
+function follow(watchOptions: RoomWatcherOptions, hear: (watcher: RoomWatcher) => void, onStop: () => void = () => {}): Follower {
+  const watcher = new RoomWatcher(watchOptions);
+  hear(watcher);
+  watcher.start();
+  return {
+    async stop() {
+      watcher.removeAllListeners();
+      onStop();
+      await watcher.stop();
+    },
+  };
+}
+
+/** Listens to the wait's own feed of the room: every look's answer or failure, at no extra request. */
+function reportFailures(roomId: string, watchOptions: RoomWatcherOptions, options: WatchCliOptions, io: CliIo): Follower {
+  const styles = stylesFor(io.stderr, io.env);
+  const source = sourceFromOptions(watchOptions);
+  const report = new FailureReport(roomId, source.target?.(roomId));
+  const say = (text: string | undefined): void => {
+    if (text !== undefined) line(io.stderr, `${styles.yellow("room-watcher:")} ${redact(text, options.token)}`);
+  };
+  const fleet = watchOptions.fleet ?? getDefaultFleet();
+  const subscription = fleet.subscribe(source, roomId, resolvePollOptions(watchOptions), {
+    onResult: () => say(report.answered()),
+    onTransientFailure: (failure) => say(report.failed(failure.error, failure.nextDelayMs)),
+    onFatal: () => {},
+  });
+  return { stop: () => subscription.unsubscribe() };
+}
+
+/** A status line fed by the follower: its state, the last failure, and the time waited. */
+function showProgress(roomId: string, watchOptions: RoomWatcherOptions, options: WatchCliOptions, io: CliIo): Follower {
   const styles = stylesFor(io.stderr, io.env);
   const status = new StatusLine(io.stderr);
   const startedAt = Date.now();
@@ -43,24 +80,24 @@ function showProgress(roomId: string, watchOptions: ReturnType<typeof roomWatche
     const elapsed = `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
     status.show(redact(`waiting for room ${roomId}: ${state}${detail} · ${elapsed}`, options.token), styles.dim);
   };
-  const watcher = new RoomWatcher(watchOptions);
-  watcher.on("status", (e) => {
-    state = e.to;
-    detail = "";
-    render();
-  });
-  watcher.on("error", (e) => {
-    detail = ` · ${e.error.message}; next look in ${(e.nextDelayMs / 1000).toFixed(1)} s (attempt ${e.attempt})`;
-    render();
-  });
-  watcher.start();
-  render();
   const ticker = setInterval(render, PROGRESS_TICK_MS);
-  return {
-    async stop() {
+  render();
+  return follow(
+    watchOptions,
+    (watcher) => {
+      watcher.on("status", (e) => {
+        state = e.to;
+        detail = "";
+        render();
+      });
+      watcher.on("error", (e) => {
+        detail = ` · ${e.error.message}; next look in ${(e.nextDelayMs / 1000).toFixed(1)} s (attempt ${e.attempt})`;
+        render();
+      });
+    },
+    () => {
       clearInterval(ticker);
-      await watcher.stop();
       status.clear();
     },
-  };
+  );
 }

@@ -2,7 +2,8 @@
 import { RoomWatcher } from "../../watch/room-watcher.js";
 import type { TerminatedEvent } from "../../watch/events.js";
 import { exitCodeOf } from "../exit-codes.js";
-import { describeConnection, errorJson, hostPort, redact } from "../format.js";
+import { describeEvidence } from "../../core/evidence.js";
+import { describeConnection, errorJson, evidenceJson, hostPort, redact } from "../format.js";
 import { type CliIo, line } from "../io.js";
 import { type Paint, stylesFor } from "../style.js";
 import { roomWatcherOptions, type WatchCliOptions } from "../watch-options.js";
@@ -28,7 +29,20 @@ export async function runWatch(roomId: string, options: WatchCliOptions, io: Cli
   const ended = new Promise<TerminatedEvent>((resolve) => watcher.once("terminated", resolve));
   watcher.start();
   const event = await ended;
-  print("terminated", { roomId, reason: event.reason, lastConnection: event.lastConnection, at: event.at, ...(event.cause === undefined ? {} : { cause: errorJson(event.cause) }) }, `${event.reason}${event.cause instanceof Error ? `: ${event.cause.message}` : ""}`);
+  const interrupted = event.reason === "stopped" || event.reason === "aborted";
+  print(
+    "terminated",
+    {
+      roomId,
+      reason: event.reason,
+      lastConnection: event.lastConnection,
+      at: event.at,
+      ...(event.cause === undefined ? {} : { cause: errorJson(event.cause) }),
+      evidence: evidenceJson(event.evidence),
+    },
+    // The evidence names the last error, the cause of a `failed` ending included.
+    interrupted ? event.reason : `${event.reason}: ${describeEvidence(event.evidence)}`,
+  );
   await watcher.stop();
   return exitCodeOf(event.reason);
 }
