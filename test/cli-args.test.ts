@@ -49,6 +49,7 @@ describe("library option names told as flags", () => {
     ["maxSubscriptionsPerConnection must be a positive integer, got 0", "--max-subscriptions must be a positive integer, got 0"],
     ["leaseTtlMs must be at least 300 and finite", "--lease-ttl must be at least 300 and finite"],
     ["redis URL must be redis: or rediss:, not http:", "--redis must be redis: or rediss:, not http:"],
+    ["redis must be a redis:// or rediss:// URL", "--redis must be a redis:// or rediss:// URL"],
   ] as const)("gateway: %j -> %j", ([message, told]) => {
     expect(inFlagTerms(message, GATEWAY_FLAG_NAMES)).toBe(told);
   });

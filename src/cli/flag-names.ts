@@ -33,6 +33,8 @@ export const GATEWAY_FLAG_NAMES: FlagNames = {
   maxInFlight: "--max-in-flight",
   activePollIntervalMs: "--active-poll-interval",
   "redis URL": "--redis",
+  // Not the bare word: "redis" also starts the "redis://" the message goes on to show.
+  "redis must be": "--redis must be",
   leaseTtlMs: "--lease-ttl",
   instanceId: "--instance-id",
   hintToken: "--hint-token",
