@@ -149,6 +149,19 @@ describe("watch --gateway --json", () => {
     await closedNormally(from);
     expect(closesSince(from)).toEqual([1000]);
   });
+
+  it("SIGTERM while it watches exits 130, its socket closed normally on the way out", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    const from = log.entries.length;
+    const run = cli(context, ["watch", roomId, "--app-id", APP, "--base-url", DEAD_BASE_URL, "--gateway", gateway.url, "--gateway-token", GATEWAY_TOKEN, "--json"]);
+    await log.until((e) => e.message === "joining room" && e.fields.roomId === roomId);
+    run.kill("SIGTERM");
+    const result = await run.exited;
+    expect({ code: result.code, signal: result.signal }).toEqual({ code: ExitCode.INTERRUPTED, signal: null });
+    expect(result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { event: string; reason?: string }).at(-1)).toMatchObject({ event: "terminated", reason: "aborted" });
+    await closedNormally(from);
+    expect(closesSince(from)).toEqual([1000]);
+  });
 });
 
 describe.concurrent("a --gateway that can never work exits 2 at once, naming --gateway", () => {
