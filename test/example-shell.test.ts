@@ -1,10 +1,13 @@
 /**
- * examples/wait-and-connect.sh run with bash, with `room-watcher` on PATH as a user would have it
- * (a shim to the built CLI), against a simulator in this process: one test per exit code it acts on.
+ * examples/wait-and-connect.sh run with bash against a simulator in this process, as it runs in a fresh
+ * clone: with no `room-watcher` on PATH, so it falls back to the clone's built CLI. One test per exit
+ * code it acts on; then with `room-watcher` on PATH (a shim to the built CLI, as `npm link` makes),
+ * which it prefers; then in a copy with no build, where it says what to do.
  */
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { Simulator } from "../src/simulator/simulator.js";
 import { ConnectionInfoV2Schema } from "../src/wire/schemas.js";
@@ -15,14 +18,25 @@ const SCRIPT = "examples/wait-and-connect.sh";
 
 let sim: Simulator;
 let proxy: RecordingProxy;
-let binDir: string;
+/** Holds `node` only: with the system directories, the PATH of a machine that has never installed room-watcher. */
+let nodeDir: string;
+/** Holds a `room-watcher` shim that records each use in `shimLog`. */
+let shimDir: string;
+let shimLog: string;
+let cleanPath: string;
 
 beforeAll(async () => {
   sim = await Simulator.start({ seed: 31, timeScale: 50 });
   proxy = await startRecordingProxy(sim.url);
-  binDir = await mkdtemp(join(tmpdir(), "room-watcher-bin-"));
-  const shim = join(binDir, "room-watcher");
-  await writeFile(shim, `#!/bin/sh\nexec "${process.execPath}" "${CLI_PATH}" "$@"\n`);
+  nodeDir = await mkdtemp(join(tmpdir(), "room-watcher-node-"));
+  await symlink(process.execPath, join(nodeDir, "node"));
+  cleanPath = [nodeDir, "/usr/bin", "/bin"].join(delimiter);
+  // The fallback is only exercised if nothing on that PATH is called room-watcher.
+  expect(cleanPath.split(delimiter).filter((dir) => existsSync(join(dir, "room-watcher")))).toEqual([]);
+  shimDir = await mkdtemp(join(tmpdir(), "room-watcher-bin-"));
+  shimLog = join(shimDir, "uses.log");
+  const shim = join(shimDir, "room-watcher");
+  await writeFile(shim, `#!/bin/sh\necho "$@" >> "${shimLog}"\nexec "${process.execPath}" "${CLI_PATH}" "$@"\n`);
   await chmod(shim, 0o755);
 });
 
@@ -30,13 +44,14 @@ afterAll(async () => {
   await killAllCli();
   await proxy.close();
   await sim.close();
-  await rm(binDir, { recursive: true, force: true });
+  await rm(nodeDir, { recursive: true, force: true });
+  await rm(shimDir, { recursive: true, force: true });
 });
 
-function script(context: TestContext, roomId: string, env: Record<string, string>) {
+function script(context: TestContext, roomId: string, env: Record<string, string>, scriptPath = SCRIPT) {
   // A process group of its own, as in a terminal: Ctrl-C reaches the script and what it runs.
-  const run = spawnChild("bash", [SCRIPT, roomId], {
-    env: { PATH: `${binDir}${delimiter}${process.env.PATH ?? ""}`, ...env },
+  const run = spawnChild("bash", [scriptPath, roomId], {
+    env: { PATH: cleanPath, ...env },
     processGroup: true,
   });
   context.onTestFinished(async () => {
@@ -119,6 +134,29 @@ describe("examples/wait-and-connect.sh", () => {
       signal: null,
       stdout: "",
       stderr: "room-watcher: interrupted by SIGINT\ninterrupted\n",
+    });
+  });
+
+  it("prefers room-watcher on PATH (as `npm link` or a global install puts it) to the clone's build", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "cold" });
+    const exit = await script(context, roomId, { PATH: `${shimDir}${delimiter}${cleanPath}`, HATHORA_APP_ID: APP, HATHORA_BASE_URL: sim.url }).exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toMatch(new RegExp(`^room ${roomId} is joinable at 127\\.0\\.0\\.1:\\d+\\n`));
+    expect(await readFile(shimLog, "utf8")).toBe(`wait ${roomId} --timeout 120000\n`);
+  });
+
+  it("exit 127 with what to do when room-watcher is neither on PATH nor built in the clone", async (context) => {
+    const clone = await mkdtemp(join(tmpdir(), "room-watcher-clone-"));
+    context.onTestFinished(() => rm(clone, { recursive: true, force: true }));
+    const copy = join(clone, SCRIPT);
+    await mkdir(dirname(copy), { recursive: true });
+    await copyFile(SCRIPT, copy);
+    const exit = await script(context, "some-room", { HATHORA_APP_ID: APP, HATHORA_BASE_URL: sim.url }, copy).exited;
+    expect(summary(exit)).toEqual({
+      code: 127,
+      signal: null,
+      stdout: "",
+      stderr: `room-watcher is not on PATH, and ${join(clone, "dist/cli/main.js")} is not built: run npm ci && npm run build (or npm link)\n`,
     });
   });
 });

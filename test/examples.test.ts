@@ -1,4 +1,5 @@
 /** Every example runs, as a user would run it, and prints what it promises. */
+import { readdir, readFile } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { killAllCli, spawnChild } from "./helpers/cli-process.js";
 
@@ -57,5 +58,15 @@ describe("examples", () => {
     const requests = Number(/^upstream requests: (\d+) for 2 rooms$/.exec(lines[5] ?? "")?.[1]);
     expect(requests).toBeGreaterThanOrEqual(4);
     expect(requests).toBeLessThan(20);
+  });
+
+  it("every file in examples/ is run by a test (this file, or test/example-*.test.ts)", async () => {
+    const examples = (await readdir("examples")).sort();
+    const testFiles = (await readdir("test")).filter((f) => f === "examples.test.ts" || /^example-.*\.test\.ts$/.test(f));
+    const tests = await Promise.all(testFiles.map((f) => readFile(`test/${f}`, "utf8")));
+    // A test runs an example by its path: spawned as "examples/x.mjs", or held in a constant as such.
+    const untested = examples.filter((name) => !tests.some((text) => text.includes(`"examples/${name}"`)));
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+    expect(untested).toEqual([]);
   });
 });

@@ -73,8 +73,9 @@ describe("room-watcher gateway (CLI)", () => {
     );
     expect(runs.map((r) => r.code)).toEqual([2, 2]);
     expect(runs.map((r) => r.stdout)).toEqual(["", ""]);
-    expect(runs[0]?.stderr).toContain("maxFrameBytes");
-    expect(runs[1]?.stderr).toContain("maxBufferedBytes");
+    // The flag, not the library's option name (issue 12).
+    expect(runs[0]?.stderr).toContain("option '--max-frame-bytes <n>' argument '0' is invalid");
+    expect(runs[1]?.stderr).toContain("option '--max-buffered-bytes <n>' argument '0' is invalid");
   });
 });
 

@@ -103,9 +103,9 @@ describe("room-watcher gateway --redis (CLI)", () => {
       ["a wrong password (flag)", ["--redis", redis.url.replace(encodeURIComponent(PASSWORD), `x${PASSWORD}`)], {}, 1, /could not reach Redis at redis:\/\/127\.0\.0\.1:\d+: WRONGPASS/],
       ["a wrong password (environment)", [], { ROOM_WATCHER_REDIS_URL: `redis://:x${PASSWORD}@127.0.0.1:${redis.port}` }, 1, /WRONGPASS/],
       ["nobody listening", ["--redis", `redis://:${PASSWORD}@127.0.0.1:1`], {}, 1, /could not reach Redis at redis:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/],
-      ["not a Redis URL", ["--redis", `http://:${PASSWORD}@127.0.0.1:1`], {}, 2, /redis URL must be redis: or rediss:, not http:/],
-      ["not a URL at all", ["--redis", `:${PASSWORD}@nowhere`], {}, 2, /redis must be a redis:\/\/ or rediss:\/\/ URL/],
-      ["a lease too short", ["--redis", redis.url, "--lease-ttl", "10"], {}, 2, /leaseTtlMs must be at least 300/],
+      ["not a Redis URL", ["--redis", `http://:${PASSWORD}@127.0.0.1:1`], {}, 2, /--redis must be redis: or rediss:, not http:/],
+      ["not a URL at all", ["--redis", `:${PASSWORD}@nowhere`], {}, 2, /^room-watcher: --redis must be a redis:\/\/ or rediss:\/\/ URL/],
+      ["a lease too short", ["--redis", redis.url, "--lease-ttl", "10"], {}, 2, /--lease-ttl must be at least 300/],
       ["shared-mode flags without --redis", ["--lease-ttl", "5000", "--instance-id", "gw-1"], {}, 2, /--lease-ttl and --instance-id need --redis/],
     ];
     const runs = await Promise.all(cases.map(([, flags, env]) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, ...flags], { env }).exited));

@@ -161,10 +161,11 @@ describe("gateway end to end", () => {
       expect(run.stderr).not.toContain("tok-secret-1");
     }
     expect(runs[0]?.stderr).toContain("--app-id");
-    expect(runs[1]?.stderr).toContain("http or https");
-    expect(runs[2]?.stderr).toContain("maxRequestsPerSecond");
-    expect(runs[3]?.stderr).toContain("activePollIntervalMs");
-    expect(runs[4]?.stderr).toContain('allowed origin "play.example.com" must be an http(s) origin');
+    // Flags, not the library's option names (issue 12).
+    expect(runs[1]?.stderr).toContain("--upstream must be http or https");
+    expect(runs[2]?.stderr).toContain("option '--max-requests-per-second <n>' argument '0' is invalid");
+    expect(runs[3]?.stderr).toContain("option '--active-poll-interval <ms>' argument '0' is invalid");
+    expect(runs[4]?.stderr).toContain('--allowed-origin "play.example.com" must be an http(s) origin');
   });
 
   it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {

@@ -1,5 +1,6 @@
-/** The CLI's exit codes: one table, documented in the README. */
+/** The CLI's exit codes: one table, which every command's --help and the README show. */
 import type { TerminationReason } from "../core/room-state.js";
+import { ConfigError, RoomTerminatedError, WaitTimeoutError } from "../errors.js";
 
 export const ExitCode = {
   /** The room is active (wait), or the command finished normally. */
@@ -17,6 +18,23 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** What each code means, as --help says it. A Record over ExitCode: a new code cannot go unexplained. */
+export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
+  [ExitCode.OK]: "the room is active (wait), or the command finished normally",
+  [ExitCode.ERROR]: "an error: a terminal HTTP error (401, 402, 403, 422, ...), an invalid payload, anything unexpected",
+  [ExitCode.USAGE]: "bad arguments or configuration (the message names the flag)",
+  [ExitCode.TERMINATED]: "the room ended before it became active: destroyed, suspended or not found",
+  [ExitCode.TIMEOUT]: "the room did not become active within --timeout",
+  [ExitCode.INTERRUPTED]: "interrupted (Ctrl-C, SIGINT, SIGTERM)",
+};
+
+/** The "Exit codes:" block of every command's --help, generated from the table above. */
+export function exitCodeHelp(): string {
+  const codes = Object.values(ExitCode);
+  const width = Math.max(...codes.map((code) => String(code).length));
+  return ["Exit codes:", ...codes.map((code) => `  ${String(code).padEnd(width)}  ${EXIT_CODE_MEANINGS[code]}`)].join("\n");
+}
+
 export function exitCodeOf(reason: TerminationReason): ExitCode {
   switch (reason) {
     case "destroyed":
@@ -31,4 +49,13 @@ export function exitCodeOf(reason: TerminationReason): ExitCode {
     case "failed":
       return ExitCode.ERROR;
   }
+}
+
+/** The code a command ends with when it throws `error`. */
+export function exitCodeOfError(error: unknown, signal: AbortSignal): ExitCode {
+  if (signal.aborted && error === signal.reason) return ExitCode.INTERRUPTED;
+  if (error instanceof WaitTimeoutError) return ExitCode.TIMEOUT;
+  if (error instanceof RoomTerminatedError) return error.reason === "failed" ? ExitCode.ERROR : ExitCode.TERMINATED;
+  if (error instanceof ConfigError) return ExitCode.USAGE;
+  return ExitCode.ERROR;
 }

@@ -3,20 +3,22 @@
  * process: tests call it with their own streams, environment and signal.
  */
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ConfigError, RoomTerminatedError, WaitTimeoutError } from "../errors.js";
+import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_BASE_URL } from "../sources/hathora-http.js";
+import { DEFAULT_FALLBACK_AFTER_MS } from "../sources/websocket-source.js";
 import { DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS } from "../watch/options.js";
+import { parseMs, parseNonNegativeInt, parsePort, parsePositiveMs, parsePositiveNumber } from "./args.js";
 import { runDemo } from "./commands/demo.js";
 import { registerGatewayCommand } from "./commands/gateway.js";
 import { runSimulate } from "./commands/simulate.js";
 import { runWait } from "./commands/wait.js";
 import { runWatch } from "./commands/watch.js";
-import { ExitCode } from "./exit-codes.js";
-import { errorJson, evidenceJson, evidenceOf, redact } from "./format.js";
+import { ExitCode, exitCodeHelp } from "./exit-codes.js";
+import { DEMO_FLAG_NAMES, SIMULATE_FLAG_NAMES, WATCH_FLAG_NAMES } from "./flag-names.js";
+import { errorJson } from "./format.js";
+import { guarded } from "./guarded.js";
 import { type CliIo, line } from "./io.js";
-import { stylesFor } from "./style.js";
-import type { WatchCliOptions } from "./watch-options.js";
+import { type WatchCliOptions, watchSecrets } from "./watch-options.js";
 
 
 /** The package's version, from the package.json beside dist/ (and src/, under test). */
@@ -25,26 +27,23 @@ function packageVersion(): string {
   return typeof manifest.version === "string" ? manifest.version : "unknown";
 }
 
-export function parseMs(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError("expected a non-negative number of milliseconds");
-  return n;
-}
-
-export function parseIntArg(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
-  return n;
-}
-
 function addWatchOptions(command: Command, io: CliIo): Command {
   return command
     .addOption(new Option("--app-id <id>", "Hathora application id").env("HATHORA_APP_ID").makeOptionMandatory())
     .addOption(new Option("--base-url <url>", "rooms API origin").env("HATHORA_BASE_URL").default(DEFAULT_BASE_URL))
     .addOption(new Option("--token <token>", "bearer token (connection info needs none; never printed)").env("HATHORA_TOKEN"))
     .addOption(new Option("--api-version <version>", "connection-info endpoint").choices(["v1", "v2"]).default("v2"))
-    .addOption(new Option("--timeout <ms>", "deadline to become active").argParser(parseMs).default(DEFAULT_TIMEOUT_MS))
-    .addOption(new Option("--poll-interval <ms>", "first delay between looks while starting (default 500)").argParser(parseMs))
+    .addOption(new Option("--timeout <ms>", "deadline to become active, 0 for none").argParser(parseMs).default(DEFAULT_TIMEOUT_MS))
+    .addOption(new Option("--poll-interval <ms>", "first delay between looks while starting").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.pollIntervalMs))
+    .addOption(
+      new Option("--gateway <ws-url>", "watch through a room-watcher gateway (WebSocket push) instead of polling; the rooms API (--app-id, --base-url) is polled while it is unreachable"),
+    )
+    .addOption(new Option("--gateway-token <token>", "token the gateway asks clients for (never printed)").env("ROOM_WATCHER_GATEWAY_TOKEN"))
+    .addOption(
+      new Option("--gateway-fallback-after <ms>", "with --gateway: poll the rooms API directly once the gateway has been unreachable this long")
+        .argParser(parseMs)
+        .default(DEFAULT_FALLBACK_AFTER_MS),
+    )
     .option("--json", "machine-readable output", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 }
@@ -57,9 +56,7 @@ Examples:
   $ room-watcher watch 2swovpy1fnunu --app-id app-1 --json   # NDJSON, one event per line
   $ room-watcher demo                                      # the whole job on the embedded simulator
 
-Exit codes: 0 active/ok, 1 error, 2 usage, 3 terminated (destroyed, suspended, not found),
-            4 timeout, 130 interrupted.
-Environment: HATHORA_APP_ID, HATHORA_BASE_URL, HATHORA_TOKEN (never printed).`;
+Environment: HATHORA_APP_ID, HATHORA_BASE_URL, HATHORA_TOKEN, ROOM_WATCHER_GATEWAY_TOKEN (tokens are never printed).`;
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command("room-watcher")
@@ -79,53 +76,62 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         "after",
         [
           "",
-          "Prints host:port of the room's default port and exits 0 once it is active.",
-          "Exit codes: 3 terminated, 4 timeout, 1 error, 2 usage, 130 interrupted.",
+          "Prints the room's host:port (its exposed port) and exits 0 once it is active.",
           "",
           "Examples:",
           "  $ room-watcher wait 2swovpy1fnunu --app-id app-1 --base-url http://127.0.0.1:4000",
           '  $ addr=$(room-watcher wait "$ROOM" --app-id "$APP" --timeout 60000) && ./client --connect "$addr"',
+          "  $ room-watcher wait 2swovpy1fnunu --app-id app-1 --gateway ws://127.0.0.1:4100   # pushed by a gateway",
         ].join("\n"),
       ),
     io,
-  ).action(async (roomId: string, options: WatchCliOptions) => setExit(await guarded(io, options, () => runWait(roomId, options, io))));
+  ).action(async (roomId: string, options: WatchCliOptions) =>
+    setExit(await guarded(io, { json: options.json, secrets: watchSecrets(options), flagNames: WATCH_FLAG_NAMES }, () => runWait(roomId, options, io))),
+  );
 
   addWatchOptions(
     program
       .command("watch")
       .description("print each event as it happens (NDJSON with --json) until the room ends or Ctrl-C")
       .argument("<roomId>", "the room to watch")
-      .addOption(new Option("--active-poll-interval <ms>", `delay between looks once active, to see a move or the end (default ${DEFAULT_POLL_OPTIONS.activePollIntervalMs})`).argParser(parseMs))
+      .addOption(
+        new Option("--active-poll-interval <ms>", "delay between looks once active, to see a move or the end")
+          .argParser(parsePositiveMs)
+          .default(DEFAULT_POLL_OPTIONS.activePollIntervalMs),
+      )
       .addHelpText(
         "after",
         [
           "",
-          "Exits when the room ends: 3 terminated (destroyed, suspended, not found), 4 timeout, 1 error, 130 interrupted.",
+          "Exits when the room ends, or on Ctrl-C.",
           "",
           "Examples:",
           "  $ room-watcher watch 2swovpy1fnunu --app-id app-1 --base-url http://127.0.0.1:4000",
           "  $ room-watcher watch 2swovpy1fnunu --app-id app-1 --json | jq -c 'select(.event == \"active\")'",
+          "  $ room-watcher watch 2swovpy1fnunu --app-id app-1 --gateway ws://127.0.0.1:4100 --json",
         ].join("\n"),
       ),
     io,
-  ).action(async (roomId: string, options: WatchCliOptions) => setExit(await guarded(io, options, () => runWatch(roomId, options, io))));
+  ).action(async (roomId: string, options: WatchCliOptions) =>
+    setExit(await guarded(io, { json: options.json, secrets: watchSecrets(options), flagNames: WATCH_FLAG_NAMES }, () => runWatch(roomId, options, io))),
+  );
 
   program
     .command("simulate")
     .description("run the Hathora-compatible simulator; the first line printed is its base URL")
-    .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(parseIntArg).default(0))
+    .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(parsePort).default(0))
     .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
-    .addOption(new Option("--seed <n>", "seed of every random draw").argParser(parseIntArg).default(1))
+    .addOption(new Option("--seed <n>", "seed of every random draw").argParser(parseNonNegativeInt).default(1))
     .addOption(new Option("--token <token>", "bearer token admin calls must carry (default: any)").env("SIMULATOR_TOKEN"))
     .addOption(new Option("--app-id <id>", "the only app id served (default: any)"))
-    .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parseMs).default(1))
+    .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parsePositiveNumber).default(1))
     .option("--json", "print the first line as JSON: {url, port, seed, timeScale, appId}", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText(
       "after",
       [
         "",
-        "Runs until Ctrl-C (exit 0).",
+        "Runs until Ctrl-C.",
         "",
         "Examples:",
         "  $ room-watcher simulate --port 4000 --seed 7 --time-scale 10",
@@ -133,49 +139,28 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       ].join("\n"),
     )
     .action(async (options: { port: number; host: string; seed: number; token?: string; appId?: string; timeScale: number; json: boolean }) =>
-      setExit(await guarded(io, { json: options.json, token: options.token }, () => runSimulate(options, io))),
+      setExit(await guarded(io, { json: options.json, secrets: [options.token], flagNames: SIMULATE_FLAG_NAMES }, () => runSimulate(options, io))),
     );
 
   program
     .command("demo")
     .description("the main job with no account: simulator, a mix of rooms, live progress, a summary")
-    .addOption(new Option("--seed <n>", "seed of the simulator").argParser(parseIntArg).default(7))
-    .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parseMs).default(20))
+    .addOption(new Option("--seed <n>", "seed of the simulator").argParser(parseNonNegativeInt).default(7))
+    .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parsePositiveNumber).default(20))
     .option("--json", "print the summary as JSON", false)
     .option("--gateway", "watch through an in-process gateway (WebSocket push), the simulated game servers sending readiness hints", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", "\nExamples:\n  $ room-watcher demo --seed 3\n  $ room-watcher demo --gateway")
     .action(async (options: { seed: number; timeScale: number; json: boolean; gateway: boolean }) =>
-      setExit(await guarded(io, { json: options.json }, () => runDemo(options, io))),
+      setExit(await guarded(io, { json: options.json, secrets: [], flagNames: DEMO_FLAG_NAMES }, () => runDemo(options, io))),
     );
 
   registerGatewayCommand(program, io, setExit);
 
+  // One table for every command, from ExitCode itself.
+  for (const command of [program, ...program.commands]) command.addHelpText("after", `\n${exitCodeHelp()}`);
+
   return program;
-}
-
-/** Runs a command, turning every error into a message and an exit code; the token never shows. */
-async function guarded(io: CliIo, options: { json: boolean; token?: string | undefined }, run: () => Promise<number>): Promise<number> {
-  try {
-    return await run();
-  } catch (error) {
-    const code = exitCodeOfError(error, io.signal);
-    const summary = errorJson(error);
-    const evidence = evidenceOf(error);
-    if (options.json) {
-      line(io.stdout, redact(JSON.stringify({ ok: false, exitCode: code, error: summary, ...(evidence === undefined ? {} : { evidence: evidenceJson(evidence) }) }), options.token));
-    }
-    line(io.stderr, `${stylesFor(io.stderr, io.env).red("room-watcher:")} ${redact(summary.message, options.token)}`);
-    return code;
-  }
-}
-
-export function exitCodeOfError(error: unknown, signal: AbortSignal): number {
-  if (signal.aborted && error === signal.reason) return ExitCode.INTERRUPTED;
-  if (error instanceof WaitTimeoutError) return ExitCode.TIMEOUT;
-  if (error instanceof RoomTerminatedError) return error.reason === "failed" ? ExitCode.ERROR : ExitCode.TERMINATED;
-  if (error instanceof ConfigError) return ExitCode.USAGE;
-  return ExitCode.ERROR;
 }
 
 /** The whole CLI: parses `argv` (without node and script), runs the command, returns the exit code. */

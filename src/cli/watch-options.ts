@@ -1,4 +1,7 @@
 /** The options `wait` and `watch` share, and how they become RoomWatcher options. */
+import { HathoraHttpSource } from "../sources/hathora-http.js";
+import { WebSocketSource } from "../sources/websocket-source.js";
+import { DEFAULT_POLL_OPTIONS, type PollOptions } from "../watch/options.js";
 import type { RoomWatcherOptions } from "../watch/room-watcher.js";
 import type { CliIo } from "./io.js";
 
@@ -12,19 +15,51 @@ export interface WatchCliOptions {
   pollInterval?: number | undefined;
   /** `watch` only: delay between looks once active. */
   activePollInterval?: number | undefined;
+  /** Watch through this room-watcher gateway (ws:// or wss://) instead of polling. */
+  gateway?: string | undefined;
+  /** The gateway's client token. */
+  gatewayToken?: string | undefined;
+  /** With --gateway: poll the rooms API directly once the gateway has been unreachable this long (ms). */
+  gatewayFallbackAfter?: number | undefined;
   json: boolean;
 }
 
+/** Every secret the options hold, for redaction. */
+export function watchSecrets(options: WatchCliOptions): Array<string | undefined> {
+  return [options.token, options.gatewayToken];
+}
+
+/**
+ * The watch the flags describe. With --gateway, rooms come pushed over one WebSocket; while the gateway
+ * is unreachable they are polled from the rooms API (--app-id, --base-url), as the library's
+ * WebSocketSource does. The socket closes once the command's last watcher has stopped, whichever way
+ * it ended (active, ended, timeout, Ctrl-C), so nothing keeps the process alive.
+ */
 export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io: CliIo): RoomWatcherOptions {
+  const pollOptions: PollOptions = {
+    pollIntervalMs: options.pollInterval,
+    // A first delay above the default cap would be refused by the library as "above maxPollIntervalMs",
+    // a flag the CLI does not have: the cap follows the user's choice instead.
+    maxPollIntervalMs: options.pollInterval !== undefined && options.pollInterval > DEFAULT_POLL_OPTIONS.maxPollIntervalMs ? options.pollInterval : undefined,
+    activePollIntervalMs: options.activePollInterval,
+  };
+  const upstream = { appId: options.appId, baseUrl: options.baseUrl, token: options.token, apiVersion: options.apiVersion };
+  const source =
+    options.gateway === undefined
+      ? undefined
+      : new WebSocketSource({
+          url: options.gateway,
+          token: options.gatewayToken,
+          fallback: new HathoraHttpSource(upstream),
+          fallbackAfterMs: options.gatewayFallbackAfter,
+          fallbackPollOptions: pollOptions,
+        });
   return {
     roomId,
-    appId: options.appId,
-    baseUrl: options.baseUrl,
-    token: options.token,
-    apiVersion: options.apiVersion,
+    ...upstream,
+    source,
     timeoutMs: options.timeout === 0 ? Number.POSITIVE_INFINITY : options.timeout,
-    pollIntervalMs: options.pollInterval,
-    activePollIntervalMs: options.activePollInterval,
+    ...pollOptions,
     signal: io.signal,
   };
 }

@@ -13,8 +13,10 @@ import type { RoomStatus } from "../core/room-state.js";
 import { Gateway } from "../gateway/server.js";
 import type { HintCounts } from "../simulator/hints.js";
 import { Simulator } from "../simulator/simulator.js";
+import { BIND_DEADLINE_MS } from "../simulator/world.js";
 import { WebSocketSource } from "../sources/websocket-source.js";
 import { Fleet } from "../watch/fleet.js";
+import { validateDurationMs } from "../sources/validate.js";
 import { RoomWatcher } from "../watch/room-watcher.js";
 import type { Region } from "../wire/schemas.js";
 
@@ -36,19 +38,34 @@ export interface DemoOptions {
   counts?: Partial<Record<DemoKind, number>> | undefined;
   /** Give up after this long (real ms). Default 60,000. */
   deadlineMs?: number | undefined;
-  /** Called on every event, for live progress. */
+  /** Called on every event, for live progress; and with a `waiting` progress after each quiet spell of `progressIntervalMs`. */
   onProgress?: ((progress: DemoProgress) => void) | undefined;
+  /** While no room changes, how often onProgress hears what the demo still waits for (real ms). Default 250. */
+  progressIntervalMs?: number | undefined;
   /** Watch through an in-process gateway (a WebSocket source), the simulator sending readiness hints. Default false: poll. */
   gateway?: boolean | undefined;
 }
 
 export interface DemoProgress {
+  /** A watcher's event (`created`, `starting`, `active`, `terminated`, `error`), or `waiting` when nothing happened for a while. */
   readonly event: string;
+  /** The room the event is about; for `waiting`, the first room still waited for. */
   readonly roomId: string;
   readonly kind: DemoKind;
+  /** For `waiting`, what the demo waits for, e.g. "1 room: x1 (never-ready) still starting; ...". */
   readonly detail: string;
   readonly counts: Readonly<Record<RoomStatus, number>>;
   readonly elapsedMs: number;
+  /** The rooms that have not reached their final state yet, oldest first. */
+  readonly pending: readonly DemoPendingRoom[];
+}
+
+/** A room the demo still waits for. */
+export interface DemoPendingRoom {
+  readonly roomId: string;
+  readonly kind: DemoKind;
+  /** What its watcher says now. */
+  readonly status: RoomStatus;
 }
 
 export interface DemoRoomResult {
@@ -75,6 +92,7 @@ export interface DemoResult {
   readonly gateway: { readonly hints: HintCounts; readonly upstreamRequests: number } | undefined;
 }
 
+const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 const DEFAULT_COUNTS: Record<DemoKind, number> = { warm: 6, cold: 4, "never-ready": 1, "destroyed-mid-start": 2, rescheduled: 2 };
 const APP_ID = "demo-app";
 /** Rooms per simulated process: each cold room's process has room for this many minus one warm ones. */
@@ -107,10 +125,12 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   if (counts.warm > counts.cold * (ROOMS_PER_PROCESS - 1)) {
     throw new ConfigError(`${counts.warm} warm rooms need at least ${Math.ceil(counts.warm / (ROOMS_PER_PROCESS - 1))} cold rooms, whose processes host them`);
   }
+  const progressIntervalMs = validateDurationMs("progressIntervalMs", options.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, { allowZero: false });
+  const timeScale = options.timeScale ?? 20;
   const viaGateway = options.gateway === true;
   const simulator = await Simulator.start({
     seed: options.seed ?? 7,
-    timeScale: options.timeScale ?? 20,
+    timeScale,
     roomsPerProcess: ROOMS_PER_PROCESS,
     ...(viaGateway ? { tickMs: HINTING_TICK_MS } : {}),
   });
@@ -118,11 +138,14 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   let source: WebSocketSource | undefined;
   const fleet = new Fleet();
   const tracked = new Map<string, Tracked>();
+  /** Fires after each quiet spell, to say what the demo is still waiting for. */
+  let quiet: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
   // Whatever happened: every watcher, the fleet, then the simulator, which waits for the hints it has
   // sent to be answered, so the gateway closes after it.
   const closeAll = (): Promise<void> =>
     (closing ??= (async () => {
+      clearTimeout(quiet);
       await Promise.all([...tracked.values()].map((t) => t.watcher.stop()));
       await fleet.close();
       await simulator.close();
@@ -147,8 +170,35 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
       for (const t of tracked.values()) result[t.result?.reported.status ?? t.watcher.status]++;
       return result;
     };
+    const pendingRooms = (): Tracked[] => [...tracked.values()].filter((r) => r.result === undefined && !settled(r));
     const progress = (t: Tracked, event: string, detail: string): void => {
-      options.onProgress?.({ event, roomId: t.roomId, kind: t.kind, detail, counts: statusCounts(), elapsedMs: Math.round(performance.now() - started) });
+      quiet?.refresh();
+      options.onProgress?.({
+        event,
+        roomId: t.roomId,
+        kind: t.kind,
+        detail,
+        counts: statusCounts(),
+        elapsedMs: Math.round(performance.now() - started),
+        pending: pendingRooms().map((r) => ({ roomId: r.roomId, kind: r.kind, status: r.watcher.status })),
+      });
+    };
+    // A quiet spell is not a frozen demo: say what it waits for (the never-ready room waits out its bind
+    // deadline, 5 s at the default time scale, with no event in between).
+    let progressFailure: { error: unknown } | undefined;
+    const sayWaiting = (): void => {
+      const pending = pendingRooms();
+      const first = pending[0];
+      if (first === undefined) return;
+      try {
+        progress(first, "waiting", waitingFor(pending, performance.now(), timeScale));
+      } catch (error) {
+        // Thrown from a timer, it would be an uncaught exception: end the demo with it instead.
+        progressFailure = { error };
+        finish();
+        return;
+      }
+      quiet?.refresh();
     };
     const settled = (t: Tracked): boolean => {
       switch (t.kind) {
@@ -220,11 +270,14 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
     for (let i = 0; i < counts["destroyed-mid-start"]; i++) watch("destroyed-mid-start", MAIN_REGION, "never");
     for (let i = 0; i < counts.rescheduled; i++) watch("rescheduled", CRASH_REGION, "cold");
     if (tracked.size === 0) finish();
+    if (options.onProgress !== undefined) quiet = setTimeout(sayWaiting, progressIntervalMs);
 
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), options.deadlineMs ?? 60_000);
     const timedOut = await Promise.race([finished.then(() => false), new Promise<boolean>((resolve) => deadline.signal.addEventListener("abort", () => resolve(true)))]);
     clearTimeout(timer);
+    clearTimeout(quiet);
+    if (progressFailure !== undefined) throw progressFailure.error;
     const elapsedMs = Math.round(performance.now() - started);
 
     const rooms = [...tracked.values()].map((t) => t.result ?? resultOf(t, simulator));
@@ -235,6 +288,18 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   } finally {
     await closeAll();
   }
+}
+
+/** "2 rooms: a (cold) still starting; b (never-ready) still starting, ends at its 100 s bind deadline in ~3.1 s". */
+function waitingFor(pending: readonly Tracked[], now: number, timeScale: number): string {
+  const rooms = pending.map((t) => {
+    const status = t.watcher.status;
+    const what = status === "unknown" ? "not seen yet" : status === "starting" ? "still starting" : status === "active" ? "active, waiting for its move" : status;
+    const deadlineInMs = t.createdAt + BIND_DEADLINE_MS / timeScale - now;
+    const deadline = t.kind === "never-ready" ? `, ends at its ${BIND_DEADLINE_MS / 1000} s bind deadline in ~${(Math.max(0, deadlineInMs) / 1000).toFixed(1)} s` : "";
+    return `${t.roomId} (${t.kind}) ${what}${deadline}`;
+  });
+  return `${pending.length} room${pending.length === 1 ? "" : "s"}: ${rooms.join("; ")}`;
 }
 
 function resultOf(t: Tracked, simulator: Simulator): DemoRoomResult {

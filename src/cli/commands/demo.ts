@@ -18,10 +18,22 @@ export interface DemoCliOptions {
 export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<number> {
   const live = io.stdout.isTTY === true && !options.json && io.env.CI === undefined;
   const render = live ? createLogUpdate(io.stdout as NodeJS.WriteStream) : undefined;
+  let lastWaitedFor = "";
   const onProgress = (p: DemoProgress): void => {
-    const counts = `starting ${p.counts.starting + p.counts.unknown} · active ${p.counts.active} · ended ${p.counts.terminated}`;
-    if (render) render(`[${(p.elapsedMs / 1000).toFixed(1)}s] ${counts}   last: ${p.roomId} ${p.event} ${p.detail}`);
-    else if (!options.json) line(io.stdout, `[${(p.elapsedMs / 1000).toFixed(1).padStart(5)}s] ${p.event.padEnd(10)} ${p.roomId} (${p.kind}) ${p.detail}`);
+    if (render) {
+      const counts = `starting ${p.counts.starting + p.counts.unknown} · active ${p.counts.active} · ended ${p.counts.terminated}`;
+      const news = p.event === "waiting" ? `waiting for ${p.detail}` : `last: ${p.roomId} ${p.event} ${p.detail}`;
+      render(`[${(p.elapsedMs / 1000).toFixed(1)}s] ${counts}   ${news}`);
+      return;
+    }
+    if (options.json) return;
+    if (p.event === "waiting") {
+      // A log, not a live line: say what it waits for once, not at every tick of its countdown.
+      const waitedFor = p.pending.map((r) => `${r.roomId}:${r.status}`).join(" ");
+      if (waitedFor === lastWaitedFor) return;
+      lastWaitedFor = waitedFor;
+    }
+    line(io.stdout, `[${(p.elapsedMs / 1000).toFixed(1).padStart(5)}s] ${p.event.padEnd(10)} ${p.event === "waiting" ? `for ${p.detail}` : `${p.roomId} (${p.kind}) ${p.detail}`}`);
   };
   if (!options.json) {
     const via = options.gateway === true ? ", watching through a gateway (readiness hints on)" : "";

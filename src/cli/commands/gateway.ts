@@ -3,8 +3,7 @@
  * The first stdout line is the WebSocket URL; logs are JSON lines on stderr; SIGTERM or Ctrl-C closes
  * every client with 1001 and exits 0.
  */
-import { type Command, InvalidArgumentError, Option } from "commander";
-import { redactSecrets } from "../../core/redact.js";
+import { type Command, Option } from "commander";
 import { ConfigError } from "../../errors.js";
 import { Gateway } from "../../gateway/server.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
@@ -12,8 +11,10 @@ import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
 import { DEFAULT_LEASE_TTL_MS, redisUrlSecrets } from "../../gateway/redis/options.js";
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUESTS_PER_SECOND, Fleet } from "../../watch/fleet.js";
 import { DEFAULT_POLL_OPTIONS } from "../../watch/options.js";
+import { parseNonNegativeInt, parsePort, parsePositiveInt, parsePositiveMs } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
-import { errorJson } from "../format.js";
+import { GATEWAY_FLAG_NAMES } from "../flag-names.js";
+import { guarded } from "../guarded.js";
 import { type CliIo, line } from "../io.js";
 
 export interface GatewayCliOptions {
@@ -37,12 +38,6 @@ export interface GatewayCliOptions {
   leaseTtl?: number | undefined;
   instanceId?: string | undefined;
   logLevel: LogLevel;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
-  return n;
 }
 
 const HELP = `
@@ -75,21 +70,22 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--upstream <baseUrl>", "rooms API origin to watch").env("HATHORA_BASE_URL").makeOptionMandatory())
     .addOption(new Option("--app-id <id>", "the application whose rooms clients subscribe to").env("HATHORA_APP_ID").makeOptionMandatory())
     .addOption(new Option("--upstream-token <token>", "bearer token for the upstream (connection info needs none)").env("HATHORA_TOKEN"))
-    .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(positiveInt).default(0))
+    .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(parsePort).default(0))
     .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
-    .addOption(new Option("--token <token>", "token clients must present (Authorization: Bearer); default open").env("ROOM_WATCHER_GATEWAY_TOKEN"))
-    .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; default hints off").env("ROOM_WATCHER_HINT_TOKEN"))
-    .addOption(new Option("--allowed-origin <origin...>", "web pages whose browsers may connect (e.g. https://play.example.com); others get 403; default any"))
-    .addOption(new Option("--max-connections <n>", `open connections (default ${DEFAULT_GATEWAY_LIMITS.maxConnections})`).argParser(positiveInt))
-    .addOption(new Option("--max-subscriptions <n>", `rooms per connection (default ${DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection})`).argParser(positiveInt))
-    .addOption(new Option("--max-frame-bytes <n>", `largest client frame; larger closes with 1009 (default ${DEFAULT_GATEWAY_LIMITS.maxFrameBytes})`).argParser(positiveInt))
-    .addOption(new Option("--max-buffered-bytes <n>", `send buffer per connection; past it, 4429 slow consumer (default ${DEFAULT_GATEWAY_LIMITS.maxBufferedBytes})`).argParser(positiveInt))
-    .addOption(new Option("--heartbeat-interval <ms>", `ping interval, 0 for none (default ${DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs})`).argParser(positiveInt))
-    .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(positiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
-    .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(positiveInt).default(DEFAULT_MAX_IN_FLIGHT))
-    .addOption(new Option("--active-poll-interval <ms>", `delay between looks at an active room, to see a move or the end (default ${DEFAULT_POLL_OPTIONS.activePollIntervalMs})`).argParser(positiveInt))
+    .addOption(new Option("--token <token>", "token clients must present (Authorization: Bearer); without it, any client may connect").env("ROOM_WATCHER_GATEWAY_TOKEN"))
+    .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; without it, hints are off").env("ROOM_WATCHER_HINT_TOKEN"))
+    .addOption(new Option("--allowed-origin <origin...>", "web pages whose browsers may connect (e.g. https://play.example.com), others get 403; without it, any page may"))
+    .addOption(new Option("--max-connections <n>", "open connections").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxConnections))
+    .addOption(new Option("--max-subscriptions <n>", "rooms per connection").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection))
+    .addOption(new Option("--max-frame-bytes <n>", "largest client frame; larger closes with 1009").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxFrameBytes))
+    .addOption(new Option("--max-buffered-bytes <n>", "send buffer per connection; past it, 4429 slow consumer").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxBufferedBytes))
+    .addOption(new Option("--heartbeat-interval <ms>", "ping interval, 0 for none").argParser(parseNonNegativeInt).default(DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs))
+    .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(parsePositiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
+    .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(parsePositiveInt).default(DEFAULT_MAX_IN_FLIGHT))
+    .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.activePollIntervalMs))
     .addOption(new Option("--redis <url>", "shared mode: share rooms with every gateway on this Redis (redis://[:password@]host[:port][/db], rediss:// for TLS)").env("ROOM_WATCHER_REDIS_URL"))
-    .addOption(new Option("--lease-ttl <ms>", `shared mode: how long a room's owner holds it without renewing (default ${DEFAULT_LEASE_TTL_MS})`).argParser(positiveInt))
+    // No .default(): given without --redis, it is refused. Its default is shown as commander shows the others.
+    .addOption(new Option("--lease-ttl <ms>", `shared mode: how long a room's owner holds it without renewing (default: ${DEFAULT_LEASE_TTL_MS})`).argParser(parsePositiveMs))
     .addOption(new Option("--instance-id <id>", "shared mode: this gateway's name in leases and logs (default: pid and random characters)"))
     .addOption(new Option("--log-level <level>", "JSON log level on stderr").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -97,14 +93,9 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .action(async (options: GatewayCliOptions) => setExit(await runGatewayGuarded(options, io)));
 }
 
-async function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise<number> {
-  try {
-    return await runGateway(options, io);
-  } catch (error) {
-    const message = redactSecrets(errorJson(error).message, [options.token, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)]);
-    line(io.stderr, `room-watcher: ${message}`);
-    return error instanceof ConfigError ? ExitCode.USAGE : ExitCode.ERROR;
-  }
+function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise<number> {
+  const secrets = [options.token, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
+  return guarded(io, { json: false, secrets, flagNames: GATEWAY_FLAG_NAMES }, () => runGateway(options, io));
 }
 
 export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise<number> {

@@ -4,12 +4,13 @@ import { resolvePollOptions } from "../../watch/options.js";
 import { RoomWatcher, type RoomWatcherOptions, sourceFromOptions } from "../../watch/room-watcher.js";
 import { waitForActive } from "../../watch/wait-for-active.js";
 import { ExitCode } from "../exit-codes.js";
-import { hostPort, redact } from "../format.js";
+import { redactSecrets } from "../../core/redact.js";
+import { hostPort } from "../format.js";
 import { type CliIo, line } from "../io.js";
 import { FailureReport } from "../failure-report.js";
 import { StatusLine } from "../status-line.js";
 import { stylesFor } from "../style.js";
-import { roomWatcherOptions, type WatchCliOptions } from "../watch-options.js";
+import { roomWatcherOptions, type WatchCliOptions, watchSecrets } from "../watch-options.js";
 
 /** How often the progress line's clock moves. */
 const PROGRESS_TICK_MS = 250;
@@ -58,7 +59,7 @@ function reportFailures(roomId: string, watchOptions: RoomWatcherOptions, option
   const source = sourceFromOptions(watchOptions);
   const report = new FailureReport(roomId, source.target?.(roomId));
   const say = (text: string | undefined): void => {
-    if (text !== undefined) line(io.stderr, `${styles.yellow("room-watcher:")} ${redact(text, options.token)}`);
+    if (text !== undefined) line(io.stderr, `${styles.yellow("room-watcher:")} ${redactSecrets(text, watchSecrets(options))}`);
   };
   const fleet = watchOptions.fleet ?? getDefaultFleet();
   const subscription = fleet.subscribe(source, roomId, resolvePollOptions(watchOptions), {
@@ -78,7 +79,7 @@ function showProgress(roomId: string, watchOptions: RoomWatcherOptions, options:
   let detail = "";
   const render = (): void => {
     const elapsed = `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
-    status.show(redact(`waiting for room ${roomId}: ${state}${detail} · ${elapsed}`, options.token), styles.dim);
+    status.show(redactSecrets(`waiting for room ${roomId}: ${state}${detail} · ${elapsed}`, watchSecrets(options)), styles.dim);
   };
   const ticker = setInterval(render, PROGRESS_TICK_MS);
   render();

@@ -3,10 +3,11 @@ import { RoomWatcher } from "../../watch/room-watcher.js";
 import type { TerminatedEvent } from "../../watch/events.js";
 import { exitCodeOf } from "../exit-codes.js";
 import { describeEvidence } from "../../core/evidence.js";
-import { describeConnection, errorJson, evidenceJson, hostPort, redact } from "../format.js";
+import { redactSecrets } from "../../core/redact.js";
+import { describeConnection, errorJson, evidenceJson, hostPort } from "../format.js";
 import { type CliIo, line } from "../io.js";
 import { type Paint, stylesFor } from "../style.js";
-import { roomWatcherOptions, type WatchCliOptions } from "../watch-options.js";
+import { roomWatcherOptions, type WatchCliOptions, watchSecrets } from "../watch-options.js";
 
 export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
   const watcher = new RoomWatcher(roomWatcherOptions(roomId, options, io));
@@ -15,11 +16,11 @@ export async function runWatch(roomId: string, options: WatchCliOptions, io: Cli
   const print = (event: string, payload: Record<string, unknown>, human: string): void => {
     // The source already keeps the token out of its errors; this is the last line of defence.
     if (options.json) {
-      line(io.stdout, redact(JSON.stringify({ event, ...payload }), options.token));
+      line(io.stdout, redactSecrets(JSON.stringify({ event, ...payload }), watchSecrets(options)));
       return;
     }
     const paint = paintOf[event] ?? ((text: string) => text);
-    line(io.stdout, `${styles.dim(new Date().toISOString())}  ${paint(event.padEnd(10))} ${roomId}  ${redact(human, options.token)}`);
+    line(io.stdout, `${styles.dim(new Date().toISOString())}  ${paint(event.padEnd(10))} ${roomId}  ${redactSecrets(human, watchSecrets(options))}`);
   };
   watcher.on("status", (e) => options.json && print("status", { ...e }, ""));
   watcher.on("starting", (e) => print("starting", { ...e }, e.rescheduled ? `rescheduled (was ${describeConnection(e.previous)})` : ""));
