@@ -1,4 +1,5 @@
 /** The options `wait` and `watch` share, and how they become RoomWatcher options. */
+import { validateToken } from "../sources/validate.js";
 import type { RoomWatcherOptions } from "../watch/room-watcher.js";
 import type { CliIo } from "./io.js";
 
@@ -20,7 +21,8 @@ export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io:
     roomId,
     appId: options.appId,
     baseUrl: options.baseUrl,
-    token: options.token,
+    // Refused here, by flag, rather than sent and retried as a network error until the deadline.
+    token: options.token === undefined || options.token === "" ? options.token : validateToken("--token (HATHORA_TOKEN)", options.token),
     apiVersion: options.apiVersion,
     timeoutMs: options.timeout === 0 ? Number.POSITIVE_INFINITY : options.timeout,
     pollIntervalMs: options.pollInterval,

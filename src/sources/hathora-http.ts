@@ -18,7 +18,7 @@ import {
 } from "../errors.js";
 import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "../wire/parse.js";
 import type { PollingSource } from "./source.js";
-import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId } from "./validate.js";
+import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId, validateToken } from "./validate.js";
 
 export const DEFAULT_BASE_URL = "https://api.hathora.dev";
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -63,7 +63,7 @@ export class HathoraHttpSource implements PollingSource {
     this.apiVersion = options.apiVersion ?? "v2";
     this.requestTimeoutMs = validateDurationMs("requestTimeoutMs", options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, { allowZero: false });
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.#token = options.token === "" ? undefined : options.token;
+    this.#token = options.token === undefined || options.token === "" ? undefined : validateToken("token", options.token);
     this.#fetch = options.fetch;
     this.#clock = options.clock ?? systemClock;
     this.key = `hathora:${this.apiVersion}:${this.baseUrl}:${this.appId}:${options.fetch === undefined ? "global" : fetchIdentity(options.fetch)}`;
