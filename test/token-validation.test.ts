@@ -8,8 +8,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { ConfigError } from "../src/errors.js";
+import { sendReadyHint } from "../src/gateway/hint-client.js";
 import { TokenCheck } from "../src/gateway/token.js";
+import { HathoraHttpSource } from "../src/sources/hathora-http.js";
 import { validateToken } from "../src/sources/validate.js";
+import { WebSocketSource } from "../src/sources/websocket-source.js";
 
 /** Tokens validateToken accepts: printable ASCII, spaces and tabs inside. */
 const ACCEPTED = ["s3cret", "a b", "with  two  spaces", "tab\tinside", "~!#$%&'*+-.^_`|", 'quote"and\\backslash', "x".repeat(4096), "=", "Bearer lookalike"];
@@ -111,6 +114,27 @@ describe("validateToken matches what fetch and ws send to a Node server", () => 
       // A leading space arrives intact but cannot be told from the separator after "Bearer".
       const leadingSpace = token.startsWith(" ");
       expect(intact && !latin1 && !leadingSpace, label).toBe(false);
+    }
+  });
+});
+
+describe("every place that takes a token refuses one no header can carry, before any request", () => {
+  const refusals: ReadonlyArray<readonly [where: string, attempt: (token: string) => unknown]> = [
+    ["HathoraHttpSource", (token) => new HathoraHttpSource({ appId: "app-1", baseUrl: "http://127.0.0.1:9", token })],
+    ["WebSocketSource", (token) => new WebSocketSource({ url: "ws://127.0.0.1:9", token })],
+    ["sendReadyHint", (token) => sendReadyHint({ gatewayUrl: "ws://127.0.0.1:9", roomId: "r1", token, fetch: () => Promise.reject(new Error("must not be called")) })],
+  ];
+  it.each(refusals)("%s", async (_where, attempt) => {
+    for (const token of ["s3cret\n", "s3cret\u00e9", "s3cret "]) {
+      const error = await Promise.resolve()
+        .then(() => attempt(token))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error, JSON.stringify(token)).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^token (contains|begins)/);
+      expect((error as Error).message).not.toContain("s3cret");
     }
   });
 });
