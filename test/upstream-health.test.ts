@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { HttpError, NetworkError, RateLimitedError } from "../src/errors.js";
 import type { UpstreamOutcome } from "../src/gateway/metrics.js";
 import { UPSTREAM_HEALTH_WINDOW, UPSTREAM_WARN_INTERVAL_MS, UpstreamHealth } from "../src/gateway/upstream-health.js";
+import { maxInWindow, seededRandom } from "./helpers/prng.js";
 
 const refused = new NetworkError("request failed: fetch failed: connect ECONNREFUSED 127.0.0.1:9");
 
@@ -82,6 +83,34 @@ describe("UpstreamHealth notices", () => {
     expect(recovered.notices).toEqual([[35_000, "upstream recovered after 11 failures"]]);
   });
 
+  it("an upstream flapping around the threshold logs at most one failing line a minute, and a recovery only after a trouble it announced", () => {
+    // Half the requests fail, at random, one every 100 ms for ten minutes: the verdict flips often.
+    const random = seededRandom(12);
+    const health = new UpstreamHealth();
+    const lines: Array<[number, string]> = [];
+    let flips = 0;
+    let degraded = false;
+    for (let at = 0; at < 600_000; at += 100) {
+      const notice = random() < 0.5 ? health.record("network", refused, at) : health.record("ok", undefined, at);
+      if (notice !== undefined) lines.push([at, notice.message]);
+      if ((health.reason !== undefined) !== degraded) {
+        degraded = !degraded;
+        flips++;
+      }
+    }
+    const failing = lines.filter(([, m]) => m.startsWith("upstream failing"));
+    expect(flips).toBeGreaterThan(100);
+    expect(failing.length).toBeGreaterThan(1);
+    expect(maxInWindow(failing.map(([at]) => at), UPSTREAM_WARN_INTERVAL_MS)).toBe(1);
+    // Every recovery closes a trouble a line announced: never two recoveries in a row, never one first.
+    const kinds = lines.map(([, m]) => (m.startsWith("upstream failing") ? "failing" : "recovered"));
+    expect(kinds[0]).toBe("failing");
+    kinds.forEach((kind, i) => {
+      if (kind === "recovered") expect(kinds[i - 1]).toBe("failing");
+    });
+    expect(lines.length).toBeLessThanOrEqual(2 * failing.length);
+  });
+
   it("a repeat line comes only with a failure, never from successes while still degraded", () => {
     const { notices } = run([...fails(20), ...oks(9, 100_000)]);
     expect(notices).toEqual([[0, expect.stringMatching(/^upstream failing: /)]]);
@@ -91,7 +120,7 @@ describe("UpstreamHealth notices", () => {
     const health = new UpstreamHealth();
     expect(health.record("network", refused, 0)).toEqual({
       message: expect.stringMatching(/^upstream failing: /),
-      fields: { failures: 1, lastError: "RW_NETWORK request failed: fetch failed: connect ECONNREFUSED 127.0.0.1:9" },
+      fields: { failures: 1, troubleMs: 0, lastError: "RW_NETWORK request failed: fetch failed: connect ECONNREFUSED 127.0.0.1:9" },
     });
     expect(health.record("ok", undefined, 2_500)).toEqual({ message: "upstream recovered after 1 failure", fields: { failures: 1, troubleMs: 2_500 } });
   });

@@ -10,8 +10,8 @@ import type { UpstreamOutcome } from "./metrics.js";
 export const UPSTREAM_HEALTH_WINDOW = 20;
 
 /**
- * While the upstream keeps failing, at most one "upstream failing" line per this interval: the first at
- * once, then one more per minute while failures go on, however many requests fail.
+ * At most one "upstream failing" line per this interval: the first at once, then one more per minute
+ * while failures go on, however many requests fail. A recovery is logged once per announced trouble.
  */
 export const UPSTREAM_WARN_INTERVAL_MS = 60_000;
 
@@ -28,22 +28,18 @@ interface Trouble {
   readonly since: number;
   /** Failed requests since the trouble began. */
   failures: number;
-  loggedAt: number;
+  /** Whether a line said it began; a trouble never announced ends silently too. */
+  announced: boolean;
 }
 
 export class UpstreamHealth {
-  readonly #windowSize: number;
-  readonly #warnIntervalMs: number;
   /** The latest outcomes, oldest first: true for a failure. */
   readonly #window: boolean[] = [];
   #failed = 0;
   #lastError = "";
   #trouble: Trouble | undefined;
-
-  constructor(options: { windowSize?: number | undefined; warnIntervalMs?: number | undefined } = {}) {
-    this.#windowSize = options.windowSize ?? UPSTREAM_HEALTH_WINDOW;
-    this.#warnIntervalMs = options.warnIntervalMs ?? UPSTREAM_WARN_INTERVAL_MS;
-  }
+  /** When the last "upstream failing" line was logged, in this trouble or an earlier one. */
+  #lastWarnedAt = Number.NEGATIVE_INFINITY;
 
   /**
    * Why the upstream counts as failing: more than half of the latest requests (up to the window) failed.
@@ -68,32 +64,34 @@ export class UpstreamHealth {
       this.#failed++;
       this.#lastError = describe(error);
     }
-    if (this.#window.length > this.#windowSize && this.#window.shift() === true) this.#failed--;
+    if (this.#window.length > UPSTREAM_HEALTH_WINDOW && this.#window.shift() === true) this.#failed--;
     return this.#notice(failed, at);
   }
 
   #notice(failed: boolean, at: number): UpstreamNotice | undefined {
     const reason = this.reason;
-    const trouble = this.#trouble;
+    let trouble = this.#trouble;
     if (trouble === undefined) {
       if (reason === undefined) return undefined;
       // The failures that tipped the balance belong to the trouble too.
-      this.#trouble = { since: at, failures: this.#failed, loggedAt: at };
-      return { message: `upstream failing: ${reason}`, fields: { failures: this.#failed, lastError: this.#lastError } };
+      trouble = this.#trouble = { since: at, failures: this.#failed, announced: false };
+    } else if (failed) {
+      trouble.failures++;
     }
-    if (failed) trouble.failures++;
     if (reason === undefined) {
       this.#trouble = undefined;
+      if (!trouble.announced) return undefined;
       return {
         message: `upstream recovered after ${trouble.failures} failure${trouble.failures === 1 ? "" : "s"}`,
         fields: { failures: trouble.failures, troubleMs: at - trouble.since },
       };
     }
-    if (failed && at - trouble.loggedAt >= this.#warnIntervalMs) {
-      trouble.loggedAt = at;
-      return { message: `upstream failing: ${reason}`, fields: { failures: trouble.failures, troubleMs: at - trouble.since, lastError: this.#lastError } };
-    }
-    return undefined;
+    // One "failing" line per interval, across troubles: an upstream flapping around the threshold
+    // logs no more than one that did not recover.
+    if (!failed || at - this.#lastWarnedAt < UPSTREAM_WARN_INTERVAL_MS) return undefined;
+    this.#lastWarnedAt = at;
+    trouble.announced = true;
+    return { message: `upstream failing: ${reason}`, fields: { failures: trouble.failures, troubleMs: at - trouble.since, lastError: this.#lastError } };
   }
 }
 
