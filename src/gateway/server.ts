@@ -50,7 +50,7 @@ export interface GatewayOptions {
   upstream?: string | undefined;
   /** The application whose rooms clients subscribe to. Required unless `source`. */
   appId?: string | undefined;
-  /** Bearer token for the upstream (connection info needs none). Never logged. */
+  /** Bearer token for the upstream (connection info needs none). Never logged. Printable ASCII, no space at either end. */
   upstreamToken?: string | undefined;
   /** Poll this source instead of the Hathora HTTP API built from `upstream` and `appId`. */
   source?: PollingSource | undefined;
@@ -58,9 +58,12 @@ export interface GatewayOptions {
   port?: number | undefined;
   /** Interface to listen on. Default "127.0.0.1". */
   host?: string | undefined;
-  /** Token clients must present as `Authorization: Bearer <token>`; others are closed with 4401. Default none (open). */
+  /**
+   * Token clients must present as `Authorization: Bearer <token>` (all of it, spaces inside included); others
+   * are closed with 4401. Printable ASCII, no space at either end, or start rejects. Default none (open).
+   */
   token?: string | undefined;
-  /** Token game servers present with readiness hints. Default none: hints are refused. */
+  /** Token game servers present with readiness hints (same rules as `token`). Default none: hints are refused. */
   hintToken?: string | undefined;
   /**
    * Web pages (origins such as "https://play.example.com") whose browsers may connect; a handshake with any
