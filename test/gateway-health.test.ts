@@ -23,6 +23,7 @@ import { WebSocketSource } from "../src/sources/websocket-source.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { killAllCli, spawnCli } from "./helpers/cli-process.js";
 import { fakeClock } from "./helpers/fake-clock.js";
+import { json, scriptedServer } from "./helpers/http-server.js";
 import { freeStablePort } from "./helpers/free-port.js";
 import { startRedisServer, type RedisServer } from "./helpers/redis-server.js";
 import { ScriptedSource, starting } from "./helpers/scripted-source.js";
@@ -161,7 +162,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
     const degraded = await healthz(gateway);
     expect(degraded.code).toBe(200);
     expect(degraded.body).toMatchObject({ status: "degraded", connections: 0, rooms: 0, upstreamRequests: 1 });
-    expect(degraded.body.reasons).toEqual([expect.stringMatching(/^upstream: 100% of the last 1 request failed, last error: RW_NETWORK request failed: .*ECONNREFUSED/)]);
+    expect(degraded.body.reasons).toEqual([expect.stringMatching(/^upstream: 100% of the last 1 request failed, last error: RW_NETWORK .*ECONNREFUSED/)]);
     expect(gateway.health).toEqual({ status: "degraded", reasons: degraded.body.reasons });
     expect(logs.warns().map((l) => l.message)).toEqual([`upstream failing: ${degraded.body.reasons[0]}`]);
     expect(logs.warns()[0]?.fields).toMatchObject({ failures: 1, lastError: expect.stringContaining("ECONNREFUSED") });
@@ -183,6 +184,24 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
     expect(ok.body).toMatchObject({ status: "ok", reasons: [], rooms: 1 });
     client.ws.close();
     await client.closed;
+  });
+
+  it("an upstream that echoes the upstream token in its errors: the reason and the log carry the error, never the token", async () => {
+    const upstreamToken = "upstream s3cret token";
+    const echo = await scriptedServer();
+    cleanups.push(() => echo.close());
+    echo.handle((req, res) => json(res, 502, { message: `bad gateway for ${req.headers.authorization ?? ""}` }));
+    const logs = recordingLogger();
+    const gateway = await Gateway.start({ upstream: echo.url, appId: APP, upstreamToken, logger: logs.logger, defaultMetrics: false });
+    cleanups.push(() => gateway.close());
+    await logs.until(() => logs.warns().length > 0);
+    // The probe carried the whole token (spaces included) to the upstream.
+    expect(echo.requests[0]?.headers.authorization).toBe(`Bearer ${upstreamToken}`);
+    const { body } = await healthz(gateway);
+    expect(body.status).toBe("degraded");
+    expect(body.reasons).toEqual([expect.stringMatching(/^upstream: 100% of the last 1 request failed, last error: RW_HTTP .*502/)]);
+    expect(JSON.stringify(body)).not.toContain("s3cret");
+    expect(JSON.stringify(logs.lines)).not.toContain("s3cret");
   });
 
   it("a correct upstream answers the probe with 404: ok from the start, nothing logged at warn", async () => {
