@@ -51,6 +51,7 @@ export {
   Gateway,
   type GatewayClosingEvent,
   type GatewayEvents,
+  type GatewayHealth,
   type GatewayOptions,
   type GatewayRedisEvent,
   type GatewayStats,

@@ -73,7 +73,8 @@ async function scriptedGateway(fleetOptions: Partial<FleetOptions> = {}) {
   const time = fakeClock();
   const upstream = new ScriptedSource([starting, active(7777)], () => time.fake.now, "upstream");
   const fleet = new Fleet({ clock: time.clock, random: () => 0.5, ...fleetOptions });
-  const gateway = await Gateway.start({ source: upstream, fleet, clock: time.clock, hintToken: HINT_TOKEN, defaultMetrics: false });
+  // The script is the room's: no start-up probe to take a step of it (or a turn of the budget).
+  const gateway = await Gateway.start({ source: upstream, fleet, clock: time.clock, hintToken: HINT_TOKEN, defaultMetrics: false, probeUpstream: false });
   const client = await connectRaw(gateway.url);
   cleanups.push(async () => {
     client.ws.close();

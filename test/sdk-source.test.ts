@@ -80,6 +80,16 @@ describe("HathoraSdkSource", () => {
     await expect(poll(source, "../info/x")).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it("refuses a client whose token no header can carry, at once, naming it and not echoing it", () => {
+    for (const token of ["s3cret\n", "s3cret\u20ac", " s3cret"]) {
+      expect(() => new HathoraSdkSource({ client: client({ hathoraDevToken: token }) }), JSON.stringify(token)).toThrow(/^the client's hathoraDevToken (contains|begins)/);
+      expect(() => new HathoraSdkSource({ client: client({ hathoraDevToken: token }) })).not.toThrow(/s3cret/);
+    }
+    // One that is fine, or one given as a function (known per request only), is taken.
+    expect(new HathoraSdkSource({ client: client({ hathoraDevToken: "s3cret with space" }) }).appId).toBe(APP);
+    expect(new HathoraSdkSource({ client: client({ hathoraDevToken: () => Promise.resolve("s3cret\n") }) }).appId).toBe(APP);
+  });
+
   it("404 is not_found, and the watcher ends a destroyed room as destroyed", async () => {
     const source = new HathoraSdkSource({ client: client() });
     expect((await poll(source, "no-such-room")).observation).toEqual({ kind: "not_found" });

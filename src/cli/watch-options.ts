@@ -1,5 +1,6 @@
 /** The options `wait` and `watch` share, and how they become RoomWatcher options. */
 import { HathoraHttpSource } from "../sources/hathora-http.js";
+import { validateToken } from "../sources/validate.js";
 import { WebSocketSource } from "../sources/websocket-source.js";
 import { DEFAULT_POLL_OPTIONS, type PollOptions } from "../watch/options.js";
 import type { RoomWatcherOptions } from "../watch/room-watcher.js";
@@ -43,13 +44,17 @@ export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io:
     maxPollIntervalMs: options.pollInterval !== undefined && options.pollInterval > DEFAULT_POLL_OPTIONS.maxPollIntervalMs ? options.pollInterval : undefined,
     activePollIntervalMs: options.activePollInterval,
   };
-  const upstream = { appId: options.appId, baseUrl: options.baseUrl, token: options.token, apiVersion: options.apiVersion };
+  // Tokens no header can carry are refused here, by flag, rather than sent and retried as a network
+  // error until the deadline.
+  const token = options.token === undefined || options.token === "" ? options.token : validateToken("--token (HATHORA_TOKEN)", options.token);
+  const gatewayToken = options.gatewayToken === undefined ? undefined : validateToken("--gateway-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.gatewayToken);
+  const upstream = { appId: options.appId, baseUrl: options.baseUrl, token, apiVersion: options.apiVersion };
   const source =
     options.gateway === undefined
       ? undefined
       : new WebSocketSource({
           url: options.gateway,
-          token: options.gatewayToken,
+          token: gatewayToken,
           fallback: new HathoraHttpSource(upstream),
           fallbackAfterMs: options.gatewayFallbackAfter,
           fallbackPollOptions: pollOptions,

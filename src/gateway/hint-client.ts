@@ -7,7 +7,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import { redact } from "../core/redact.js";
 import { requestDeadline } from "../core/request-deadline.js";
 import { ConfigError, HttpError, NetworkError, RequestTimeoutError } from "../errors.js";
-import { validateDurationMs, validateRoomId } from "../sources/validate.js";
+import { validateDurationMs, validateRoomId, validateToken } from "../sources/validate.js";
 import { HINT_PATH_PREFIX } from "./hints.js";
 
 export const DEFAULT_HINT_TIMEOUT_MS = 5_000;
@@ -36,7 +36,7 @@ export interface ReadyHintOptions {
 export async function sendReadyHint(options: ReadyHintOptions): Promise<void> {
   const roomId = validateRoomId(options.roomId);
   const timeoutMs = validateDurationMs("timeoutMs", options.timeoutMs ?? DEFAULT_HINT_TIMEOUT_MS, { allowZero: false });
-  if (typeof options.token !== "string" || options.token === "") throw new ConfigError("a hint token is required");
+  const token = validateToken("token", options.token);
   const url = hintUrl(options.gatewayUrl, roomId);
   const clock = options.clock ?? systemClock;
   options.signal?.throwIfAborted();
@@ -47,16 +47,16 @@ export async function sendReadyHint(options: ReadyHintOptions): Promise<void> {
     try {
       response = await (options.fetch ?? globalThis.fetch)(url, {
         method: "POST",
-        headers: { authorization: `Bearer ${options.token}` },
+        headers: { authorization: `Bearer ${token}` },
         signal: deadline.signal,
         redirect: "error",
       });
       text = await response.text();
     } catch (error) {
       deadline.throwIfAborted();
-      throw new NetworkError(`hint request failed: ${redact(error instanceof Error ? error.message : String(error), options.token)}`, { cause: error });
+      throw new NetworkError(`hint request failed: ${redact(error instanceof Error ? error.message : String(error), token)}`, { cause: error });
     }
-    if (response.status !== 202) throw new HttpError(response.status, redact(messageOf(text) ?? "", options.token) || undefined);
+    if (response.status !== 202) throw new HttpError(response.status, redact(messageOf(text) ?? "", token) || undefined);
   } finally {
     deadline.dispose();
   }

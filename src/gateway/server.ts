@@ -8,11 +8,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { type Clock, systemClock } from "../core/clock.js";
+import { Urgency } from "../core/request-scheduler.js";
 import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
 import { ConfigError } from "../errors.js";
 import { HathoraHttpSource } from "../sources/hathora-http.js";
 import type { PollingSource } from "../sources/source.js";
-import { validateDurationMs } from "../sources/validate.js";
+import { validateDurationMs, validateToken } from "../sources/validate.js";
 import { Fleet } from "../watch/fleet.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, resolvePollOptions } from "../watch/options.js";
 import { GatewayConnection } from "./connection.js";
@@ -27,6 +28,7 @@ import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
 import { RoomHub } from "./room-hub.js";
 import { TokenCheck } from "./token.js";
 import { CountingSource } from "./upstream.js";
+import { UpstreamHealth } from "./upstream-health.js";
 
 /** The gateway's floor between two looks at a room (hints bring looks forward, never closer than this). */
 export const DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS = 25;
@@ -34,12 +36,21 @@ export const DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS = 25;
 /** How long close() lets clients answer the going-away close before it drops them. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
 
+/** Longest Gateway.start waits for the upstream probe's answer; a slower one is judged when it comes. */
+export const PROBE_WAIT_MS = 1_000;
+
+/**
+ * The room the start-up probe asks about: a valid id no Hathora room has (theirs are short), so a
+ * correct upstream answers 404, and anything else that fails says the upstream is wrong or down.
+ */
+export const PROBE_ROOM_ID = "room-watcher-gateway-start-up-probe";
+
 export interface GatewayOptions {
   /** Base URL of the rooms API to watch (Hathora or compatible). Required unless `source`. */
   upstream?: string | undefined;
   /** The application whose rooms clients subscribe to. Required unless `source`. */
   appId?: string | undefined;
-  /** Bearer token for the upstream (connection info needs none). Never logged. */
+  /** Bearer token for the upstream (connection info needs none). Never logged. Printable ASCII, no space at either end. */
   upstreamToken?: string | undefined;
   /** Poll this source instead of the Hathora HTTP API built from `upstream` and `appId`. */
   source?: PollingSource | undefined;
@@ -47,9 +58,12 @@ export interface GatewayOptions {
   port?: number | undefined;
   /** Interface to listen on. Default "127.0.0.1". */
   host?: string | undefined;
-  /** Token clients must present as `Authorization: Bearer <token>`; others are closed with 4401. Default none (open). */
+  /**
+   * Token clients must present as `Authorization: Bearer <token>` (all of it, spaces inside included); others
+   * are closed with 4401. Printable ASCII, no space at either end, or start rejects. Default none (open).
+   */
   token?: string | undefined;
-  /** Token game servers present with readiness hints. Default none: hints are refused. */
+  /** Token game servers present with readiness hints (same rules as `token`). Default none: hints are refused. */
   hintToken?: string | undefined;
   /**
    * Web pages (origins such as "https://play.example.com") whose browsers may connect; a handshake with any
@@ -74,10 +88,26 @@ export interface GatewayOptions {
   /** Time source for heartbeats and shutdown. Default the system clock. */
   clock?: Clock | undefined;
   /**
+   * At start, ask the upstream once about a room that cannot exist (through the fleet's budget, waiting
+   * at most 1,000 ms for the answer), so a wrong or dead upstream is logged and shows on /healthz at once.
+   * Default true.
+   */
+  probeUpstream?: boolean | undefined;
+  /**
    * Shared mode: gateways on one Redis (a `redis://` or `rediss://` URL, or options) share one upstream
    * watch per room, and a subscriber on any of them is served. Default none: this instance alone, in memory.
    */
   redis?: string | GatewayRedisOptions | undefined;
+}
+
+/**
+ * What /healthz says: `ok`; `degraded` while most of the latest upstream requests fail or (shared mode)
+ * Redis is disconnected, each cause in `reasons`; `draining` once close() has begun.
+ */
+export interface GatewayHealth {
+  readonly status: "ok" | "degraded" | "draining";
+  /** Why it is not ok, e.g. "redis: disconnected"; empty when ok. */
+  readonly reasons: readonly string[];
 }
 
 /** Counts, for tests and /healthz. */
@@ -137,8 +167,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #connections = new Set<GatewayConnection>();
   /** Every accepted socket, refused ones included, so close() can end them all. */
   readonly #sockets = new Set<WebSocket>();
+  readonly #upstreamHealth: UpstreamHealth;
   #nextConnectionId = 1;
   #heartbeat: TimerHandle | undefined;
+  #probe: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -149,6 +181,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     instanceId: string | undefined;
     metrics: GatewayMetrics;
     upstream: CountingSource;
+    upstreamHealth: UpstreamHealth;
     fleet: Fleet;
     ownsFleet: boolean;
     limits: ResolvedGatewayLimits;
@@ -170,6 +203,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.instanceId = parts.instanceId;
     this.#metrics = parts.metrics;
     this.#upstream = parts.upstream;
+    this.#upstreamHealth = parts.upstreamHealth;
     this.#fleet = parts.fleet;
     this.#ownsFleet = parts.ownsFleet;
     this.#limits = parts.limits;
@@ -191,8 +225,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const pollOptions = resolvePollOptions({ minPollIntervalMs: DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, ...options.pollOptions });
     const notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
     const shutdownGraceMs = validateDurationMs("shutdownGraceMs", options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
-    if (options.token === "") throw new ConfigError("token must not be empty");
-    if (options.hintToken === "") throw new ConfigError("hintToken must not be empty");
+    // A token no header can carry would lock out every client (or game server, or leave every upstream
+    // request failing): refused before anything listens.
+    const token = options.token === undefined ? undefined : validateToken("token", options.token);
+    const hintToken = options.hintToken === undefined ? undefined : validateToken("hintToken", options.hintToken);
+    if (options.upstreamToken !== undefined && options.upstreamToken !== "") validateToken("upstreamToken", options.upstreamToken);
     const origins = options.allowedOrigins === undefined ? undefined : new OriginPolicy(options.allowedOrigins);
     const inner = options.source ?? upstreamSource(options);
     const clock = options.clock ?? systemClock;
@@ -211,7 +248,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       },
       { defaultMetrics: options.defaultMetrics, shared: options.redis !== undefined },
     );
-    const upstream = new CountingSource(inner, metrics);
+    const upstreamHealth = new UpstreamHealth();
+    const upstream = new CountingSource(inner, metrics, (outcome, error) => {
+      const notice = upstreamHealth.record(outcome, error, clock.now());
+      if (notice !== undefined) logger.warn(notice.fields, notice.message);
+    });
     // Changes of the link to Redis are counted at once, and reach the gateway's listeners once it exists.
     const link: { onLink: (state: RedisLinkState, rooms: number) => void } = { onLink: () => {} };
     // Shared mode: Redis is reached (and its client loaded) before anything listens; alone, nothing to reach.
@@ -229,7 +270,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
           });
     const directory = shared ?? new LocalRoomDirectory();
     const hub = new RoomHub({ fleet, source: upstream, pollOptions, notFoundGraceMs, metrics, logger, directory });
-    const hints = new HintEndpoint(options.hintToken, hub, metrics, logger);
+    const hints = new HintEndpoint(hintToken, hub, metrics, logger);
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxFrameBytes,
@@ -272,11 +313,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       instanceId: shared?.instanceId,
       metrics,
       upstream,
+      upstreamHealth,
       fleet,
       ownsFleet: options.fleet === undefined,
       limits,
       logger,
-      token: options.token === undefined ? undefined : new TokenCheck(options.token),
+      token: token === undefined ? undefined : new TokenCheck(token),
       origins,
       hints,
       timers: new TimerHeap(clock),
@@ -293,8 +335,19 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     gauges.redisConnected = () => directory.connected;
     link.onLink = (state, rooms) => started.#emitSafely("redis", Object.freeze({ state, rooms }));
     started.#scheduleHeartbeat();
+    if (options.probeUpstream !== false) await started.#startProbe();
     logger.info({ url: started.url, upstream: upstream.key, clientAuth: options.token !== undefined, hints: options.hintToken !== undefined }, "gateway listening");
     return started;
+  }
+
+  /** As /healthz reports it. */
+  get health(): GatewayHealth {
+    const reasons: string[] = [];
+    const upstream = this.#upstreamHealth.reason;
+    if (upstream !== undefined) reasons.push(upstream);
+    if (this.#directory.shared && !this.#directory.connected) reasons.push("redis: disconnected");
+    if (this.#closing !== undefined) return { status: "draining", reasons: ["draining: the gateway is closing; new connections are refused", ...reasons] };
+    return { status: reasons.length === 0 ? "ok" : "degraded", reasons };
   }
 
   get stats(): GatewayStats {
@@ -313,8 +366,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
-   * Graceful shutdown: stop accepting, close every client with 1001 (going away), give them
-   * `shutdownGraceMs` to answer, drop the rest, stop every upstream watch. Idempotent.
+   * Graceful shutdown: refuse new WebSocket clients (503) and report draining at /healthz, close every
+   * client with 1001 (going away), give them `shutdownGraceMs` to answer, drop the rest, stop every
+   * upstream watch, stop listening. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -325,7 +379,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#logger.info({ connections: this.#connections.size }, "shutting down");
     this.#heartbeat?.cancel();
     this.#heartbeat = undefined;
-    const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#probe?.controller.abort();
+    // The listener stays open while clients answer the going-away close: /healthz says draining (503),
+    // so a balancer sends new clients elsewhere, and a new WebSocket handshake gets a 503 (#onUpgrade).
     for (const connection of this.#connections) connection.close(GatewayCloseCode.GOING_AWAY, "gateway shutting down");
     const sockets = [...this.#sockets];
     const allClosed = Promise.all(sockets.map((ws) => (ws.readyState === WebSocket.CLOSED ? Promise.resolve() : new Promise<void>((resolve) => ws.once("close", () => resolve())))));
@@ -334,6 +390,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     grace?.cancel();
     for (const ws of this.#sockets) ws.terminate();
     await allClosed;
+    const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#probe?.done;
     await this.#hub.close();
     await this.#directory.close();
     if (this.#ownsFleet) await this.#fleet.close();
@@ -355,6 +413,34 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /**
+   * One look at a room that cannot exist, in the fleet's budget like any other, judged by the upstream's
+   * health as any request is. Resolves on its answer or after PROBE_WAIT_MS, whichever comes first; a
+   * slower answer is still judged when it comes, and close() aborts it.
+   */
+  async #startProbe(): Promise<void> {
+    const controller = new AbortController();
+    const { scheduler } = this.#fleet;
+    const done = (async (): Promise<void> => {
+      try {
+        await scheduler.acquire(Urgency.FIRST_LOOK, controller.signal);
+      } catch {
+        return; // aborted by close() before its turn
+      }
+      try {
+        await this.#upstream.poll(PROBE_ROOM_ID, { signal: controller.signal });
+      } catch {
+        // Counted, judged and logged by the upstream's observer.
+      } finally {
+        scheduler.release();
+      }
+    })();
+    this.#probe = { controller, done };
+    let bound: TimerHandle | undefined;
+    await Promise.race([done, new Promise<void>((resolve) => (bound = this.#timers.after(PROBE_WAIT_MS, resolve)))]);
+    bound?.cancel();
+  }
+
   #scheduleHeartbeat(): void {
     const intervalMs = this.#limits.heartbeatIntervalMs;
     if (intervalMs === 0 || this.#closing !== undefined) return;
@@ -367,9 +453,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (req.method === "GET" && path === "/healthz") {
-      const draining = this.#closing !== undefined;
+      const health = this.health;
       const cluster = this.#directory.shared ? { instanceId: this.instanceId, redis: this.#directory.connected ? "up" : "down" } : {};
-      json(res, draining ? 503 : 200, { status: draining ? "draining" : "ok", ...this.stats, ...cluster });
+      // Degraded stays 200: every gateway on the same upstream is degraded alike, and a balancer that
+      // pulled them all would turn a slow upstream into no service. Draining is 503: route elsewhere.
+      json(res, health.status === "draining" ? 503 : 200, { ...health, ...this.stats, ...cluster });
       return;
     }
     if (req.method === "GET" && path === "/metrics") {

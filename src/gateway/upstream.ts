@@ -1,19 +1,27 @@
-/** The gateway's upstream: a polling source wrapped to count every request by outcome. */
+/**
+ * The gateway's upstream: a polling source wrapped to count every request by outcome, for /metrics
+ * and for whoever judges the upstream's health (one classification, two readers).
+ */
 import type { PollResult } from "../core/observation.js";
 import { ErrorCode, HttpError, RoomWatcherError } from "../errors.js";
 import type { PollingSource } from "../sources/source.js";
 import type { GatewayMetrics, UpstreamOutcome } from "./metrics.js";
+
+/** Hears every upstream request's outcome, with the error of a failed one. */
+export type UpstreamObserver = (outcome: UpstreamOutcome, error: unknown) => void;
 
 export class CountingSource implements PollingSource {
   readonly kind = "poll";
   readonly key: string;
   readonly #inner: PollingSource;
   readonly #metrics: GatewayMetrics;
+  readonly #observe: UpstreamObserver;
   #requests = 0;
 
-  constructor(inner: PollingSource, metrics: GatewayMetrics) {
+  constructor(inner: PollingSource, metrics: GatewayMetrics, observe: UpstreamObserver = () => undefined) {
     this.#inner = inner;
     this.#metrics = metrics;
+    this.#observe = observe;
     this.key = `gateway-upstream:${inner.key}`;
   }
 
@@ -24,14 +32,20 @@ export class CountingSource implements PollingSource {
 
   async poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult> {
     this.#requests++;
+    let result: PollResult;
     try {
-      const result = await this.#inner.poll(roomId, options);
-      this.#metrics.upstreamRequests.inc({ outcome: result.observation.kind === "not_found" ? "not_found" : "ok" });
-      return result;
+      result = await this.#inner.poll(roomId, options);
     } catch (error) {
-      this.#metrics.upstreamRequests.inc({ outcome: options.signal.aborted ? "aborted" : outcomeOf(error) });
+      this.#count(options.signal.aborted ? "aborted" : outcomeOf(error), error);
       throw error;
     }
+    this.#count(result.observation.kind === "not_found" ? "not_found" : "ok", undefined);
+    return result;
+  }
+
+  #count(outcome: UpstreamOutcome, error: unknown): void {
+    this.#metrics.upstreamRequests.inc({ outcome });
+    this.#observe(outcome, error);
   }
 }
 

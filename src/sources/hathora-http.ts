@@ -20,7 +20,7 @@ import type { SourceTarget } from "../core/evidence.js";
 import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "../wire/parse.js";
 import { assertFetchablePort } from "./fetch-ports.js";
 import type { PollingSource } from "./source.js";
-import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId } from "./validate.js";
+import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId, validateToken } from "./validate.js";
 
 export const DEFAULT_BASE_URL = "https://api.hathora.dev";
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -65,7 +65,7 @@ export class HathoraHttpSource implements PollingSource {
     this.apiVersion = options.apiVersion ?? "v2";
     this.requestTimeoutMs = validateDurationMs("requestTimeoutMs", options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, { allowZero: false });
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.#token = options.token === "" ? undefined : options.token;
+    this.#token = options.token === undefined || options.token === "" ? undefined : validateToken("token", options.token);
     this.#fetch = options.fetch;
     this.#clock = options.clock ?? systemClock;
     // Only the global fetch is known to refuse them; a fetch of the caller's own may not.

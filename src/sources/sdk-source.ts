@@ -37,7 +37,7 @@ import {
 import { apiErrorMessage, parseConnectionInfoV2 } from "../wire/parse.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "./hathora-http.js";
 import type { PollingSource } from "./source.js";
-import { validateAppId, validateDurationMs, validateRoomId } from "./validate.js";
+import { validateAppId, validateDurationMs, validateRoomId, validateToken } from "./validate.js";
 
 export interface HathoraSdkSourceOptions {
   /** The SDK client (`HathoraCloud` or `HathoraCloudCore`); its server URL, HTTP client and hooks are used as they are. */
@@ -73,6 +73,9 @@ export class HathoraSdkSource implements PollingSource {
     const appId = options.appId ?? options.client._options.appId;
     if (appId === undefined) throw new ConfigError("appId is required: pass it, or create the HathoraCloud client with an appId");
     this.appId = validateAppId(appId);
+    // A token given as a function is only known per request; one given as a string is checked now.
+    const token = options.client._options.hathoraDevToken;
+    if (typeof token === "string" && token !== "") validateToken("the client's hathoraDevToken", token);
     this.requestTimeoutMs = validateDurationMs("requestTimeoutMs", options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, { allowZero: false });
     this.#client = options.client;
     this.#clock = options.clock ?? systemClock;

@@ -1,4 +1,4 @@
-/** Validation of the values that end up in a URL: nothing may reach another endpoint or host. */
+/** Validation of the values that end up in a URL or a header: nothing may reach another endpoint or host, or fail on every request. */
 import { ConfigError } from "../errors.js";
 import { ROOM_ID_PATTERN } from "../wire/schemas.js";
 
@@ -47,4 +47,42 @@ export function validateDurationMs(name: string, value: unknown, { allowZero = t
     throw new ConfigError(`${name} must be a ${allowZero ? "non-negative" : "positive"} finite number of milliseconds, got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * A token that an `Authorization: Bearer <token>` header can carry unchanged, or a ConfigError naming
+ * `name` and the reason (never the token). Printable ASCII, spaces and tabs allowed inside:
+ * - control characters (CR, LF, NUL, DEL, ...): fetch and ws (Node's validateHeaderValue) refuse them
+ *   on every request, so a token with one could never be sent;
+ * - anything above "~": fetch refuses characters above U+00FF, and the Latin-1 bytes both send for the
+ *   rest are read as other characters by any receiver that decodes UTF-8;
+ * - whitespace at either end: HTTP drops it from a header value, and the spaces after "Bearer" cannot
+ *   be told from a token's own, so the receiver would compare a different token.
+ */
+export function validateToken(name: string, value: unknown): string {
+  if (typeof value !== "string") throw new ConfigError(`${name} must be a string, got ${typeof value}`);
+  if (value === "") throw new ConfigError(`${name} must not be empty`);
+  const problem = tokenProblem(value);
+  if (problem !== undefined) throw new ConfigError(`${name} ${problem}`);
+  return value;
+}
+
+const CONTROL_NAMES: Readonly<Record<number, string>> = { 0x00: "a NUL", 0x0a: "a line feed", 0x0d: "a carriage return", 0x7f: "a DEL" };
+
+function tokenProblem(token: string): string | undefined {
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09) || code === 0x7f) {
+      const what = CONTROL_NAMES[code] ?? "a control character";
+      const hint = code === 0x0a || code === 0x0d ? " (a token read from a file or a command often ends with one)" : "";
+      return `contains ${what} (U+${code.toString(16).toUpperCase().padStart(4, "0")}), which no HTTP header can carry${hint}`;
+    }
+    if (code > 0x7e) {
+      return "contains a character outside printable ASCII, which an HTTP header cannot carry reliably (fetch refuses any above U+00FF; the others arrive as Latin-1 bytes a receiver may read differently)";
+    }
+  }
+  if (/^[ \t]|[ \t]$/.test(token)) {
+    return "begins or ends with whitespace, which HTTP drops from a header value: the receiver would compare a different token";
+  }
+  return undefined;
 }

@@ -26,7 +26,7 @@ import {
 import { type Fleet, getDefaultFleet, type Subscription } from "../watch/fleet.js";
 import { type PollOptions, resolvePollOptions } from "../watch/options.js";
 import type { PollingSource, PushSource, SourceListener } from "./source.js";
-import { validateDurationMs, validateRoomId } from "./validate.js";
+import { validateDurationMs, validateRoomId, validateToken } from "./validate.js";
 
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 250;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
@@ -140,8 +140,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     super();
     this.url = validateGatewayUrl(options.url);
     this.key = `gateway:${this.url}`;
-    if (options.token === "") throw new ConfigError("token must not be empty");
-    this.#token = options.token;
+    this.#token = options.token === undefined ? undefined : validateToken("token", options.token);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#timers = new TimerHeap(this.#clock);

@@ -5,6 +5,7 @@
  */
 import { type Command, Option } from "commander";
 import { ConfigError } from "../../errors.js";
+import { validateToken } from "../../sources/validate.js";
 import { Gateway } from "../../gateway/server.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
 import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
@@ -102,6 +103,10 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
   if (options.redis === undefined && (options.leaseTtl !== undefined || options.instanceId !== undefined)) {
     throw new ConfigError("--lease-ttl and --instance-id need --redis (or ROOM_WATCHER_REDIS_URL): without it the gateway shares nothing");
   }
+  // Named by flag here; Gateway.start would refuse them too, by option name.
+  if (options.token !== undefined) validateToken("--token (ROOM_WATCHER_GATEWAY_TOKEN)", options.token);
+  if (options.hintToken !== undefined) validateToken("--hint-token (ROOM_WATCHER_HINT_TOKEN)", options.hintToken);
+  if (options.upstreamToken !== undefined && options.upstreamToken !== "") validateToken("--upstream-token (HATHORA_TOKEN)", options.upstreamToken);
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
   const fleet = new Fleet({ maxRequestsPerSecond: options.maxRequestsPerSecond, maxInFlight: options.maxInFlight });
   const gateway = await Gateway.start({
