@@ -217,6 +217,28 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
     expect(logs.warns()).toEqual([]);
   });
 
+  it("a wrong host that answers 404 with its own page: the probe says so at warn and on /healthz until a room's status is answered", async () => {
+    const web = await scriptedServer();
+    cleanups.push(() => web.close());
+    web.handle((_req, res) => res.writeHead(404, { "content-type": "text/html" }).end("<html><h1>Not Found</h1></html>"));
+    const logs = recordingLogger();
+    const gateway = await Gateway.start({ upstream: web.url, appId: APP, logger: logs.logger, defaultMetrics: false });
+    cleanups.push(() => gateway.close());
+    const hint = "an HTML page answered, not the rooms API: is the base URL right?";
+    expect(logs.warns().map((l) => l.message)).toEqual([`upstream probe: a 404 that did not come from the rooms API: ${hint}`]);
+    expect(await healthz(gateway)).toEqual({
+      code: 200,
+      body: expect.objectContaining({ status: "degraded", reasons: [`upstream: the start-up probe's 404 did not come from the rooms API (${hint})`] }),
+    });
+    // The URL was right after all (a proxy in front of it, say): the first room it answers clears the doubt.
+    web.handle((_req, res) => json(res, 200, { additionalExposedPorts: [], status: "starting", roomId: "room-1" }));
+    // Unsubscribing its only room closes the source's socket.
+    const { result, unsubscribe } = await firstWord(new WebSocketSource({ url: gateway.url }), "room-1");
+    expect(result?.observation).toEqual({ kind: "starting" });
+    await unsubscribe();
+    expect((await healthz(gateway)).body).toMatchObject({ status: "ok", reasons: [] });
+  });
+
   it("draining while close() waits for a client: /healthz answers 503 draining, a new WebSocket client is refused with 503", async () => {
     const time = fakeClock();
     const gateway = await Gateway.start({ upstream: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });

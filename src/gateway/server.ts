@@ -171,6 +171,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   #nextConnectionId = 1;
   #heartbeat: TimerHandle | undefined;
   #probe: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
+  /** The probe's 404 did not look like the rooms API's; stands until a room's status is answered. */
+  #probeDoubt: { readonly hint: string; readonly answeredBefore: number } | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -345,6 +347,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const reasons: string[] = [];
     const upstream = this.#upstreamHealth.reason;
     if (upstream !== undefined) reasons.push(upstream);
+    const doubt = this.#probeDoubt;
+    if (doubt !== undefined && this.#upstreamHealth.answered === doubt.answeredBefore) {
+      reasons.push(`upstream: the start-up probe's 404 did not come from the rooms API (${doubt.hint})`);
+    }
     if (this.#directory.shared && !this.#directory.connected) reasons.push("redis: disconnected");
     if (this.#closing !== undefined) return { status: "draining", reasons: ["draining: the gateway is closing; new connections are refused", ...reasons] };
     return { status: reasons.length === 0 ? "ok" : "degraded", reasons };
@@ -428,7 +434,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         return; // aborted by close() before its turn
       }
       try {
-        await this.#upstream.poll(PROBE_ROOM_ID, { signal: controller.signal });
+        const { hint } = await this.#upstream.poll(PROBE_ROOM_ID, { signal: controller.signal });
+        // A 404 that is not the rooms API's (an HTML page, another server's): most likely a wrong URL.
+        if (hint !== undefined) {
+          this.#probeDoubt = { hint, answeredBefore: this.#upstreamHealth.answered };
+          this.#logger.warn({ hint }, `upstream probe: a 404 that did not come from the rooms API: ${hint}`);
+        }
       } catch {
         // Counted, judged and logged by the upstream's observer.
       } finally {

@@ -36,6 +36,7 @@ export class UpstreamHealth {
   /** The latest outcomes, oldest first: true for a failure. */
   readonly #window: boolean[] = [];
   #failed = 0;
+  #answered = 0;
   #lastError = "";
   #trouble: Trouble | undefined;
   /** When the last "upstream failing" line was logged, in this trouble or an earlier one. */
@@ -52,12 +53,18 @@ export class UpstreamHealth {
     return `upstream: ${percent}% of the last ${total} request${total === 1 ? "" : "s"} failed, last error: ${this.#lastError}`;
   }
 
+  /** Requests a room's status answered (not a 404, not a failure): each proves the upstream is the rooms API. */
+  get answered(): number {
+    return this.#answered;
+  }
+
   /**
    * Takes one request's outcome (`error` for a failed one). A request we aborted ourselves says nothing
    * about the upstream and is not counted. Returns the line to log, if any.
    */
   record(outcome: UpstreamOutcome, error: unknown, at: number): UpstreamNotice | undefined {
     if (outcome === "aborted") return undefined;
+    if (outcome === "ok") this.#answered++;
     const failed = outcome !== "ok" && outcome !== "not_found";
     this.#window.push(failed);
     if (failed) {
