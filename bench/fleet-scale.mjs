@@ -6,7 +6,7 @@
  * Run with --expose-gc.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Fleet } from "../dist/index.js";
+import { Fleet, RoomWatcher } from "../dist/index.js";
 
 const rooms = Number(process.argv[2] ?? 1000);
 const budget = Number(process.argv[3] ?? 2000);
@@ -33,7 +33,7 @@ globalThis.gc();
 const heapBefore = process.memoryUsage().heapUsed;
 const fleet = new Fleet({ source, maxRequestsPerSecond: budget, learn: true });
 const watchers = [];
-for (let i = 0; i < rooms; i++) watchers.push(fleet.watch(`room-${i}`, { timeoutMs: 600_000 }));
+for (let i = 0; i < rooms; i++) watchers.push(new RoomWatcher({ roomId: `room-${i}`, fleet, timeoutMs: 600_000 }).start());
 await sleep(settleMs);
 globalThis.gc();
 const heapAfter = process.memoryUsage().heapUsed;

@@ -5,10 +5,10 @@
  *
  *   fixed        Hathora's plugins: look every 1 s until active.
  *   sdk          the official SDK's backoff (Speakeasy defaults: 500 ms, x1.5, capped at 60 s) as the wait between looks.
- *   room-watcher fleet.waitForActive through one Fleet (learned schedule, sibling checks);
+ *   room-watcher waitForActive through one Fleet (learned schedule, sibling checks);
  *                "room-watcher:N" sets delayPerLookMs to N (the requests/latency trade-off).
  */
-import { Fleet } from "../dist/index.js";
+import { Fleet, waitForActive } from "../dist/index.js";
 
 const [strategy, baseUrl, appId] = process.argv.slice(2);
 const cpuAtStart = process.cpuUsage();
@@ -50,7 +50,7 @@ const watch = {
   fixed: naiveLoop(() => 1000),
   sdk: naiveLoop((looks) => Math.min(60_000, 500 * 1.5 ** (looks - 1))),
   "room-watcher": ({ roomId, processId }) => {
-    fleet.waitForActive(roomId, { processId }).then(
+    waitForActive({ roomId, fleet, processId }).then(
       () => report(roomId),
       (error) => process.send?.({ type: "failed", roomId, message: String(error?.message ?? error) }),
     );

@@ -17,7 +17,8 @@ import { fork, execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { Simulator, systemClock } from "../dist/index.js";
+import { systemClock } from "../dist/core/clock.js";
+import { Simulator } from "../dist/simulator/index.js";
 import { percentile } from "./stats.mjs";
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));

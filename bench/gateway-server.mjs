@@ -7,7 +7,8 @@
  * {type:"metrics"} (its Prometheus text), {type:"close"} (answered by "closed").
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Fleet, Gateway } from "../dist/index.js";
+import { Fleet } from "../dist/index.js";
+import { Gateway } from "../dist/gateway/index.js";
 import { epochNow } from "./time.mjs";
 
 const loop = monitorEventLoopDelay({ resolution: 1 });

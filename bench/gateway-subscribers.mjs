@@ -26,7 +26,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { WebSocket } from "ws";
-import { GATEWAY_SUBPROTOCOL } from "../dist/index.js";
+import { GATEWAY_SUBPROTOCOL } from "../dist/gateway/index.js";
 import { epochNow } from "./time.mjs";
 
 const CONNECT_BATCH = 250;

@@ -22,7 +22,8 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { Fleet, HathoraHttpSource, RoomWatcher, Simulator } from "../dist/index.js";
+import { Fleet, HathoraHttpSource, RoomWatcher } from "../dist/index.js";
+import { Simulator } from "../dist/simulator/index.js";
 import { forkGateway, forkSubscribers } from "./children.mjs";
 import { createRooms, requestsOf } from "./rooms.mjs";
 import { ms, stats } from "./stats.mjs";

@@ -5,7 +5,9 @@
 // In production the gateway runs on its own, next to nothing but the rooms API:
 //   room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP" --port 4100 --token "$CLIENT_TOKEN"
 // and clients need only its URL and token. Here the simulator and the gateway run in-process.
-import { Gateway, HathoraHttpSource, RoomWatcher, Simulator, WebSocketSource, sendReadyHint, waitForActive } from "room-watcher";
+import { HathoraHttpSource, RoomWatcher, WebSocketSource, waitForActive } from "room-watcher";
+import { Gateway, sendReadyHint } from "room-watcher/gateway";
+import { Simulator } from "room-watcher/simulator";
 
 const appId = "app-example";
 const simulator = await Simulator.start({ seed: 42, timeScale: 10 }); // cold starts take ~0.5 s

@@ -7,7 +7,8 @@
 // With no HATHORA_BASE_URL it starts the embedded simulator. Against Hathora or a compatible host set
 // HATHORA_BASE_URL, HATHORA_APP_ID and HATHORA_TOKEN (creating and destroying rooms need the token).
 import { createServer } from "node:http";
-import { RoomWatcherError, Simulator, waitForActive } from "room-watcher";
+import { RoomWatcherError, waitForActive } from "room-watcher";
+import { Simulator } from "room-watcher/simulator";
 
 const embedded = process.env.HATHORA_BASE_URL ? undefined : await Simulator.start({ seed: 1, timeScale: 10 });
 const baseUrl = process.env.HATHORA_BASE_URL ?? embedded.url;

@@ -2,7 +2,8 @@
 // request budget, hand each connection to its players, and deal with a room that never becomes ready.
 // Runs on the embedded simulator: node examples/matchmaker.mjs
 // Against Hathora: drop the simulator; baseUrl https://api.hathora.dev, your appId and a dev token.
-import { Fleet, Simulator, WaitTimeoutError } from "room-watcher";
+import { Fleet, WaitTimeoutError, waitForActive } from "room-watcher";
+import { Simulator } from "room-watcher/simulator";
 
 const appId = "app-matchmaker";
 const token = "dev-token"; // the admin API's bearer token; never printed
@@ -40,7 +41,7 @@ async function startMatch(match, room, timeoutMs) {
   const started = Date.now();
   try {
     // processId lets the fleet look at this room the moment a sibling on its process turns active.
-    const { exposedPort } = await fleet.waitForActive(room.roomId, { processId: room.processId, timeoutMs });
+    const { exposedPort } = await waitForActive({ roomId: room.roomId, fleet, processId: room.processId, timeoutMs });
     const address = `${exposedPort.host}:${exposedPort.port}`;
     console.log(`${match.id}: ${match.players.length} players -> ${address} (room ${room.roomId}, ${Date.now() - started} ms)`);
     return { match: match.id, roomId: room.roomId, address };

@@ -1,7 +1,8 @@
 // Wait for a room to become joinable, on the embedded simulator (no account needed).
 // Run: npm install && node examples/wait-for-active.mjs
 // Against Hathora (or a compatible host), drop the simulator and pass your appId and baseUrl.
-import { RoomWatcher, Simulator, waitForActive } from "room-watcher";
+import { RoomWatcher, waitForActive } from "room-watcher";
+import { Simulator } from "room-watcher/simulator";
 
 const simulator = await Simulator.start({ seed: 42, timeScale: 10 }); // cold starts take ~0.5 s
 const appId = "app-example";

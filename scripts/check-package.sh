@@ -56,7 +56,8 @@ npm install --no-audit --no-fund --loglevel=error "$scratch/$tarball"
 
 # Both module systems: start the simulator, wait for a cold room, check the port against its truth.
 cat > esm.mjs <<'EOF'
-import { Simulator, waitForActive, HathoraHttpSource, RoomWatcherError } from "room-watcher";
+import { waitForActive, HathoraHttpSource, RoomWatcherError } from "room-watcher";
+import { Simulator } from "room-watcher/simulator";
 const sim = await Simulator.start({ seed: 3, timeScale: 50 });
 try {
   const { roomId } = sim.createRoom("app-pack", { scenario: "cold" });
@@ -69,7 +70,8 @@ try {
 }
 EOF
 cat > cjs.cjs <<'EOF'
-const { Simulator, waitForActive } = require("room-watcher");
+const { waitForActive } = require("room-watcher");
+const { Simulator } = require("room-watcher/simulator");
 (async () => {
   const sim = await Simulator.start({ seed: 4, timeScale: 50 });
   try {
@@ -132,7 +134,8 @@ echo "== with the optional SDK: room-watcher/sdk from ESM and CommonJS"
 npm install --no-audit --no-fund --loglevel=error "@hathora/cloud-sdk-typescript@$(node -p "require('$root/node_modules/@hathora/cloud-sdk-typescript/package.json').version")"
 cat > sdk.mjs <<'EOF'
 import { HathoraCloud } from "@hathora/cloud-sdk-typescript";
-import { Simulator, waitForActive } from "room-watcher";
+import { waitForActive } from "room-watcher";
+import { Simulator } from "room-watcher/simulator";
 import { HathoraSdkSource } from "room-watcher/sdk";
 const sim = await Simulator.start({ seed: 5, timeScale: 50 });
 try {

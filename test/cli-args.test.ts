@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "commander";
 import { describe, expect, it } from "vitest";
 import { parseMs, parseNonNegativeInt, parsePort, parsePositiveInt, parsePositiveMs, parsePositiveNumber } from "../src/cli/args.js";
 import { GATEWAY_FLAG_NAMES, inFlagTerms, WATCH_FLAG_NAMES, withFlagNames } from "../src/cli/flag-names.js";
-import { ConfigError, HttpError } from "../src/errors.js";
+import { ConfigError, HttpError } from "../src/core/errors.js";
 
 describe("flag-value parsers", () => {
   const parsers = { parsePort, parseNonNegativeInt, parsePositiveInt, parseMs, parsePositiveMs, parsePositiveNumber };

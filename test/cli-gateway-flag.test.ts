@@ -10,7 +10,7 @@ import { ExitCode } from "../src/cli/exit-codes.js";
 import type { LogFields } from "../src/gateway/logging.js";
 import { Gateway } from "../src/gateway/server.js";
 import { Simulator } from "../src/simulator/simulator.js";
-import type { ExposedPort } from "../src/wire/schemas.js";
+import type { ExposedPort } from "../src/core/observation.js";
 import { type CliProcess, type Exchange, killAllCli, type RecordingProxy, spawnCli, type SpawnCliOptions, startRecordingProxy } from "./helpers/cli-process.js";
 import { freeStablePort } from "./helpers/free-port.js";
 

@@ -8,7 +8,8 @@ import { runCli } from "../src/cli/program.js";
 import { EXIT_CODE_MEANINGS, ExitCode, exitCodeHelp } from "../src/cli/exit-codes.js";
 import { DEFAULT_LEASE_TTL_MS } from "../src/gateway/redis/options.js";
 import { Simulator } from "../src/simulator/simulator.js";
-import { ConnectionInfoV2Schema, type ExposedPort } from "../src/wire/schemas.js";
+import { ConnectionInfoV2Schema } from "../src/providers/hathora/schemas.js";
+import type { ExposedPort } from "../src/core/observation.js";
 import {
   type CliProcess,
   type Exchange,

@@ -1,7 +1,7 @@
 /** What a watch saw of its upstream, and the sentence that says it: pure, table-driven. */
 import { describe, expect, it } from "vitest";
 import { describeEvidence, EvidenceLog, type WatchEvidence } from "../src/core/evidence.js";
-import { HttpError, NetworkError, RequestTimeoutError } from "../src/errors.js";
+import { HttpError, NetworkError, RequestTimeoutError } from "../src/core/errors.js";
 import { FailureReport } from "../src/cli/failure-report.js";
 
 const target = { name: "the rooms API", url: "http://127.0.0.1:4000/rooms/v2/app-1/connectioninfo/r1", app: "app-1" };

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { Simulator } from "../src/simulator/simulator.js";
-import { ConnectionInfoV2Schema } from "../src/wire/schemas.js";
+import { ConnectionInfoV2Schema } from "../src/providers/hathora/schemas.js";
 import { CLI_PATH, type CliExit, type Exchange, killAllCli, type RecordingProxy, spawnChild, startRecordingProxy } from "./helpers/cli-process.js";
 
 const APP = "app-shell";

@@ -1,7 +1,7 @@
 /** The bad-port list is the running Node's: every port on it is refused by fetch itself, and its neighbours are not. */
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
-import { assertFetchablePort, FETCH_BAD_PORTS } from "../src/sources/fetch-ports.js";
+import { ConfigError } from "../src/core/errors.js";
+import { assertFetchablePort, FETCH_BAD_PORTS } from "../src/core/fetch-ports.js";
 
 async function fetchRefusal(port: number): Promise<string | undefined> {
   try {

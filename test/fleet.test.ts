@@ -7,12 +7,17 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ActivationModel } from "../src/core/activation-model.js";
 import type { PollResult } from "../src/core/observation.js";
-import { NetworkError, RateLimitedError } from "../src/errors.js";
-import type { PollingSource } from "../src/sources/source.js";
+import { NetworkError, RateLimitedError } from "../src/core/errors.js";
+import type { PollingSource } from "../src/core/source.js";
 import type { PausedEvent } from "../src/watch/fleet.js";
-import { Fleet, type FleetOptions, type FleetWatchOptions } from "../src/watch/fleet.js";
+import { Fleet, type FleetOptions } from "../src/watch/fleet.js";
+import type { RoomWatcherOptions } from "../src/watch/room-watcher.js";
+
+/** What a watch through the fleet may set; the fleet's options fill in the rest. */
+type FleetWatchOptions = Omit<RoomWatcherOptions, "roomId" | "fleet">;
 import { DEFAULT_POLL_OPTIONS } from "../src/watch/options.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
+import { waitForActive } from "../src/watch/wait-for-active.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { maxInWindow } from "./helpers/prng.js";
 import { active, notFound, starting } from "./helpers/scripted-source.js";
@@ -94,9 +99,9 @@ function setup(options: FleetOptions = {}) {
   fleet.on("paused", (event) => paused.push(event));
   /** Watches through the fleet, logging this watcher's events into `log`. */
   const watch = (roomId: string, log: string[] = [], options: FleetWatchOptions = {}): RoomWatcher => {
-    const watcher = fleet.watch(roomId, options);
+    const watcher = new RoomWatcher({ ...options, roomId, fleet });
     for (const name of EVENT_NAMES) watcher.on(name, (event: object) => log.push(describeEvent(name, event as Record<string, unknown>)));
-    return watcher;
+    return watcher.start();
   };
   env = { fleet, timers: time.timers };
   return { ...time, source, fleet, fleetEvents, paused, watch };
@@ -138,9 +143,6 @@ describe("one poll per room", () => {
     t.source.script("room1", script);
     const logs = Array.from({ length: 50 }, () => [] as string[]);
     const watchers = logs.map((log) => t.watch("room1", log));
-    // fleet.watch() starts its watcher on the next microtask, so the caller can listen first.
-    expect(t.fleet.size).toBe(0);
-    await Promise.resolve();
     expect(t.fleet.size).toBe(1);
     await t.tick(3_000);
     expect(t.source.callsOf("room1")).toEqual([0, 500, 1_250, 2_375]);
@@ -184,10 +186,8 @@ describe("one poll per room", () => {
     const first = t.watch("room1");
     await t.tick(3_000);
     const log: string[] = [];
+    // Listeners attached before start() hear the replayed state.
     const late = t.watch("room1", log);
-    // Started on the next microtask: the listeners attached by watch() hear the replayed state.
-    expect(late.status).toBe("unknown");
-    await Promise.resolve();
     expect(late.status).toBe("active");
     expect(late.connection?.exposedPort.port).toBe(7000);
     expect(log).toEqual(["status(unknown>active)", "active(7000)"]);
@@ -231,7 +231,7 @@ describe("cleanup", () => {
       logs.push(log);
       watchers.push(t.watch(roomId, log));
     }
-    const waited = t.fleet.waitForActive("room29");
+    const waited = waitForActive({ roomId: "room29", fleet: t.fleet });
     await t.tick(2_000);
     expect(t.fleet.stats.queued).toBeGreaterThan(0);
     expect(t.fleet.size).toBe(30);
@@ -270,7 +270,7 @@ describe("cleanup", () => {
     const t = setup({ maxRequestsPerSecond: 5, burst: 1 });
     const watchers: RoomWatcher[] = [];
     for (let i = 0; i < 20; i++) watchers.push(t.watch(`room${i}`));
-    const waited = t.fleet.waitForActive("room0");
+    const waited = waitForActive({ roomId: "room0", fleet: t.fleet });
     const outcome = waited.then(
       () => "active",
       (error: unknown) => `${(error as { code?: string }).code} ${(error as { reason?: string }).reason}`,

@@ -6,7 +6,8 @@
  * an in-process gateway, the simulator playing the game servers that send readiness hints.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { GatewayCloseCode, type SnapshotMessage, type WelcomeMessage } from "../src/gateway/protocol.js";
+import { type SnapshotMessage, type WelcomeMessage } from "../src/protocol/messages.js";
+import { GatewayCloseCode } from "../src/protocol/close-codes.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { killAllCli, spawnCli } from "./helpers/cli-process.js";
 import { connectRaw } from "./helpers/ws-client.js";

@@ -5,7 +5,7 @@
  * whether it was given as a flag or in the environment, and whether Redis accepted it or not.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { SnapshotMessage, UpdateMessage } from "../src/gateway/protocol.js";
+import type { SnapshotMessage, UpdateMessage } from "../src/protocol/messages.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { type CliProcess, killAllCli, spawnCli } from "./helpers/cli-process.js";
 import { type RedisServer, startRedisServer } from "./helpers/redis-server.js";

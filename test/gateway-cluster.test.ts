@@ -9,10 +9,10 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { SnapshotMessage, UpdateMessage } from "../src/gateway/protocol.js";
+import type { SnapshotMessage, UpdateMessage } from "../src/protocol/messages.js";
 import { DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, Gateway, type GatewayRedisEvent } from "../src/gateway/server.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
-import type { PollingSource } from "../src/sources/source.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
+import type { PollingSource } from "../src/core/source.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import type { RoomWatcher } from "../src/watch/room-watcher.js";
 import { type CliProcess, killAllCli, spawnChild } from "./helpers/cli-process.js";

@@ -4,9 +4,10 @@
  * refused. A real gateway and the real simulator on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
+import { ConfigError } from "../src/core/errors.js";
 import { OriginPolicy } from "../src/gateway/origin.js";
-import { GATEWAY_SUBPROTOCOL, GatewayCloseCode } from "../src/gateway/protocol.js";
+import { GATEWAY_SUBPROTOCOL } from "../src/protocol/messages.js";
+import { GatewayCloseCode } from "../src/protocol/close-codes.js";
 import { Gateway } from "../src/gateway/server.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { connectRaw } from "./helpers/ws-client.js";

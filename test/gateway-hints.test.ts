@@ -6,9 +6,9 @@
  * look, and never a look sooner than the floor or the fleet's request budget allows.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpError } from "../src/errors.js";
-import { sendReadyHint } from "../src/gateway/hint-client.js";
-import type { UpdateMessage } from "../src/gateway/protocol.js";
+import { HttpError } from "../src/core/errors.js";
+import { sendReadyHint } from "../src/sources/ready-hint.js";
+import type { UpdateMessage } from "../src/protocol/messages.js";
 import { DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, Gateway } from "../src/gateway/server.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { Fleet, type FleetOptions } from "../src/watch/fleet.js";

@@ -7,17 +7,10 @@ import { randomBytes } from "node:crypto";
 import { createConnection } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { Gateway } from "../src/gateway/server.js";
-import {
-  GATEWAY_SUBPROTOCOL,
-  GatewayCloseCode,
-  parseClientMessage,
-  ProtocolErrorCode,
-  type EndedMessage,
-  type SnapshotMessage,
-  type UpdateMessage,
-} from "../src/gateway/protocol.js";
-import { sendReadyHint } from "../src/gateway/hint-client.js";
-import { HttpError } from "../src/errors.js";
+import { GATEWAY_SUBPROTOCOL, parseClientMessage, ProtocolErrorCode, type EndedMessage, type SnapshotMessage, type UpdateMessage } from "../src/protocol/messages.js";
+import { GatewayCloseCode } from "../src/protocol/close-codes.js";
+import { sendReadyHint } from "../src/sources/ready-hint.js";
+import { HttpError } from "../src/core/errors.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { ScriptedSource, starting } from "./helpers/scripted-source.js";

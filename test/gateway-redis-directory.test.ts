@@ -7,9 +7,9 @@
 import { getActiveResourcesInfo } from "node:process";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ClusterError } from "../src/errors.js";
+import { ClusterError } from "../src/core/errors.js";
 import { silentLogger } from "../src/gateway/logging.js";
-import type { EndedMessage } from "../src/gateway/protocol.js";
+import type { EndedMessage } from "../src/protocol/messages.js";
 import { RedisRoomDirectory } from "../src/gateway/redis/directory.js";
 import { claimDelayMs, type RedisLinkState, resolveRedisOptions } from "../src/gateway/redis/options.js";
 import type { PublishedMessage, RoomDirectoryListener, RoomRecord, RoomView } from "../src/gateway/room-directory.js";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Observation, observationKey, sameObservation } from "../src/core/observation.js";
-import { ConfigError } from "../src/errors.js";
+import { ConfigError } from "../src/core/errors.js";
 import { parseStored } from "../src/gateway/redis/directory.js";
 import {
   claimDelayMs,

@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { PollResult } from "../src/core/observation.js";
 import { Gateway } from "../src/gateway/server.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
-import type { PollingSource } from "../src/sources/source.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
+import type { PollingSource } from "../src/core/source.js";
 import type { WebSocketSource } from "../src/sources/websocket-source.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { Fleet } from "../src/watch/fleet.js";

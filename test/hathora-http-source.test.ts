@@ -6,8 +6,8 @@ import {
   NetworkError,
   RateLimitedError,
   RequestTimeoutError,
-} from "../src/errors.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
+} from "../src/core/errors.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { json, scriptedServer } from "./helpers/http-server.js";
 

@@ -3,7 +3,7 @@
  * Poll and retry delays are shortened and the simulator runs 100x faster, so real time stays short.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { HttpError, RoomTerminatedError } from "../src/errors.js";
+import { HttpError, RoomTerminatedError } from "../src/core/errors.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import type { ErrorEvent } from "../src/watch/events.js";
 import { Fleet } from "../src/watch/fleet.js";

@@ -8,10 +8,10 @@
 import { HathoraCloud } from "@hathora/cloud-sdk-typescript";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
+import { ConfigError } from "../src/core/errors.js";
 import { HathoraSdkSource } from "../src/sdk.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
-import { validateBaseUrl } from "../src/sources/validate.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
+import { validateBaseUrl } from "../src/core/validate.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { waitForActive } from "../src/watch/wait-for-active.js";
@@ -134,14 +134,14 @@ describe("path parameters", () => {
     expect(server.requests.length).toBe(before + 1);
   });
 
-  it("RoomWatcher, waitForActive and fleet.watch refuse a bad room id up front, with no request", async () => {
+  it("RoomWatcher and waitForActive refuse a bad room id up front, with no request, with or without the fleet's default source", async () => {
     const fleet = new Fleet({ appId: "app-1", baseUrl: server.url });
     const before = server.requests.length;
     for (const roomId of ["../info/x", "a/b", "a?b", "a#b", "%2e%2e", "", "x".repeat(101)]) {
       expect(() => new RoomWatcher({ roomId, appId: "app-1", baseUrl: server.url, fleet })).toThrow(ConfigError);
       await expect(waitForActive({ roomId, appId: "app-1", baseUrl: server.url, fleet })).rejects.toBeInstanceOf(ConfigError);
-      expect(() => fleet.watch(roomId)).toThrow(ConfigError);
-      await expect(fleet.waitForActive(roomId)).rejects.toBeInstanceOf(ConfigError);
+      expect(() => new RoomWatcher({ roomId, fleet })).toThrow(ConfigError);
+      await expect(waitForActive({ roomId, fleet })).rejects.toBeInstanceOf(ConfigError);
     }
     for (const appId of ["../x", "a/b", "a?b", ""]) {
       expect(() => new RoomWatcher({ roomId: "room-1", appId, baseUrl: server.url, fleet })).toThrow(ConfigError);

@@ -8,12 +8,12 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PollResult } from "../src/core/observation.js";
-import { HttpError, NetworkError, RateLimitedError, RoomTerminatedError, RoomWatcherError } from "../src/errors.js";
+import { HttpError, NetworkError, RateLimitedError, RoomTerminatedError, RoomWatcherError } from "../src/core/errors.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { DEFAULT_POLL_OPTIONS } from "../src/watch/options.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { waitForActive } from "../src/watch/wait-for-active.js";
-import { parseConnectionInfoV2 } from "../src/wire/parse.js";
+import { parseConnectionInfoV2 } from "../src/providers/hathora/parse.js";
 import { eventViolations, recordEvents } from "./helpers/event-invariants.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 import { seededRandom } from "./helpers/prng.js";

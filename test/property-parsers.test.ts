@@ -9,18 +9,18 @@ import { HathoraCloud } from "@hathora/cloud-sdk-typescript";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRetryAfterMs, rateLimitDelayMs } from "../src/core/backoff.js";
-import { ErrorCode, InvalidPayloadError, RoomWatcherError } from "../src/errors.js";
+import { ErrorCode, InvalidPayloadError, RoomWatcherError } from "../src/core/errors.js";
 import {
   encodeClientMessage,
   type ParseOutcome,
   parseClientMessage,
   parseServerMessage,
   ProtocolErrorCode,
-} from "../src/gateway/protocol.js";
+} from "../src/protocol/messages.js";
 import { HathoraSdkSource } from "../src/sdk.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
 import { DEFAULT_POLL_OPTIONS } from "../src/watch/options.js";
-import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "../src/wire/parse.js";
+import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "../src/providers/hathora/parse.js";
 import { scriptedServer } from "./helpers/http-server.js";
 
 /** Runs `parse`; anything thrown must be an InvalidPayloadError. */

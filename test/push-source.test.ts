@@ -1,8 +1,8 @@
 /** A push source plugs into the same fleet and watcher: one subscription per room, snapshot first. */
 import { describe, expect, it } from "vitest";
 import type { PollResult } from "../src/core/observation.js";
-import { HttpError, NetworkError } from "../src/errors.js";
-import type { PushSource, SourceListener } from "../src/sources/source.js";
+import { HttpError, NetworkError } from "../src/core/errors.js";
+import type { PushSource, SourceListener } from "../src/core/source.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { waitForActive } from "../src/watch/wait-for-active.js";

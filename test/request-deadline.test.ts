@@ -6,8 +6,8 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
 import { requestDeadline } from "../src/core/request-deadline.js";
-import { RequestTimeoutError } from "../src/errors.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
+import { RequestTimeoutError } from "../src/core/errors.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
 import { fakeClock } from "./helpers/fake-clock.js";
 
 const timeout = () => new RequestTimeoutError(1_000);

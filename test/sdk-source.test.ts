@@ -12,7 +12,7 @@ import {
   RateLimitedError,
   RequestTimeoutError,
   RoomTerminatedError,
-} from "../src/errors.js";
+} from "../src/core/errors.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { HathoraSdkSource } from "../src/sdk.js";
 import { Fleet } from "../src/watch/fleet.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
+import { ConfigError } from "../src/core/errors.js";
 import { createRandom } from "../src/simulator/random.js";
 import {
   BIND_DEADLINE_MS,
@@ -12,12 +12,7 @@ import {
   type TruthStatus,
   type WorldOptions,
 } from "../src/simulator/world.js";
-import {
-  ConnectionInfoV1Schema,
-  ConnectionInfoV2Schema,
-  RoomSchema,
-  RoomWithoutAllocationsSchema,
-} from "../src/wire/schemas.js";
+import { ConnectionInfoV1Schema, ConnectionInfoV2Schema, RoomSchema, RoomWithoutAllocationsSchema } from "../src/providers/hathora/schemas.js";
 
 const APP = "app-1";
 

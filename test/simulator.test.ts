@@ -1,17 +1,9 @@
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
+import { ConfigError } from "../src/core/errors.js";
 import { Simulator, type SimulatorOptions } from "../src/simulator/simulator.js";
 import { COLD_START_MAX_MS } from "../src/simulator/world.js";
-import {
-  ApiErrorSchema,
-  ConnectionInfoV1Schema,
-  ConnectionInfoV2Schema,
-  ResumeRoomResponseSchema,
-  RoomConnectionDataSchema,
-  RoomSchema,
-  RoomWithoutAllocationsSchema,
-} from "../src/wire/schemas.js";
+import { ApiErrorSchema, ConnectionInfoV1Schema, ConnectionInfoV2Schema, ResumeRoomResponseSchema, RoomConnectionDataSchema, RoomSchema, RoomWithoutAllocationsSchema } from "../src/providers/hathora/schemas.js";
 
 const APP = "app-1";
 const TOKEN = "s3cret-token";

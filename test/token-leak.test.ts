@@ -9,9 +9,9 @@
 import { inspect } from "node:util";
 import { HathoraCloud } from "@hathora/cloud-sdk-typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../src/errors.js";
+import { ConfigError } from "../src/core/errors.js";
 import { HathoraSdkSource } from "../src/sdk.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { waitForActive } from "../src/watch/wait-for-active.js";

@@ -7,11 +7,11 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { ConfigError } from "../src/errors.js";
-import { sendReadyHint } from "../src/gateway/hint-client.js";
+import { ConfigError } from "../src/core/errors.js";
+import { sendReadyHint } from "../src/sources/ready-hint.js";
 import { TokenCheck } from "../src/gateway/token.js";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
-import { validateToken } from "../src/sources/validate.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
+import { validateToken } from "../src/core/validate.js";
 import { WebSocketSource } from "../src/sources/websocket-source.js";
 
 /** Tokens validateToken accepts: printable ASCII, spaces and tabs inside. */

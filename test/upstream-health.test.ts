@@ -4,7 +4,7 @@
  * minute while it lasts, one when it ends.
  */
 import { describe, expect, it } from "vitest";
-import { HttpError, NetworkError, RateLimitedError } from "../src/errors.js";
+import { HttpError, NetworkError, RateLimitedError } from "../src/core/errors.js";
 import type { UpstreamOutcome } from "../src/gateway/metrics.js";
 import { UPSTREAM_HEALTH_WINDOW, UPSTREAM_WARN_INTERVAL_MS, UpstreamHealth } from "../src/gateway/upstream-health.js";
 import { maxInWindow, seededRandom } from "./helpers/prng.js";

@@ -3,7 +3,7 @@
  * it, and the watcher's next look is scheduled on a fake clock exactly that far ahead.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HathoraHttpSource } from "../src/sources/hathora-http.js";
+import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
 import type { ActiveEvent, ErrorEvent } from "../src/watch/events.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";

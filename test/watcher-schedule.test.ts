@@ -3,7 +3,7 @@
  * left running afterwards.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpError, InvalidPayloadError, NetworkError, RateLimitedError, RoomTerminatedError, WaitTimeoutError } from "../src/errors.js";
+import { HttpError, InvalidPayloadError, NetworkError, RateLimitedError, RoomTerminatedError, WaitTimeoutError } from "../src/core/errors.js";
 import type { TerminatedEvent } from "../src/watch/events.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher, type RoomWatcherOptions } from "../src/watch/room-watcher.js";

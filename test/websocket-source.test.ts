@@ -8,16 +8,10 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { PollResult } from "../src/core/observation.js";
-import { GatewayError, HttpError } from "../src/errors.js";
-import {
-  GATEWAY_SUBPROTOCOL,
-  GatewayCloseCode,
-  parseClientMessage,
-  toWireResult,
-  type ClientMessage,
-  type ServerMessage,
-} from "../src/gateway/protocol.js";
-import type { SourceListener, TransientFailure } from "../src/sources/source.js";
+import { GatewayError, HttpError } from "../src/core/errors.js";
+import { GATEWAY_SUBPROTOCOL, parseClientMessage, toWireResult, type ClientMessage, type ServerMessage } from "../src/protocol/messages.js";
+import { GatewayCloseCode } from "../src/protocol/close-codes.js";
+import type { SourceListener, TransientFailure } from "../src/core/source.js";
 import { WebSocketSource, type WebSocketSourceOptions } from "../src/sources/websocket-source.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { fakeClock } from "./helpers/fake-clock.js";

@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { InvalidPayloadError } from "../src/errors.js";
-import { parseConnectionInfoV1, parseConnectionInfoV2, parseJson, apiErrorMessage } from "../src/wire/parse.js";
-import {
-  ApiErrorSchema,
-  ConnectionInfoV2Schema,
-  RoomConnectionDataSchema,
-  RoomSchema,
-  RoomWithoutAllocationsSchema,
-} from "../src/wire/schemas.js";
+import { InvalidPayloadError } from "../src/core/errors.js";
+import { parseConnectionInfoV1, parseConnectionInfoV2, parseJson, apiErrorMessage } from "../src/providers/hathora/parse.js";
+import { ApiErrorSchema, ConnectionInfoV2Schema, RoomConnectionDataSchema, RoomSchema, RoomWithoutAllocationsSchema } from "../src/providers/hathora/schemas.js";
 
 const port = { host: "1.proxy.hathora.dev", name: "default", port: 34567, transportType: "tcp" };
 

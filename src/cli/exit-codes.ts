@@ -1,6 +1,6 @@
 /** The CLI's exit codes: one table, which every command's --help and the README show. */
 import type { TerminationReason } from "../core/room-state.js";
-import { ConfigError, RoomTerminatedError, WaitTimeoutError } from "../errors.js";
+import { ConfigError, RoomTerminatedError, WaitTimeoutError } from "../core/errors.js";
 
 export const ExitCode = {
   /** The room is active (wait), or the command finished normally. */

@@ -4,7 +4,7 @@
  * shows in seconds rather than when the deadline ends the wait. Pure: it says what to print.
  */
 import type { SourceTarget } from "../core/evidence.js";
-import type { RoomWatcherError } from "../errors.js";
+import type { RoomWatcherError } from "../core/errors.js";
 
 /** How a look failed, coarsely: what changes here is worth a line. */
 function kindOf(error: RoomWatcherError): string {

@@ -5,7 +5,7 @@
  * what it can itself (src/cli/args.ts); this covers what only the library knows, such as rules
  * that tie two options together.
  */
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../core/errors.js";
 
 /** Library name (an option, or the phrase its messages use) -> the flag that sets it. */
 export type FlagNames = Readonly<Record<string, string>>;

@@ -1,8 +1,8 @@
 /** How the CLI shows connections, events and errors to people and to scripts. */
 import type { WatchEvidence } from "../core/evidence.js";
 import type { Connection } from "../core/observation.js";
-import { RoomWatcherError } from "../errors.js";
-import type { ExposedPort } from "../wire/schemas.js";
+import { RoomWatcherError } from "../core/errors.js";
+import type { ExposedPort } from "../core/observation.js";
 
 export function hostPort(port: ExposedPort): string {
   return port.host.includes(":") ? `[${port.host}]:${port.port}` : `${port.host}:${port.port}`;

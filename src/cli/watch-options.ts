@@ -1,6 +1,6 @@
 /** The options `wait` and `watch` share, and how they become RoomWatcher options. */
-import { HathoraHttpSource } from "../sources/hathora-http.js";
-import { validateToken } from "../sources/validate.js";
+import { HathoraHttpSource } from "../providers/hathora/http-source.js";
+import { validateToken } from "../core/validate.js";
 import { WebSocketSource } from "../sources/websocket-source.js";
 import { DEFAULT_POLL_OPTIONS, type PollOptions } from "../watch/options.js";
 import type { RoomWatcherOptions } from "../watch/room-watcher.js";

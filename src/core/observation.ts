@@ -2,7 +2,16 @@
  * What a source can learn about a room in one look, in provider-neutral terms.
  * Sources (HTTP polling, WebSocket, others) turn their wire answers into these.
  */
-import type { ExposedPort } from "../wire/schemas.js";
+/** `"tcp" | "udp" | "tls"`, or a value a newer host added (tolerated, reported). */
+export type TransportType = "tcp" | "udp" | "tls" | (string & {});
+
+/** One address players connect to; the default one is named `"default"`. */
+export interface ExposedPort {
+  readonly transportType: TransportType;
+  readonly port: number;
+  readonly host: string;
+  readonly name: string;
+}
 
 /** Where players connect: the default port and any additional ones. */
 export interface Connection {

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Connection } from "../core/observation.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../core/errors.js";
 import { sameConnection } from "../core/observation.js";
 import type { RoomStatus } from "../core/room-state.js";
 import { Gateway } from "../gateway/server.js";
@@ -16,9 +16,9 @@ import { Simulator } from "../simulator/simulator.js";
 import { BIND_DEADLINE_MS } from "../simulator/world.js";
 import { WebSocketSource } from "../sources/websocket-source.js";
 import { Fleet } from "../watch/fleet.js";
-import { validateDurationMs } from "../sources/validate.js";
+import { validateDurationMs } from "../core/validate.js";
 import { RoomWatcher } from "../watch/room-watcher.js";
-import type { Region } from "../wire/schemas.js";
+import type { Region } from "../providers/hathora/schemas.js";
 
 export const DemoKind = {
   WARM: "warm",

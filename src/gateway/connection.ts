@@ -6,7 +6,8 @@ import { WebSocket, type RawData } from "ws";
 import type { GatewayLogger } from "./logging.js";
 import type { ResolvedGatewayLimits } from "./limits.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { encodeServerMessage, GatewayCloseCode, parseClientMessage, ProtocolErrorCode, type ServerMessage } from "./protocol.js";
+import { encodeServerMessage, parseClientMessage, ProtocolErrorCode, type ServerMessage } from "../protocol/messages.js";
+import { GatewayCloseCode } from "../protocol/close-codes.js";
 import type { RoomHub, Subscriber } from "./room-hub.js";
 
 export interface ConnectionContext {

@@ -5,14 +5,12 @@
  * are answered with a status and counted.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ROOM_ID_PATTERN } from "../wire/schemas.js";
+import { ROOM_ID_PATTERN } from "../core/validate.js";
 import { TokenCheck } from "./token.js";
 import type { GatewayLogger } from "./logging.js";
 import type { GatewayMetrics, HintOutcome } from "./metrics.js";
 import type { RoomHub } from "./room-hub.js";
 
-/** The path prefix of the hint endpoint. */
-export const HINT_PATH_PREFIX = "/hints/";
 
 export class HintEndpoint {
   readonly #token: TokenCheck | undefined;

@@ -1,5 +1,5 @@
 /** The gateway's limits: each configurable, each with a default sized for one busy process. */
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../core/errors.js";
 
 export interface GatewayLimits {
   /** Largest client frame accepted; a larger one closes the connection with 1009. Default 4,096 bytes. */

@@ -5,7 +5,7 @@
  * connection. Programs other than browsers send no Origin header (and could send any): they are let
  * through, and the client token is what keeps them out.
  */
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../core/errors.js";
 
 export class OriginPolicy {
   readonly #allowed: ReadonlySet<string>;

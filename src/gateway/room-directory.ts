@@ -7,7 +7,7 @@
  * - shared (`RedisRoomDirectory`, src/gateway/redis/): one instance per room holds a lease and polls;
  *   it publishes each sequenced change and caches the room's snapshot, and the others follow it.
  */
-import type { EndedMessage, ServerMessage, WirePollResult } from "./protocol.js";
+import type { EndedMessage, ServerMessage, WirePollResult } from "../protocol/messages.js";
 
 /** A room's sequenced state as the cluster keeps it: what a snapshot says. */
 export interface RoomRecord {

@@ -12,13 +12,13 @@
  */
 import { type PollResult, observationKey, sameObservation } from "../core/observation.js";
 import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
-import { RoomWatcherError } from "../errors.js";
-import type { SourceListener, TransientFailure } from "../sources/source.js";
+import { RoomWatcherError } from "../core/errors.js";
+import type { SourceListener, TransientFailure } from "../core/source.js";
 import type { Fleet, Subscription } from "../watch/fleet.js";
 import type { ResolvedPollOptions } from "../watch/options.js";
 import type { GatewayLogger } from "./logging.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { type EndedMessage, encodeServerMessage, type ServerMessage, toWireResult, type WireError } from "./protocol.js";
+import { type EndedMessage, encodeServerMessage, type ServerMessage, toWireResult, type WireError } from "../protocol/messages.js";
 import {
   LocalRoomDirectory,
   type PublishedMessage,

@@ -3,7 +3,7 @@
  * CountingSource counts for /metrics), and what to log about it. Pure: the caller passes the time of
  * each outcome and logs the notices it gets back.
  */
-import { RoomWatcherError } from "../errors.js";
+import { RoomWatcherError } from "../core/errors.js";
 import type { UpstreamOutcome } from "./metrics.js";
 
 /** How many of the latest upstream outcomes the verdict is drawn from. */

@@ -3,8 +3,8 @@
  * and for whoever judges the upstream's health (one classification, two readers).
  */
 import type { PollResult } from "../core/observation.js";
-import { ErrorCode, HttpError, RoomWatcherError } from "../errors.js";
-import type { PollingSource } from "../sources/source.js";
+import { ErrorCode, HttpError, RoomWatcherError } from "../core/errors.js";
+import type { PollingSource } from "../core/source.js";
 import type { GatewayMetrics, UpstreamOutcome } from "./metrics.js";
 
 /** Hears every upstream request's outcome, with the error of a failed one. */

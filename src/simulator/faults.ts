@@ -3,7 +3,7 @@
  * be replayed. Pure apart from the draws; the server applies the decision.
  */
 import { z } from "zod";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../core/errors.js";
 import { createRandom, type Random } from "./random.js";
 
 export interface RateLimitFault {

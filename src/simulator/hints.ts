@@ -3,8 +3,8 @@
  * binds its port), send the gateway a readiness hint, as real game-server code would with
  * sendReadyHint. Needs the simulator's `tickMs`, so transitions happen on time without requests.
  */
-import type { ExposedPort } from "../wire/schemas.js";
-import { sendReadyHint } from "../gateway/hint-client.js";
+import type { ExposedPort } from "../core/observation.js";
+import { sendReadyHint } from "../sources/ready-hint.js";
 import type { TruthStatus } from "./world.js";
 
 /** Where the simulated game servers send their hints. */

@@ -5,7 +5,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { CreateRoomParamsSchema, ROOM_ID_PATTERN, RoomIdSchema, type ApiError } from "../wire/schemas.js";
+import { CreateRoomParamsSchema, RoomIdSchema, type ApiError } from "../providers/hathora/schemas.js";
+import { ROOM_ID_PATTERN } from "../core/validate.js";
 import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "./faults.js";
 import type { SimulatedTime } from "./simulated-time.js";
 import type { World } from "./world.js";

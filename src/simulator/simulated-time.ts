@@ -2,7 +2,7 @@
  * Simulated time: real time (from an injectable clock) since start, sped up by `timeScale`, so tests can
  * drive the world with a hand-advanced clock and demos can make a 5 s cold start take 50 ms.
  */
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../core/errors.js";
 
 /** A source of real time in ms; only differences matter. */
 export interface Clock {

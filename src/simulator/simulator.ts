@@ -3,8 +3,8 @@
  * ground truth to compare a watcher's reports against, and fault injection.
  */
 import type { AddressInfo } from "node:net";
-import { ConfigError } from "../errors.js";
-import type { Region } from "../wire/schemas.js";
+import { ConfigError } from "../core/errors.js";
+import type { Region } from "../providers/hathora/schemas.js";
 import { FaultInjector, type FaultOptions } from "./faults.js";
 import { GameServerHints, type HintCounts, type HintTarget } from "./hints.js";
 import { createSimulatorServer, type Endpoint, type SimulatorServer } from "./server.js";

@@ -12,19 +12,10 @@
  *                 │  └──▶ destroyed (never bound its port within 100 s, or destroyed mid-start)
  *   resume ───────┘   suspended ◀── suspend (from starting or active)
  */
-import { ConfigError } from "../errors.js";
-import type {
-  ConnectionInfoV1,
-  ConnectionInfoV2,
-  ExposedPort,
-  Region,
-  ResumeRoomResponse,
-  Room,
-  RoomAllocation,
-  RoomStatus,
-  RoomWithoutAllocations,
-} from "../wire/schemas.js";
-import { ROOM_ID_PATTERN } from "../wire/schemas.js";
+import { ConfigError } from "../core/errors.js";
+import type { ConnectionInfoV1, ConnectionInfoV2, Region, ResumeRoomResponse, Room, RoomAllocation, RoomStatus, RoomWithoutAllocations } from "../providers/hathora/schemas.js";
+import type { ExposedPort } from "../core/observation.js";
+import { ROOM_ID_PATTERN } from "../core/validate.js";
 import { EventQueue } from "./event-queue.js";
 import { createRandom, type Random } from "./random.js";
 

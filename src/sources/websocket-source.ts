@@ -12,21 +12,18 @@ import { retryDelayMs } from "../core/backoff.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import type { SourceTarget } from "../core/evidence.js";
 import type { PollResult } from "../core/observation.js";
+import { warnListenerThrew } from "../core/listener-warning.js";
 import { redact } from "../core/redact.js";
 import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
-import { ConfigError, ErrorCode, GatewayError, HttpError, type RoomWatcherError } from "../errors.js";
-import {
-  encodeClientMessage,
-  GATEWAY_SUBPROTOCOL,
-  GatewayCloseCode,
-  parseServerMessage,
-  type ServerMessage,
-  type WireError,
-} from "../gateway/protocol.js";
+import { ConfigError, ErrorCode, GatewayError, HttpError, type RoomWatcherError } from "../core/errors.js";
+import { encodeClientMessage, GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage, type WireError } from "../protocol/messages.js";
+import { GatewayCloseCode } from "../protocol/close-codes.js";
+// eslint-disable-next-line import-x/no-restricted-paths -- the fallback moves out to watch/ as withFallback (issue 13)
 import { type Fleet, getDefaultFleet, type Subscription } from "../watch/fleet.js";
+// eslint-disable-next-line import-x/no-restricted-paths -- the fallback moves out to watch/ as withFallback (issue 13)
 import { type PollOptions, resolvePollOptions } from "../watch/options.js";
-import type { PollingSource, PushSource, SourceListener } from "./source.js";
-import { validateDurationMs, validateRoomId, validateToken } from "./validate.js";
+import type { PollingSource, PushSource, SourceListener } from "../core/source.js";
+import { validateDurationMs, validateRoomId, validateToken } from "../core/validate.js";
 
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 250;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
@@ -542,9 +539,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     try {
       (this.emit as (event: E, ...a: WebSocketSourceEvents[E]) => boolean)(name, ...args);
     } catch (error) {
-      process.emitWarning(`room-watcher: a "${String(name)}" listener threw: ${error instanceof Error ? error.message : String(error)}`, {
-        code: "RW_LISTENER_THREW",
-      });
+      warnListenerThrew(String(name), error);
     }
   }
 }

@@ -4,6 +4,7 @@
  * that throws is reported, never allowed to break the caller.
  */
 import type { EvidenceLog } from "../core/evidence.js";
+import { warnListenerThrew } from "../core/listener-warning.js";
 import { assertNever, type RoomState, type RoomTransitionEvent } from "../core/room-state.js";
 
 /** Anything that emits events with one payload each: a RoomWatcher, a Fleet. */
@@ -16,9 +17,7 @@ export function safeEmit(target: EventTarget, name: string, payload: object): vo
   try {
     target.emit(name, payload);
   } catch (error) {
-    process.emitWarning(`room-watcher: a "${name}" listener threw: ${error instanceof Error ? error.message : String(error)}`, {
-      code: "RW_LISTENER_THREW",
-    });
+    warnListenerThrew(name, error);
   }
 }
 

@@ -2,8 +2,8 @@
 import type { WatchEvidence } from "../core/evidence.js";
 import type { Connection, Warning } from "../core/observation.js";
 import type { RoomStatus, TerminationReason } from "../core/room-state.js";
-import type { RoomWatcherError } from "../errors.js";
-import type { ExposedPort } from "../wire/schemas.js";
+import type { RoomWatcherError } from "../core/errors.js";
+import type { ExposedPort } from "../core/observation.js";
 
 export interface StartingEvent {
   readonly roomId: string;

@@ -14,18 +14,17 @@ import { RequestScheduler } from "../core/request-scheduler.js";
 import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
 import { TimerHeap } from "../core/timer-heap.js";
 import type { PollResult } from "../core/observation.js";
-import { ConfigError, type RateLimitedError } from "../errors.js";
-import type { HathoraSourceOptions } from "../sources/hathora-http.js";
-import { isPushSource, type PollingSource, type RoomSource, type SourceListener, type TransientFailure } from "../sources/source.js";
-import { validateRoomId } from "../sources/validate.js";
+import { ConfigError, type RateLimitedError } from "../core/errors.js";
+import type { HathoraSourceOptions } from "../providers/hathora/http-source.js";
+import { isPushSource, type PollingSource, type RoomSource, type SourceListener, type TransientFailure } from "../core/source.js";
+import { validateRoomId } from "../core/validate.js";
 import { emitChange, safeEmit } from "./emit.js";
 import type { RoomWatcherEvents } from "./events.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, type ResolvedPollOptions } from "./options.js";
 import { PushFeed } from "./push-feed.js";
 import type { RoomFeed } from "./room-feed.js";
 import { type PollContext, RoomPoll, type RoomPollPlacement } from "./room-poll.js";
-import { RoomWatcher, type RoomWatcherOptions, sourceFromOptions } from "./room-watcher.js";
-import { type ActiveConnection, waitForActive } from "./wait-for-active.js";
+import { sourceFromOptions } from "./source-options.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 export const DEFAULT_MAX_REQUESTS_PER_SECOND = 100;
@@ -48,9 +47,6 @@ export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOpt
   /** A 404 this soon after a room's first look means "not there yet" (the fleet's own view; watchers have theirs). Default 5,000 ms. */
   notFoundGraceMs?: number | undefined;
 }
-
-/** Options of one `fleet.watch()`: the fleet's defaults fill in the rest. */
-export type FleetWatchOptions = Omit<RoomWatcherOptions, "roomId" | "fleet">;
 
 /** The whole upstream is paused after a 429. */
 export interface PausedEvent {
@@ -149,26 +145,6 @@ export class Fleet extends EventEmitter<FleetEvents> {
   }
 
   /**
-   * Watches a room: a RoomWatcher of its own for this caller, on the room's one shared feed, started on
-   * the next microtask, so listeners attached right after this call hear everything (a room the fleet
-   * already knows replays its state as events). Options default to the fleet's. `stop()` it to let go.
-   */
-  watch(roomId: string, options: FleetWatchOptions = {}): RoomWatcher {
-    const watcher = new RoomWatcher(this.#watchOptions(roomId, options));
-    queueMicrotask(() => watcher.start());
-    return watcher;
-  }
-
-  /** waitForActive through this fleet, with its defaults. */
-  waitForActive(roomId: string, options: FleetWatchOptions = {}): Promise<ActiveConnection> {
-    try {
-      return waitForActive(this.#watchOptions(roomId, options));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  /**
    * Looks at a watched room soon, ahead of its schedule (a readiness hint, say), within the budget and
    * never sooner than the floor after its last look. False when the room is not watched by polling.
    */
@@ -213,14 +189,24 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.scheduler.clear();
   }
 
-  #watchOptions(roomId: string, options: FleetWatchOptions): RoomWatcherOptions {
-    const { clock: _clock, random: _random, maxInFlight: _m, maxRequestsPerSecond: _r, burst: _b, learn: _l, ...defaults } = this.#options;
-    return { ...defaults, ...options, source: options.source ?? this.#defaultSource(), roomId, fleet: this };
+  /**
+   * The source a watch through this fleet uses when it names none: the fleet's `source`, or the Hathora
+   * HTTP API from its appId, baseUrl, token...; undefined when the fleet has neither.
+   */
+  get defaultSource(): RoomSource | undefined {
+    this.#source ??= sourceFromOptions(this.#options);
+    return this.#source;
+  }
+
+  /** The poll options a watch through this fleet takes unless it sets its own (the fleet's options). */
+  get pollDefaults(): PollOptions {
+    return this.#options;
   }
 
   #defaultSource(): RoomSource {
-    this.#source ??= sourceFromOptions({ ...this.#options, roomId: "-" });
-    return this.#source;
+    const source = this.defaultSource;
+    if (source === undefined) throw new ConfigError("this fleet has no default source (no source or appId in its options): name the source");
+    return source;
   }
 
   #modelFor(source: PollingSource): ActivationModel | undefined {

@@ -1,7 +1,7 @@
 /** Watch options, their defaults, and their validation. Every duration is in milliseconds. */
 import type { PollScheduleOptions, RetryScheduleOptions } from "../core/backoff.js";
-import { ConfigError } from "../errors.js";
-import { validateDurationMs } from "../sources/validate.js";
+import { ConfigError } from "../core/errors.js";
+import { validateDurationMs } from "../core/validate.js";
 
 /**
  * Deadline to become active. The reference: a process that has not bound its port within 100 s
@@ -62,6 +62,13 @@ const POLL_OPTION_KEYS = Object.keys(DEFAULT_POLL_OPTIONS) as ReadonlyArray<keyo
 /** Resolved options by their values: 100,000 watchers with the same options share one object. */
 const resolvedCache = new Map<string, ResolvedPollOptions>();
 const MAX_CACHED = 64;
+
+/** `options`, each one it leaves unset taken from `defaults` (a fleet's). */
+export function withPollDefaults(options: PollOptions, defaults: PollOptions): PollOptions {
+  const merged: Record<string, number | undefined> = {};
+  for (const key of POLL_OPTION_KEYS) merged[key] = options[key] ?? defaults[key];
+  return merged;
+}
 
 export function resolvePollOptions(options: PollOptions): ResolvedPollOptions {
   const cacheKey = POLL_OPTION_KEYS.map((key) => options[key] ?? "").join(",");

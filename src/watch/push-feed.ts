@@ -1,5 +1,5 @@
 /** The feed of a room on a push source: one subscription, fanned out. */
-import type { PushSource, SourceListener } from "../sources/source.js";
+import type { PushSource, SourceListener } from "../core/source.js";
 import { FanOut } from "./room-feed.js";
 
 export class PushFeed extends FanOut {

@@ -4,7 +4,7 @@
  * the latest result, so a watcher that joins late starts where the room is.
  */
 import type { PollResult } from "../core/observation.js";
-import type { RoomSource, SourceListener, TransientFailure } from "../sources/source.js";
+import type { RoomSource, SourceListener, TransientFailure } from "../core/source.js";
 
 export interface RoomFeed {
   readonly roomId: string;

@@ -13,8 +13,8 @@ import type { Clock } from "../core/clock.js";
 import { type Observation, type PollResult, samePort } from "../core/observation.js";
 import { type QueuedTurn, type RequestScheduler, Urgency } from "../core/request-scheduler.js";
 import type { TimerHandle, TimerHeap } from "../core/timer-heap.js";
-import { InvalidPayloadError, RateLimitedError, RoomWatcherError } from "../errors.js";
-import type { PollingSource, SourceListener, TransientFailure } from "../sources/source.js";
+import { InvalidPayloadError, RateLimitedError, RoomWatcherError } from "../core/errors.js";
+import type { PollingSource, SourceListener, TransientFailure } from "../core/source.js";
 import type { ResolvedPollOptions } from "./options.js";
 import { FanOut } from "./room-feed.js";
 

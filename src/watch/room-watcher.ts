@@ -16,50 +16,32 @@ import {
   transition,
 } from "../core/room-state.js";
 import type { TimerHandle } from "../core/timer-heap.js";
-import { HathoraHttpSource, type HathoraSourceOptions } from "../sources/hathora-http.js";
-import type { RoomSource, SourceListener, TransientFailure } from "../sources/source.js";
-import { validateDurationMs, validateRoomId } from "../sources/validate.js";
-import { ConfigError } from "../errors.js";
+import type { RoomSource, SourceListener, TransientFailure } from "../core/source.js";
+import { validateDurationMs, validateRoomId } from "../core/validate.js";
+import { ConfigError } from "../core/errors.js";
 import { emitChange, safeEmit } from "./emit.js";
 import type { RoomWatcherEvents } from "./events.js";
-import type { Fleet} from "./fleet.js";
-import { getDefaultFleet, type Subscription } from "./fleet.js";
-import { DEFAULT_NOT_FOUND_GRACE_MS, DEFAULT_TIMEOUT_MS, type PollOptions, resolvePollOptions } from "./options.js";
+import { type Fleet, getDefaultFleet, type Subscription } from "./fleet.js";
+import { DEFAULT_TIMEOUT_MS, type PollOptions, resolvePollOptions, withPollDefaults } from "./options.js";
+import { type SourceOptions, sourceFromOptions } from "./source-options.js";
 import type { PollResult } from "../core/observation.js";
 import type { RoomPollPlacement } from "./room-poll.js";
 
-export interface RoomWatcherOptions extends PollOptions, Partial<Omit<HathoraSourceOptions, "clock">> {
+export interface RoomWatcherOptions extends PollOptions, SourceOptions {
   /** The room to watch. */
   roomId: string;
-  /** Where to look (polled or pushed). Default: the Hathora HTTP API, built from appId, baseUrl, token, apiVersion and fetch. */
-  source?: RoomSource | undefined;
   /** Deadline to become active, from start(). `Infinity` for none. Default 120,000 ms. */
   timeoutMs?: number | undefined;
-  /** A 404 this soon after start() means "not there yet", not "gone". Default 5,000 ms. */
+  /** A 404 this soon after start() means "not there yet", not "gone". Default the fleet's (5,000 ms). */
   notFoundGraceMs?: number | undefined;
   /** Aborting it ends the watch with reason `aborted`. */
   signal?: AbortSignal | undefined;
-  /** The fleet to poll through. Default the process-wide fleet. */
+  /** The fleet to poll through (its request budget, and its defaults for source and poll options). Default the process-wide fleet. */
   fleet?: Fleet | undefined;
   /** The room's process (the create response's `processId`): when a sibling on it changes, this room is looked at at once. */
   processId?: string | undefined;
   /** When the room was created (epoch ms; default: when watching starts). The learned schedule counts from here. */
   createdAt?: number | undefined;
-}
-
-/** The source a watch options object describes. */
-export function sourceFromOptions(options: RoomWatcherOptions): RoomSource {
-  if (options.source !== undefined) return options.source;
-  if (options.appId === undefined) throw new ConfigError("either source or appId is required");
-  return new HathoraHttpSource({
-    appId: options.appId,
-    baseUrl: options.baseUrl,
-    token: options.token,
-    apiVersion: options.apiVersion,
-    fetch: options.fetch,
-    requestTimeoutMs: options.requestTimeoutMs,
-    maxResponseBytes: options.maxResponseBytes,
-  });
 }
 
 export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
@@ -80,11 +62,13 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
   constructor(options: RoomWatcherOptions) {
     super();
     this.roomId = validateRoomId(options.roomId);
-    this.source = sourceFromOptions(options);
     this.fleet = options.fleet ?? getDefaultFleet();
+    const source = sourceFromOptions(options) ?? this.fleet.defaultSource;
+    if (source === undefined) throw new ConfigError("either source or appId is required");
+    this.source = source;
     this.timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : validateDurationMs("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    this.notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
-    this.#pollOptions = resolvePollOptions(options);
+    this.notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? this.fleet.notFoundGraceMs);
+    this.#pollOptions = resolvePollOptions(withPollDefaults(options, this.fleet.pollDefaults));
     this.#signal = options.signal;
     this.#placement =
       options.processId === undefined && options.createdAt === undefined ? undefined : { processId: options.processId, createdAt: options.createdAt };

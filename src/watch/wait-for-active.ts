@@ -2,8 +2,8 @@
  * waitForActive: resolves the room's connection the moment it is joinable. Concurrent waits for
  * the same room (same upstream, same fleet) share one poll loop.
  */
-import { RoomTerminatedError, WaitTimeoutError } from "../errors.js";
-import type { ExposedPort } from "../wire/schemas.js";
+import { RoomTerminatedError, WaitTimeoutError } from "../core/errors.js";
+import type { ExposedPort } from "../core/observation.js";
 import { RoomWatcher, type RoomWatcherOptions } from "./room-watcher.js";
 
 export type WaitForActiveOptions = RoomWatcherOptions;

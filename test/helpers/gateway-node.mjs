@@ -2,7 +2,8 @@
 // Usage: node test/helpers/gateway-node.mjs '<GatewayOptions as JSON>'; an optional `fleet` key holds
 // Fleet options (a request budget, as `room-watcher gateway` builds one). Prints one JSON line,
 // {url, port, instanceId}, once listening; SIGTERM closes it gracefully. Needs a build (dist/).
-import { Fleet, Gateway } from "../../dist/index.js";
+import { Fleet } from "../../dist/index.js";
+import { Gateway } from "../../dist/gateway/index.js";
 
 const { fleet: fleetOptions, ...options } = JSON.parse(process.argv[2] ?? "{}");
 const fleet = fleetOptions === undefined ? undefined : new Fleet(fleetOptions);

@@ -1,7 +1,7 @@
 import type { SourceTarget } from "../../src/core/evidence.js";
 import type { PollResult } from "../../src/core/observation.js";
-import type { PollingSource } from "../../src/sources/source.js";
-import type { ExposedPort } from "../../src/wire/schemas.js";
+import type { PollingSource } from "../../src/core/source.js";
+import type { ExposedPort } from "../../src/core/observation.js";
 
 export type Step = PollResult | Error | ((signal: AbortSignal) => Promise<PollResult>);
 

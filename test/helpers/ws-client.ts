@@ -3,7 +3,7 @@
  * wait for the one it expects instead of sleeping.
  */
 import { WebSocket } from "ws";
-import { GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage } from "../../src/gateway/protocol.js";
+import { GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage } from "../../src/protocol/messages.js";
 
 export interface RawClient {
   readonly ws: WebSocket;

@@ -18,12 +18,12 @@ import { systemClock } from "../../src/core/clock.js";
 import type { RoomState } from "../../src/core/room-state.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import type { FaultOptions } from "../../src/simulator/faults.js";
-import { HathoraHttpSource } from "../../src/sources/hathora-http.js";
-import type { PollingSource } from "../../src/sources/source.js";
+import { HathoraHttpSource } from "../../src/providers/hathora/http-source.js";
+import type { PollingSource } from "../../src/core/source.js";
 import { WebSocketSource } from "../../src/sources/websocket-source.js";
 import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
-import type { ExposedPort } from "../../src/wire/schemas.js";
+import type { ExposedPort } from "../../src/core/observation.js";
 
 export interface SoakOptions {
   readonly seed: number;
@@ -170,7 +170,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         ? new RoomWatcher({ roomId, appId: APP, baseUrl: sim.url, fleet: pollingFleet, requestTimeoutMs: 5_000, ...watchOptions })
         : mode === Mode.GATEWAY
           ? new RoomWatcher({ roomId, source: wsSource, fleet: gatewayFleet, ...watchOptions })
-          : fleet.watch(roomId, { processId });
+          : new RoomWatcher({ roomId, fleet, processId });
     const w: Watched = { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined };
     watcher.on("starting", (e) => {
       w.events.push(e.rescheduled ? "starting(rescheduled)" : "starting");
@@ -182,7 +182,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       if (w.destroyPlanned === "after-active" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyAfterActive!++;
     });
     watcher.on("terminated", (e) => w.events.push(`terminated(${e.reason})`));
-    if (mode !== Mode.FLEET) watcher.start();
+    watcher.start();
     rooms.push(w);
   };
 

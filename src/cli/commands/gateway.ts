@@ -4,8 +4,8 @@
  * every client with 1001 and exits 0.
  */
 import { type Command, Option } from "commander";
-import { ConfigError } from "../../errors.js";
-import { validateToken } from "../../sources/validate.js";
+import { ConfigError } from "../../core/errors.js";
+import { validateToken } from "../../core/validate.js";
 import { Gateway } from "../../gateway/server.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
 import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";

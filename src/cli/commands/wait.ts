@@ -1,7 +1,8 @@
 /** `room-watcher wait`: block until the room is active, print where to connect. */
 import { getDefaultFleet } from "../../watch/fleet.js";
 import { resolvePollOptions } from "../../watch/options.js";
-import { RoomWatcher, type RoomWatcherOptions, sourceFromOptions } from "../../watch/room-watcher.js";
+import { RoomWatcher, type RoomWatcherOptions } from "../../watch/room-watcher.js";
+import { sourceFromOptions } from "../../watch/source-options.js";
 import { waitForActive } from "../../watch/wait-for-active.js";
 import { ExitCode } from "../exit-codes.js";
 import { redactSecrets } from "../../core/redact.js";
@@ -56,12 +57,14 @@ function follow(watchOptions: RoomWatcherOptions, hear: (watcher: RoomWatcher) =
 /** Listens to the wait's own feed of the room: every look's answer or failure, at no extra request. */
 function reportFailures(roomId: string, watchOptions: RoomWatcherOptions, options: WatchCliOptions, io: CliIo): Follower {
   const styles = stylesFor(io.stderr, io.env);
-  const source = sourceFromOptions(watchOptions);
+  const fleet = watchOptions.fleet ?? getDefaultFleet();
+  // The source the wait's watcher takes, so this joins the wait's feed instead of starting another.
+  const source = sourceFromOptions(watchOptions) ?? fleet.defaultSource;
+  if (source === undefined) return { stop: () => Promise.resolve() };
   const report = new FailureReport(roomId, source.target?.(roomId));
   const say = (text: string | undefined): void => {
     if (text !== undefined) line(io.stderr, `${styles.yellow("room-watcher:")} ${redactSecrets(text, watchSecrets(options))}`);
   };
-  const fleet = watchOptions.fleet ?? getDefaultFleet();
   const subscription = fleet.subscribe(source, roomId, resolvePollOptions(watchOptions), {
     onResult: () => say(report.answered()),
     onTransientFailure: (failure) => say(report.failed(failure.error, failure.nextDelayMs)),

@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { retryDelayMs } from "../../core/backoff.js";
-import { ConfigError } from "../../errors.js";
-import { validateDurationMs } from "../../sources/validate.js";
+import { ConfigError } from "../../core/errors.js";
+import { validateDurationMs } from "../../core/validate.js";
 
 /** How long a room's owner holds it without renewing: the longest a dead owner's rooms go unwatched. */
 export const DEFAULT_LEASE_TTL_MS = 10_000;

@@ -6,9 +6,9 @@
 import { type Clock, systemClock } from "../core/clock.js";
 import { redact } from "../core/redact.js";
 import { requestDeadline } from "../core/request-deadline.js";
-import { ConfigError, HttpError, NetworkError, RequestTimeoutError } from "../errors.js";
-import { validateDurationMs, validateRoomId, validateToken } from "../sources/validate.js";
-import { HINT_PATH_PREFIX } from "./hints.js";
+import { ConfigError, HttpError, NetworkError, RequestTimeoutError } from "../core/errors.js";
+import { validateDurationMs, validateRoomId, validateToken } from "../core/validate.js";
+import { HINT_PATH_PREFIX } from "../protocol/hints.js";
 
 export const DEFAULT_HINT_TIMEOUT_MS = 5_000;
 

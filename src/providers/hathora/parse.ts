@@ -4,13 +4,12 @@
  * a value outside a documented open enum is kept and reported as a Warning.
  */
 import type { z } from "zod";
-import type { Observation, PollResult, Warning } from "../core/observation.js";
-import { InvalidPayloadError } from "../errors.js";
+import type { ExposedPort, Observation, PollResult, Warning } from "../../core/observation.js";
+import { InvalidPayloadError } from "../../core/errors.js";
 import {
   ApiErrorSchema,
   ConnectionInfoV1Schema,
   ConnectionInfoV2Schema,
-  type ExposedPort,
   KNOWN_TRANSPORT_TYPES,
   LEGACY_TERMINAL_STATUSES,
 } from "./schemas.js";

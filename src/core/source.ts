@@ -3,9 +3,9 @@
  * is this room's status now?"; a push source tells a listener whenever it changes. Both throw or
  * report RoomWatcherErrors when they cannot tell.
  */
-import type { SourceTarget } from "../core/evidence.js";
-import type { PollResult } from "../core/observation.js";
-import type { RoomWatcherError } from "../errors.js";
+import type { SourceTarget } from "./evidence.js";
+import type { PollResult } from "./observation.js";
+import type { RoomWatcherError } from "./errors.js";
 
 export interface PollingSource {
   readonly kind?: "poll" | undefined;

@@ -19,12 +19,12 @@ import {
   RequestTimeoutError as SdkRequestTimeoutError,
   SDKValidationError,
 } from "@hathora/cloud-sdk-typescript/models/errors/index.js";
-import { parseRetryAfterMs } from "../core/backoff.js";
-import { type Clock, systemClock } from "../core/clock.js";
-import type { PollResult } from "../core/observation.js";
-import { identities } from "../core/identity.js";
-import { redact } from "../core/redact.js";
-import { requestDeadline } from "../core/request-deadline.js";
+import { parseRetryAfterMs } from "../../core/backoff.js";
+import { type Clock, systemClock } from "../../core/clock.js";
+import type { PollResult } from "../../core/observation.js";
+import { identities } from "../../core/identity.js";
+import { redact } from "../../core/redact.js";
+import { requestDeadline } from "../../core/request-deadline.js";
 import {
   ConfigError,
   HttpError,
@@ -33,11 +33,11 @@ import {
   RateLimitedError,
   RequestTimeoutError,
   RoomWatcherError,
-} from "../errors.js";
-import { apiErrorMessage, parseConnectionInfoV2 } from "../wire/parse.js";
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "./hathora-http.js";
-import type { PollingSource } from "./source.js";
-import { validateAppId, validateDurationMs, validateRoomId, validateToken } from "./validate.js";
+} from "../../core/errors.js";
+import { apiErrorMessage, parseConnectionInfoV2 } from "./parse.js";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./http-source.js";
+import type { PollingSource } from "../../core/source.js";
+import { validateAppId, validateDurationMs, validateRoomId, validateToken } from "../../core/validate.js";
 
 export interface HathoraSdkSourceOptions {
   /** The SDK client (`HathoraCloud` or `HathoraCloudCore`); its server URL, HTTP client and hooks are used as they are. */

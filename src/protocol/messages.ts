@@ -2,36 +2,26 @@
  * The gateway protocol, version 1: JSON text frames, validated with zod in both directions and
  * versioned by the WebSocket subprotocol `room-watcher.v1`. The gateway pushes what its one upstream
  * watch of a room observes (the same provider-neutral observations a poll returns), so each client
- * runs its own state machine on them exactly as if it had polled. README "Gateway protocol" is the
+ * runs its own state machine on them exactly as if it had polled. docs/protocol.md is the
  * reader's version of this file.
  */
 import { z } from "zod";
-import type { PollResult } from "../core/observation.js";
-import { ExposedPortSchema, RoomIdSchema } from "../wire/schemas.js";
+import type { ExposedPort, PollResult } from "../core/observation.js";
+import { ROOM_ID_PATTERN } from "../core/validate.js";
+
+/** A room id on the wire: what every provider's ids fit, and nothing that could reach another path. */
+const RoomIdSchema = z.string().regex(ROOM_ID_PATTERN, "must be 1..100 characters of [a-zA-Z0-9_-]");
+
+/** A port on the wire, whichever provider it came from; the transport type is an open enum. */
+const ExposedPortSchema: z.ZodType<ExposedPort> = z.object({
+  transportType: z.string().min(1),
+  port: z.int().min(0).max(65_535),
+  host: z.string().min(1),
+  name: z.string(),
+});
 
 /** The WebSocket subprotocol a client must offer; a new incompatible protocol gets a new name. */
 export const GATEWAY_SUBPROTOCOL = "room-watcher.v1";
-
-/** Close codes the gateway uses (1000-1013 from RFC 6455, 4xxx our own, mnemonic of HTTP). */
-export const GatewayCloseCode = {
-  /** The client or the gateway closed normally. */
-  NORMAL: 1000,
-  /** The gateway is shutting down; reconnect (to it or another instance). */
-  GOING_AWAY: 1001,
-  /** A binary frame: the protocol is JSON text only. */
-  UNSUPPORTED_DATA: 1003,
-  /** A frame larger than the gateway's `maxFrameBytes`. */
-  MESSAGE_TOO_BIG: 1009,
-  /** The gateway is at its connection limit; try again later. */
-  TRY_AGAIN_LATER: 1013,
-  /** Too many invalid messages in a row. */
-  PROTOCOL_VIOLATION: 4400,
-  /** No token, or not the gateway's token. Reconnecting with the same token will not help. */
-  UNAUTHORIZED: 4401,
-  /** The client read too slowly: its send buffer passed `maxBufferedBytes`. */
-  SLOW_CONSUMER: 4429,
-} as const;
-export type GatewayCloseCode = (typeof GatewayCloseCode)[keyof typeof GatewayCloseCode];
 
 /** The `code` of an `error` message: the gateway could not act on a client message. */
 export const ProtocolErrorCode = {

@@ -3,7 +3,7 @@
  * says whether trying again can help (`retryable`), and keeps what caused it in `cause`.
  * Messages never contain tokens: nothing here is built from request headers.
  */
-import { describeEvidence, type WatchEvidence } from "./core/evidence.js";
+import { describeEvidence, type WatchEvidence } from "./evidence.js";
 
 export const ErrorCode = {
   /** An option or argument is invalid (bad base URL, room id, negative duration, ...). */

@@ -5,15 +5,14 @@
  * `unknownEnumValues()` in ./parse.ts reports the values we do not know.
  */
 import { z } from "zod";
+import type { TransportType } from "../../core/observation.js";
+import { ROOM_ID_PATTERN } from "../../core/validate.js";
 
-/** 1..100 characters of `[a-zA-Z0-9_-]`, as Hathora documents for room ids (app ids have the same shape). */
-export const ROOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,100}$/;
+/** Hathora documents room ids (and app ids) as 1..100 characters of `[a-zA-Z0-9_-]`. */
 export const RoomIdSchema = z.string().regex(ROOM_ID_PATTERN, "must be 1..100 characters of [a-zA-Z0-9_-]");
 
 export const KNOWN_TRANSPORT_TYPES = ["tcp", "udp", "tls"] as const;
 export type KnownTransportType = (typeof KNOWN_TRANSPORT_TYPES)[number];
-/** `"tcp" | "udp" | "tls"`, or a value a newer backend added (tolerated, reported). */
-export type TransportType = KnownTransportType | (string & {});
 export const TransportTypeSchema = z.string().min(1) as z.ZodType<TransportType>;
 
 export const ExposedPortSchema = z.object({
@@ -22,7 +21,6 @@ export const ExposedPortSchema = z.object({
   host: z.string().min(1),
   name: z.string(),
 });
-export type ExposedPort = z.infer<typeof ExposedPortSchema>;
 
 export const KNOWN_ROOM_READY_STATUSES = ["starting", "active"] as const;
 /** Statuses some older backends send; room-watcher treats them as terminal. */

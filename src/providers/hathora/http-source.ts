@@ -2,12 +2,12 @@
  * Polls Hathora's rooms API (or anything that speaks it): GET connection info, v2 by default.
  * One call is one request: retries, backoff and scheduling belong to the watcher.
  */
-import type { PollResult } from "../core/observation.js";
-import { type Clock, systemClock } from "../core/clock.js";
-import { parseRetryAfterMs } from "../core/backoff.js";
-import { identities } from "../core/identity.js";
-import { redact } from "../core/redact.js";
-import { requestDeadline } from "../core/request-deadline.js";
+import type { PollResult } from "../../core/observation.js";
+import { type Clock, systemClock } from "../../core/clock.js";
+import { parseRetryAfterMs } from "../../core/backoff.js";
+import { identities } from "../../core/identity.js";
+import { redact } from "../../core/redact.js";
+import { requestDeadline } from "../../core/request-deadline.js";
 import {
   HttpError,
   InvalidPayloadError,
@@ -15,12 +15,12 @@ import {
   RateLimitedError,
   RequestTimeoutError,
   RoomWatcherError,
-} from "../errors.js";
-import type { SourceTarget } from "../core/evidence.js";
-import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "../wire/parse.js";
-import { assertFetchablePort } from "./fetch-ports.js";
-import type { PollingSource } from "./source.js";
-import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId, validateToken } from "./validate.js";
+} from "../../core/errors.js";
+import type { SourceTarget } from "../../core/evidence.js";
+import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "./parse.js";
+import { assertFetchablePort } from "../../core/fetch-ports.js";
+import type { PollingSource } from "../../core/source.js";
+import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId, validateToken } from "../../core/validate.js";
 
 export const DEFAULT_BASE_URL = "https://api.hathora.dev";
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -179,7 +179,9 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
   }
   if (response.body === null) return "";
   const reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
-  const chunks: Uint8Array[] = [];
+  // TextDecoder rather than Buffer: this runs wherever fetch does.
+  const decoder = new TextDecoder();
+  let text = "";
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -189,7 +191,7 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
       await reader.cancel();
       throw new InvalidPayloadError(`response body exceeds the ${maxBytes}-byte limit`);
     }
-    chunks.push(value);
+    text += decoder.decode(value, { stream: true });
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return text + decoder.decode();
 }

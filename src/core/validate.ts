@@ -1,6 +1,8 @@
 /** Validation of the values that end up in a URL or a header: nothing may reach another endpoint or host, or fail on every request. */
-import { ConfigError } from "../errors.js";
-import { ROOM_ID_PATTERN } from "../wire/schemas.js";
+import { ConfigError } from "./errors.js";
+
+/** 1..100 characters of `[a-zA-Z0-9_-]`: a room (or app) id, safe in a URL path as it is. */
+export const ROOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,100}$/;
 
 export function validateRoomId(roomId: unknown): string {
   if (typeof roomId !== "string" || !ROOM_ID_PATTERN.test(roomId)) {

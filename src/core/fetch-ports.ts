@@ -4,7 +4,7 @@
  * refused when the source is made (test/fetch-ports.test.ts checks this list against the running
  * Node's fetch).
  */
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "./errors.js";
 
 export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
   1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113,
