@@ -51,7 +51,13 @@ export default tseslint.config(
   {
     files: ["src/**/*.ts"],
     plugins: { "import-x": importX },
-    settings: { "import-x/resolver-next": [createTypeScriptImportResolver({ project: "./tsconfig.json" })] },
+    settings: {
+      // import-x's own TypeScript settings (which parser reads a dependency, which extensions count),
+      // with the TypeScript resolver, so `./x.js` specifiers find `./x.ts`.
+      ...importX.flatConfigs.typescript.settings,
+      "import-x/resolver": undefined,
+      "import-x/resolver-next": [createTypeScriptImportResolver({ project: "./tsconfig.json" })],
+    },
     rules: {
       "import-x/no-cycle": "error",
       "import-x/no-restricted-paths": [

@@ -5,10 +5,10 @@
  */
 export { DEFAULT_SHUTDOWN_GRACE_MS, Gateway, type GatewayHealth, type GatewayOptions, type GatewayStats } from "./server.js";
 export type { GatewayClosingEvent, GatewayEvents, GatewayRedisEvent } from "./server.js";
-export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits } from "./limits.js";
+export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type ResolvedGatewayLimits } from "./limits.js";
 export { DEFAULT_LEASE_TTL_MS, type GatewayRedisOptions, type RedisLinkState } from "./redis/options.js";
 export { createJsonLogger, type GatewayLogger, type JsonLoggerOptions, type LogFields, type LogLevel } from "./logging.js";
-export { GATEWAY_SUBPROTOCOL, ProtocolErrorCode, type ClientMessage, type ServerMessage } from "../protocol/messages.js";
+export { ClientMessageSchema, GATEWAY_SUBPROTOCOL, ProtocolErrorCode, ServerMessageSchema, type ClientMessage, type ServerMessage } from "../protocol/messages.js";
 export { GatewayCloseCode } from "../protocol/close-codes.js";
 export { sendReadyHint, DEFAULT_HINT_TIMEOUT_MS, type ReadyHintOptions } from "../sources/ready-hint.js";
 export { ClusterError } from "../core/errors.js";

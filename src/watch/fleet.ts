@@ -81,9 +81,13 @@ export interface Subscription {
 }
 
 export class Fleet extends EventEmitter<FleetEvents> {
+  /** The fleet's time source; watchers and the gateway schedule on it. @internal */
   readonly clock: Clock;
+  /** Every timer of every room watched through the fleet. @internal */
   readonly timers: TimerHeap;
+  /** The request budget every look waits its turn in. @internal */
   readonly scheduler: RequestScheduler;
+  /** A 404 this soon after a room's first look means "not there yet" (the default of its watchers too). */
   readonly notFoundGraceMs: number;
   readonly #options: FleetOptions;
   readonly #context: PollContext;
@@ -134,12 +138,12 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return { rooms: this.#feeds.size, inFlight: this.scheduler.inFlight, queued: this.scheduler.waiting, requests: this.scheduler.started, samples };
   }
 
-  /** What the fleet has learned of rooms on `source` (default: the fleet's own source). */
+  /** What the fleet has learned of rooms on `source` (default: the fleet's own source). @internal */
   activationModel(source: RoomSource = this.#defaultSource()): ActivationModel | undefined {
     return isPushSource(source) ? undefined : this.#models.get(source.key);
   }
 
-  /** Requests sent so far for a room's current feed (0 if it is not watched). */
+  /** Requests sent so far for a room's current feed (0 if it is not watched). @internal */
   requestsFor(source: RoomSource, roomId: string): number {
     return this.#feeds.get(keyOf(source, roomId))?.requests ?? 0;
   }
@@ -147,6 +151,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   /**
    * Looks at a watched room soon, ahead of its schedule (a readiness hint, say), within the budget and
    * never sooner than the floor after its last look. False when the room is not watched by polling.
+   * @internal
    */
   prompt(roomId: string, source: RoomSource = this.#defaultSource()): boolean {
     const feed = this.#feeds.get(keyOf(source, roomId));
@@ -155,7 +160,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     return true;
   }
 
-  /** Joins (or starts) the one feed of `roomId` on `source`: a poll loop, or a push subscription. */
+  /** Joins (or starts) the one feed of `roomId` on `source`: a poll loop, or a push subscription. @internal */
   subscribe(source: RoomSource, roomId: string, options: ResolvedPollOptions, listener: SourceListener, placement: RoomPollPlacement = {}): Subscription {
     validateRoomId(roomId);
     const key = keyOf(source, roomId);
@@ -192,13 +197,14 @@ export class Fleet extends EventEmitter<FleetEvents> {
   /**
    * The source a watch through this fleet uses when it names none: the fleet's `source`, or the Hathora
    * HTTP API from its appId, baseUrl, token...; undefined when the fleet has neither.
+   * @internal
    */
   get defaultSource(): RoomSource | undefined {
     this.#source ??= sourceFromOptions(this.#options);
     return this.#source;
   }
 
-  /** The poll options a watch through this fleet takes unless it sets its own (the fleet's options). */
+  /** The poll options a watch through this fleet takes unless it sets its own (the fleet's options). @internal */
   get pollDefaults(): PollOptions {
     return this.#options;
   }
