@@ -2,8 +2,8 @@
  * The gateway protocol, version 1: JSON text frames, validated with zod in both directions and
  * versioned by the WebSocket subprotocol `room-watcher.v1`. The gateway pushes what its one upstream
  * watch of a room observes (the same provider-neutral observations a poll returns), so each client
- * runs its own state machine on them exactly as if it had polled. README "Gateway protocol" is the
- * reader's version of this file.
+ * runs its own state machine on them exactly as if it had polled. docs/protocol.md is the reader's
+ * version of this file.
  */
 import { z } from "zod";
 import type { PollResult } from "../core/observation.js";
