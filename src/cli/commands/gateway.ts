@@ -43,9 +43,13 @@ export interface GatewayCliOptions {
 
 const HELP = `
 The first line printed is the gateway's WebSocket URL. Clients connect with the subprotocol
-room-watcher.v1 (see the README's "Gateway protocol"); GET /healthz and GET /metrics (Prometheus)
-and POST /hints/{roomId} share the port. Logs are JSON lines on stderr. SIGTERM or Ctrl-C closes
+room-watcher.v1 (see docs/protocol.md); GET /healthz and GET /metrics (Prometheus) and
+POST /hints/{roomId} share the port. Logs are JSON lines on stderr. SIGTERM or Ctrl-C closes
 every client with 1001 (going away) and exits 0. Tokens are never printed or logged.
+
+GET /healthz says ok, degraded (200, with reasons: a failing upstream, Redis disconnected) or draining
+(503, while shutting down). At start the gateway asks the upstream once, so a wrong --upstream is
+logged at warn at once.
 
 Shared mode (--redis): every gateway started with the same Redis and upstream shares one upstream
 watch per room, whichever gateway a client reached. A room's owner holds a lease (--lease-ttl); if it
