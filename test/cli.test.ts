@@ -604,6 +604,26 @@ describe("room-watcher simulate --json", () => {
   });
 });
 
+describe("a reader that goes away", () => {
+  it("--help into a closed pipe (room-watcher --help | head -0) exits 0, no unhandled EPIPE", async (context) => {
+    const run = cli(context, ["--help"]);
+    run.child.stdout.destroy();
+    const result = await run.exited;
+    expect(result.stderr).not.toMatch(/EPIPE|Unhandled|node:events/);
+    expect(result).toMatchObject({ code: ExitCode.OK, signal: null });
+  });
+
+  it("watch into a closed pipe stops as if interrupted (exit 130), leaving nothing running", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    const run = cli(context, roomArgs("watch", roomId, proxy.url, "--poll-interval", "50"));
+    // Closed before anything is written: its first event (starting) meets the closed pipe.
+    run.child.stdout.destroy();
+    const result = await run.exited;
+    expect(result.stderr).not.toMatch(/EPIPE|Unhandled|node:events/);
+    expect(result).toMatchObject({ code: ExitCode.INTERRUPTED, signal: null });
+  });
+});
+
 describe("room-watcher --version", () => {
   it("prints the package's version and exits 0", async (context) => {
     const { version } = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };

@@ -12,6 +12,13 @@ const onSignal = (signal: NodeJS.Signals): void => {
 };
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
+// Whoever reads our output went away (`room-watcher watch | head`): stop as if interrupted, instead of
+// dying on an unhandled 'error' event. Later writes to the closed stream land here too, harmlessly.
+const onOutputError = (error: NodeJS.ErrnoException): void => {
+  if (!controller.signal.aborted) controller.abort(new Error(`output closed (${error.code ?? error.message})`));
+};
+process.stdout.on("error", onOutputError);
+process.stderr.on("error", onOutputError);
 
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
