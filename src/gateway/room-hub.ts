@@ -18,6 +18,7 @@ import type { Fleet, Subscription } from "../watch/fleet.js";
 import type { ResolvedPollOptions } from "../watch/options.js";
 import type { GatewayLogger } from "./logging.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { checkSequence } from "../protocol/sequence.js";
 import { type EndedMessage, encodeServerMessage, type ServerMessage, toWireResult, type WireError } from "../protocol/messages.js";
 import {
   LocalRoomDirectory,
@@ -288,8 +289,9 @@ export class RoomHub {
         this.#adoptRecord(room, { seq: message.seq, result: message.result, at: message.at }, false);
         return;
       case "update": {
-        if (message.seq <= room.seq) return;
-        if (message.seq !== room.seq + 1) {
+        const check = checkSequence(room.seq, message.seq);
+        if (check === "stale") return;
+        if (check === "gap") {
           this.#resyncFromCluster(room);
           return;
         }
@@ -302,7 +304,7 @@ export class RoomHub {
       }
       case "ended":
         // Even after a gap: the room is over either way, and the clients take `ended` whatever its seq.
-        if (message.seq <= room.seq) return;
+        if (checkSequence(room.seq, message.seq) === "stale") return;
         room.seq = message.seq;
         this.#conclude(room, message, encodeServerMessage(message), performance.now());
         return;
