@@ -126,3 +126,16 @@ describe("waitForActive: every exit leaves nothing behind", () => {
     expect(t.left()).toEqual(t.nothing);
   });
 });
+
+describe("waitForActive: what a failing source threw", () => {
+  it("a source that rejects with something that is not an Error ends the wait as failed with exactly that cause", async () => {
+    const refusal: unknown = "upstream said no";
+    const t = setup([() => Promise.reject(refusal)]);
+    const wait = waitForActive({ roomId: "room1", source: t.source, fleet: t.fleet, signal: t.controller.signal });
+    const settled = expect(wait).rejects.toMatchObject({ reason: "failed", cause: "upstream said no" });
+    await t.tick(0);
+    await settled;
+    expect(t.source.calls).toHaveLength(1);
+    expect(t.left()).toEqual(t.nothing);
+  });
+});
