@@ -1,6 +1,6 @@
 /**
  * waitForActive in xstate's waitFor shape: an aborted signal is answered before anything is built,
- * and every exit (resolve, each rejection, abort, a start that throws) leaves no timer, no abort
+ * and every exit (resolve, each rejection, abort) leaves no timer, no abort
  * listener and no feed behind. Fake clock throughout.
  */
 import { getEventListeners } from "node:events";
@@ -112,7 +112,7 @@ describe("waitForActive: every exit leaves nothing behind", () => {
     expect(t.left()).toEqual(t.nothing);
   });
 
-  it("rejected: a push source that throws as it subscribes (its error, and neither the deadline nor the abort listener left)", async () => {
+  it("rejected: a push source that throws as it subscribes (RoomTerminatedError, failed, with its error; neither the deadline nor the abort listener left)", async () => {
     const t = setup([starting]);
     const broken = new Error("cannot subscribe");
     const source: PushSource = {
@@ -122,7 +122,9 @@ describe("waitForActive: every exit leaves nothing behind", () => {
         throw broken;
       },
     };
-    await expect(waitForActive({ roomId: "room1", source, fleet: t.fleet, signal: t.controller.signal })).rejects.toBe(broken);
+    const wait = waitForActive({ roomId: "room1", source, fleet: t.fleet, signal: t.controller.signal });
+    await expect(wait).rejects.toBeInstanceOf(RoomTerminatedError);
+    await expect(wait).rejects.toMatchObject({ reason: "failed", cause: broken });
     expect(t.left()).toEqual(t.nothing);
   });
 });

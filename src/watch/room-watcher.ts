@@ -107,7 +107,15 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     if (Number.isFinite(this.timeoutMs)) {
       this.#deadline = this.fleet.timers.after(this.timeoutMs, () => view.apply({ type: "deadline", at: this.fleet.clock.now() }));
     }
-    const subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, view, this.#placement);
+    let subscription: Subscription;
+    try {
+      subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, view, this.#placement);
+    } catch (error) {
+      // A push source that throws as it subscribes fails the watch as any fatal source error does,
+      // which also drops the deadline and the abort listener set above.
+      view.onFatal(error, this.fleet.clock.now());
+      return this;
+    }
     // Joining a running poll replays its latest answer at once, which may already have ended us.
     if (isTerminal(view.state)) this.#teardown = subscription.unsubscribe();
     else this.#subscription = subscription;

@@ -3,7 +3,7 @@
  * the same room (same upstream, same fleet) share one poll loop.
  *
  * Shaped like xstate's `waitFor`: an aborted signal is answered before anything is built, and every
- * way out (active, each rejection, abort, a start that throws) goes through one dispose, which
+ * way out (active, each rejection, abort) goes through one dispose, which
  * leaves no listener, timer or feed behind.
  */
 import { RoomTerminatedError, WaitTimeoutError } from "../core/errors.js";
@@ -55,13 +55,7 @@ export function waitForActive(options: WaitForActiveOptions): Promise<ActiveConn
     };
     watcher.on("active", onActive);
     watcher.on("terminated", onTerminated);
-    try {
-      watcher.start();
-    } catch (error) {
-      // A push source that throws as it subscribes: the deadline and the abort listener are set by then.
-      dispose();
-      reject(error);
-    }
+    watcher.start();
   });
 }
 
