@@ -11,13 +11,16 @@
  * over, sequence numbers and all, when the owner's lease lapses.
  */
 import { type PollResult, observationKey, sameObservation } from "../core/observation.js";
-import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
+import { initialState, isTerminal } from "../core/room-state.js";
 import { RoomWatcherError } from "../core/errors.js";
 import type { SourceListener, TransientFailure } from "../core/source.js";
 import type { Fleet, Subscription } from "../watch/fleet.js";
 import type { ResolvedPollOptions } from "../watch/options.js";
+// The room directory has a RoomView of its own (what this instance knows, for claim rounds).
+import { RoomView as RoomStateView } from "../watch/room-view.js";
 import type { GatewayLogger } from "./logging.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { checkSequence } from "../protocol/sequence.js";
 import { type EndedMessage, encodeServerMessage, type ServerMessage, toWireResult, type WireError } from "../protocol/messages.js";
 import {
   LocalRoomDirectory,
@@ -64,7 +67,8 @@ interface Room {
   readonly roomId: string;
   readonly subscribers: Set<Subscriber>;
   seq: number;
-  state: RoomState;
+  /** The room's state machine: the hub emits no events of its own, it reads the state to know when the room has ended. */
+  readonly stateView: RoomStateView;
   last: { readonly result: PollResult; readonly at: number } | undefined;
   subscription: Subscription | undefined;
   role: Role;
@@ -189,7 +193,7 @@ export class RoomHub {
       roomId,
       subscribers: new Set(),
       seq: 0,
-      state: initialState(fleet.clock.now(), notFoundGraceMs),
+      stateView: new RoomStateView({ roomId, state: initialState(fleet.clock.now(), notFoundGraceMs) }),
       last: undefined,
       subscription: undefined,
       role: "joining",
@@ -256,7 +260,7 @@ export class RoomHub {
     room.held = undefined;
     this.#adoptRecord(room, record, settling);
     if (!wasOwner) this.#options.logger.debug({ roomId: room.roomId, seq: room.seq }, "watching room upstream");
-    if (isTerminal(room.state)) {
+    if (isTerminal(room.stateView.state)) {
       // The last owner saw the end but did not live to say so.
       this.#endFromState(room, this.#options.fleet.clock.now(), performance.now());
       return;
@@ -288,21 +292,22 @@ export class RoomHub {
         this.#adoptRecord(room, { seq: message.seq, result: message.result, at: message.at }, false);
         return;
       case "update": {
-        if (message.seq <= room.seq) return;
-        if (message.seq !== room.seq + 1) {
+        const check = checkSequence(room.seq, message.seq);
+        if (check === "stale") return;
+        if (check === "gap") {
           this.#resyncFromCluster(room);
           return;
         }
         const learnedAtHr = performance.now();
         room.seq = message.seq;
         room.last = { result: message.result, at: message.at };
-        room.state = transition(room.state, { type: "observed", at: message.at, observation: message.result.observation }).state;
+        room.stateView.apply({ type: "observed", at: message.at, observation: message.result.observation });
         this.#broadcast(room, message, learnedAtHr);
         return;
       }
       case "ended":
         // Even after a gap: the room is over either way, and the clients take `ended` whatever its seq.
-        if (message.seq <= room.seq) return;
+        if (checkSequence(room.seq, message.seq) === "stale") return;
         room.seq = message.seq;
         this.#conclude(room, message, encodeServerMessage(message), performance.now());
         return;
@@ -331,9 +336,8 @@ export class RoomHub {
     room.seq = record.seq;
     room.last = record.result === null ? undefined : { result: record.result, at: record.at ?? now };
     // What the state machine needs from the past is what the room was last seen as.
-    let state = initialState(now, this.#options.notFoundGraceMs);
-    if (room.last !== undefined) state = transition(state, { type: "observed", at: now, observation: room.last.result.observation }).state;
-    room.state = state;
+    room.stateView.reset(initialState(now, this.#options.notFoundGraceMs));
+    if (room.last !== undefined) room.stateView.apply({ type: "observed", at: now, observation: room.last.result.observation });
     return true;
   }
 
@@ -369,14 +373,13 @@ export class RoomHub {
     const learnedAtHr = performance.now();
     const previous = room.last;
     room.last = { result, at };
-    const { state } = transition(room.state, { type: "observed", at, observation: result.observation });
-    room.state = state;
+    room.stateView.onResult(result, at);
     if (previous === undefined || !sameObservation(previous.result.observation, result.observation)) {
       room.seq++;
       const message: PublishedMessage = { type: "update", roomId: room.roomId, seq: room.seq, result: toWireResult(result), at };
       this.#publish(room, message, this.#broadcast(room, message, learnedAtHr));
     }
-    if (isTerminal(state)) this.#endFromState(room, at, learnedAtHr);
+    if (isTerminal(room.stateView.state)) this.#endFromState(room, at, learnedAtHr);
   }
 
   #onTransientFailure(room: Room, failure: TransientFailure): void {
@@ -389,12 +392,12 @@ export class RoomHub {
   #onFatal(room: Room, error: unknown, at: number): void {
     if (room.ended || room.role !== "owner") return;
     this.#options.logger.warn({ roomId: room.roomId, error: describe(error) }, "upstream failed the room");
-    room.state = transition(room.state, { type: "failed", at, cause: error }).state;
+    room.stateView.onFatal(error, at);
     this.#end(room, "failed", wireError(error), at, performance.now());
   }
 
   #endFromState(room: Room, at: number, learnedAtHr: number): void {
-    const state = room.state;
+    const state = room.stateView.state;
     if (!isTerminal(state)) return;
     const reason = state.reason === "destroyed" || state.reason === "suspended" || state.reason === "not_found" ? state.reason : "failed";
     this.#end(room, reason, undefined, at, learnedAtHr);

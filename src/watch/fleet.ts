@@ -11,19 +11,19 @@ import { ActivationModel } from "../core/activation-model.js";
 import { EvidenceLog } from "../core/evidence.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import { RequestScheduler } from "../core/request-scheduler.js";
-import { initialState, isTerminal, type RoomState, transition } from "../core/room-state.js";
+import { initialState } from "../core/room-state.js";
+import { safeEmit } from "../core/safe-emit.js";
 import { TimerHeap } from "../core/timer-heap.js";
-import type { PollResult } from "../core/observation.js";
 import { ConfigError, type RateLimitedError } from "../core/errors.js";
 import type { HathoraSourceOptions } from "../providers/hathora/http-source.js";
-import { isPushSource, type PollingSource, type RoomSource, type SourceListener, type TransientFailure } from "../core/source.js";
+import { isPushSource, type PollingSource, type RoomSource, type SourceListener } from "../core/source.js";
 import { validateRoomId } from "../core/validate.js";
-import { emitChange, safeEmit } from "./emit.js";
 import type { RoomWatcherEvents } from "./events.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, type ResolvedPollOptions } from "./options.js";
 import { PushFeed } from "./push-feed.js";
 import type { RoomFeed } from "./room-feed.js";
 import { type PollContext, RoomPoll, type RoomPollPlacement } from "./room-poll.js";
+import { RoomView } from "./room-view.js";
 import { sourceFromOptions } from "./source-options.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
@@ -166,7 +166,14 @@ export class Fleet extends EventEmitter<FleetEvents> {
     const key = keyOf(source, roomId);
     let feed = this.#feeds.get(key);
     if (feed === undefined || feed.stopped) {
-      const view = new FleetView(this, roomId, source);
+      // The fleet's own view of the room: the state machine a watcher runs, without a deadline or a
+      // signal, so that fleet-wide events come once per room however many watch it.
+      const view = new RoomView({
+        roomId,
+        state: initialState(this.clock.now(), this.notFoundGraceMs),
+        emitter: this,
+        evidence: new EvidenceLog(source.target?.(roomId)),
+      });
       const created: RoomFeed = isPushSource(source)
         ? new PushFeed(source, roomId, view)
         : new RoomPoll(this.#context, source, roomId, options, placement, view);
@@ -277,50 +284,6 @@ class FeedSubscription implements Subscription {
       this.#listener = undefined;
     }
     if (this.#feed.listenerCount === 0) await this.#feed.done;
-  }
-}
-
-/**
- * The fleet's own view of one room: the same state machine a watcher runs, without a deadline or a
- * signal, so fleet-wide events come once per room however many watch it.
- */
-class FleetView implements SourceListener {
-  readonly #fleet: Fleet;
-  readonly #roomId: string;
-  readonly #evidence: EvidenceLog;
-  #state: RoomState;
-
-  constructor(fleet: Fleet, roomId: string, source: RoomSource) {
-    this.#fleet = fleet;
-    this.#roomId = roomId;
-    this.#evidence = new EvidenceLog(source.target?.(roomId));
-    this.#state = initialState(fleet.clock.now(), fleet.notFoundGraceMs);
-  }
-
-  onResult(result: PollResult, at: number): void {
-    const target = this.#fleet;
-    this.#evidence.answered(result.observation, result.hint);
-    for (const warning of result.warnings) safeEmit(target, "warning", Object.freeze({ ...warning, roomId: this.#roomId, at }));
-    this.#apply(at, { type: "observed", at, observation: result.observation });
-  }
-
-  onTransientFailure(failure: TransientFailure): void {
-    if (isTerminal(this.#state)) return;
-    this.#evidence.failed(failure.error);
-    safeEmit(this.#fleet, "error", Object.freeze({ roomId: this.#roomId, ...failure }));
-  }
-
-  onFatal(error: unknown, at: number): void {
-    this.#evidence.failed(error);
-    this.#apply(at, { type: "failed", at, cause: error });
-  }
-
-  #apply(at: number, input: Parameters<typeof transition>[1]): void {
-    const from = this.#state;
-    const { state, events } = transition(from, input);
-    if (state === from) return;
-    this.#state = state;
-    emitChange(this.#fleet, this.#roomId, from, state, events, at, this.#evidence);
   }
 }
 

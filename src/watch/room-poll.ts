@@ -1,19 +1,19 @@
 /**
  * The one poll loop of one room, shared by every watch of that room in a fleet. Between looks it
  * holds nothing but a timer-heap entry or a place in the fleet's request queue: no promise, no
- * AbortController, which is what lets one process watch 100,000 rooms. A look goes through p-retry
- * for transient failures; p-retry's waits are ours (clock-driven, jittered, Retry-After aware)
- * because they happen inside `shouldRetry`, and every attempt takes its turn in the fleet's budget.
- * It ends when its last listener leaves or on a terminal error; it never rejects.
+ * AbortController, which is what lets one process watch 100,000 rooms. A look retries transient
+ * failures itself (see #retrying): every wait is on the fleet's timer heap and every attempt takes
+ * its turn in the fleet's request budget. It ends when its last listener leaves or on a terminal
+ * error; it never rejects.
  */
-import pRetry from "p-retry";
 import type { ActivationModel } from "../core/activation-model.js";
 import { jittered, nextPollDelayMs, rateLimitDelayMs, retryDelayMs } from "../core/backoff.js";
 import type { Clock } from "../core/clock.js";
 import { type Observation, type PollResult, samePort } from "../core/observation.js";
 import { type QueuedTurn, type RequestScheduler, Urgency } from "../core/request-scheduler.js";
 import type { TimerHandle, TimerHeap } from "../core/timer-heap.js";
-import { InvalidPayloadError, RateLimitedError, RoomWatcherError } from "../core/errors.js";
+import type { RateLimitedError } from "../core/errors.js";
+import { classifyFailure, type RetryVerdict } from "../core/retry-verdict.js";
 import type { PollingSource, SourceListener, TransientFailure } from "../core/source.js";
 import type { ResolvedPollOptions } from "./options.js";
 import { FanOut } from "./room-feed.js";
@@ -180,13 +180,7 @@ export class RoomPoll extends FanOut {
     const signal = controller.signal;
     this.#inFlight = controller;
     try {
-      const result = await pRetry(() => this.#attempt(signal), {
-        retries: Number.POSITIVE_INFINITY,
-        // p-retry's own wait would use the global clock and Math.random; ours happens in shouldRetry.
-        minTimeout: 0,
-        signal,
-        shouldRetry: ({ error, attemptNumber }) => this.#shouldRetry(error, attemptNumber, signal),
-      });
+      const result = await this.#retrying(signal);
       this.#inFlight = undefined;
       this.#observed(result);
     } catch (error) {
@@ -197,8 +191,56 @@ export class RoomPoll extends FanOut {
     if (this.stopped) this.ended();
   }
 
+  /**
+   * Attempts until one answers; throws what the last one failed with when it cannot be retried, or
+   * `signal.reason` once stopped.
+   *
+   * Not p-retry, though it was here first. p-retry 7 waits with the global setTimeout for a delay it
+   * computes itself (minTimeout * factor ** n, randomized with Math.random), measures maxRetryTime
+   * with performance.now(), and has no seam for a clock, a random source or a per-error delay. Our
+   * waits must be on the fleet's timer heap (the injected clock drives it, fake-clock tests reach it,
+   * and 100,000 rooms share one timer), their jitter from the fleet's random, a 429's from its
+   * Retry-After and paused fleet-wide, and each attempt must first get a slot from the fleet's
+   * request budget. Used here, p-retry could only run with a zero delay while the real waiting and
+   * acquiring hid in its shouldRetry predicate: a dependency in name only.
+   */
+  async #retrying(signal: AbortSignal): Promise<PollResult> {
+    for (let attempt = 1; ; attempt++) {
+      signal.throwIfAborted();
+      try {
+        const result = await this.#attempt(signal);
+        // Stopped while the answer was on its way: it is nobody's now.
+        signal.throwIfAborted();
+        return result;
+      } catch (error) {
+        if (signal.aborted) throw error;
+        const verdict = classifyFailure(error, this.#invalidRun, this.#options.maxConsecutiveInvalidPayloads);
+        this.#invalidRun = verdict.invalidRun;
+        if (verdict.kind === "give_up") throw error;
+        await this.#waitToRetry(verdict, attempt, signal);
+      }
+    }
+  }
+
+  /** Reports a transient failure, waits out its backoff (a 429: the fleet-wide pause), then gets the next attempt's slot. */
+  async #waitToRetry(verdict: Exclude<RetryVerdict, { kind: "give_up" }>, attempt: number, signal: AbortSignal): Promise<void> {
+    const { random, clock, timers, scheduler } = this.#context;
+    const { error } = verdict;
+    const rateLimited = verdict.kind === "rate_limited";
+    const nextDelayMs = rateLimited ? rateLimitDelayMs(verdict.error.retryAfterMs, attempt, this.#options, random) : retryDelayMs(attempt, this.#options, random);
+    const at = clock.now();
+    // A 429 speaks for the whole upstream: every room of the fleet waits, not just this one. The
+    // pause itself holds this retry, queued ahead of routine looks for when it ends.
+    if (rateLimited && scheduler.pauseUntil(at + nextDelayMs)) this.#context.paused(this, at + nextDelayMs, verdict.error);
+    const failure: TransientFailure = Object.freeze({ error, attempt, nextDelayMs, at });
+    this.deliverFailure(failure);
+    if (!rateLimited) await timers.sleep(nextDelayMs, signal);
+    await scheduler.acquire(Urgency.RETRY, signal);
+    this.#holdsSlot = true;
+  }
+
   async #attempt(signal: AbortSignal): Promise<PollResult> {
-    // Every attempt starts holding a slot: granted by the queue, or acquired in shouldRetry.
+    // Every attempt starts holding a slot: granted by the queue, or acquired by #waitToRetry.
     if (!this.#holdsSlot) throw signal.reason;
     this.#holdsSlot = false;
     try {
@@ -250,27 +292,5 @@ export class RoomPoll extends FanOut {
       }
     }
     return Math.max(options.minPollIntervalMs, nextPollDelayMs(status, this.#looksInState, options, random));
-  }
-
-  async #shouldRetry(error: unknown, attempt: number, signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return false;
-    if (!(error instanceof RoomWatcherError) || !error.retryable) return false;
-    this.#invalidRun = error instanceof InvalidPayloadError ? this.#invalidRun + 1 : 0;
-    if (this.#invalidRun >= this.#options.maxConsecutiveInvalidPayloads) return false;
-    const { random, clock, timers, scheduler } = this.#context;
-    const rateLimited = error instanceof RateLimitedError;
-    const nextDelayMs = rateLimited
-      ? rateLimitDelayMs(error.retryAfterMs, attempt, this.#options, random)
-      : retryDelayMs(attempt, this.#options, random);
-    const at = clock.now();
-    // A 429 speaks for the whole upstream: every room of the fleet waits, not just this one. The
-    // pause itself holds this retry, queued ahead of routine looks for when it ends.
-    if (rateLimited && scheduler.pauseUntil(at + nextDelayMs)) this.#context.paused(this, at + nextDelayMs, error);
-    const failure: TransientFailure = Object.freeze({ error, attempt, nextDelayMs, at });
-    this.deliverFailure(failure);
-    if (!rateLimited) await timers.sleep(nextDelayMs, signal);
-    await scheduler.acquire(Urgency.RETRY, signal);
-    this.#holdsSlot = true;
-    return true;
   }
 }

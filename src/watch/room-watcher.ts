@@ -6,26 +6,17 @@
 import { EventEmitter } from "eventemitter3";
 import { EvidenceLog } from "../core/evidence.js";
 import type { Connection } from "../core/observation.js";
-import {
-  initialState,
-  isTerminal,
-  lastConnectionOf,
-  type RoomInput,
-  type RoomState,
-  type RoomStatus,
-  transition,
-} from "../core/room-state.js";
+import { initialState, isTerminal, lastConnectionOf, type RoomState, type RoomStatus } from "../core/room-state.js";
 import type { TimerHandle } from "../core/timer-heap.js";
-import type { RoomSource, SourceListener, TransientFailure } from "../core/source.js";
+import type { RoomSource } from "../core/source.js";
 import { validateDurationMs, validateRoomId } from "../core/validate.js";
 import { ConfigError } from "../core/errors.js";
-import { emitChange, safeEmit } from "./emit.js";
 import type { RoomWatcherEvents } from "./events.js";
 import { type Fleet, getDefaultFleet, type Subscription } from "./fleet.js";
 import { DEFAULT_TIMEOUT_MS, type PollOptions, resolvePollOptions, withPollDefaults } from "./options.js";
 import { type SourceOptions, sourceFromOptions } from "./source-options.js";
-import type { PollResult } from "../core/observation.js";
 import type { RoomPollPlacement } from "./room-poll.js";
+import { RoomView } from "./room-view.js";
 
 export interface RoomWatcherOptions extends PollOptions, SourceOptions {
   /** The room to watch. */
@@ -53,7 +44,8 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
   readonly #pollOptions: ReturnType<typeof resolvePollOptions>;
   readonly #signal: AbortSignal | undefined;
   readonly #placement: RoomPollPlacement | undefined;
-  #state: RoomState;
+  /** The room's state and evidence; the fleet's feed reaches the watcher through it. */
+  readonly #view: RoomView;
   #started = false;
   #subscription: Subscription | undefined;
   #deadline: TimerHandle | undefined;
@@ -72,70 +64,76 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.#signal = options.signal;
     this.#placement =
       options.processId === undefined && options.createdAt === undefined ? undefined : { processId: options.processId, createdAt: options.createdAt };
-    this.#state = initialState(this.fleet.clock.now(), this.notFoundGraceMs);
-    this.#evidence = new EvidenceLog(this.source.target?.(this.roomId));
-    this.#listener = new WatcherLink(this, this.#input, this.#evidence);
+    this.#view = new RoomView({
+      roomId: this.roomId,
+      state: initialState(this.fleet.clock.now(), this.notFoundGraceMs),
+      emitter: this,
+      evidence: new EvidenceLog(this.source.target?.(this.roomId)),
+      committed: (state) => this.#committed(state),
+    });
   }
 
   /** The current state (a readonly snapshot). */
   get state(): RoomState {
-    return this.#state;
+    return this.#view.state;
   }
 
   get status(): RoomStatus {
-    return this.#state.status;
+    return this.#view.state.status;
   }
 
   /** The room's connection while active, else undefined. */
   get connection(): Connection | undefined {
-    return this.#state.status === "active" ? this.#state.connection : undefined;
+    const state = this.#view.state;
+    return state.status === "active" ? state.connection : undefined;
   }
 
   /** Starts watching; the first look is immediate. Calling it again does nothing. */
   start(): this {
-    if (this.#started || isTerminal(this.#state)) return this;
+    const view = this.#view;
+    if (this.#started || isTerminal(view.state)) return this;
     this.#started = true;
     const now = this.fleet.clock.now();
-    this.#state = initialState(now, this.notFoundGraceMs);
+    view.reset(initialState(now, this.notFoundGraceMs));
     if (this.#signal?.aborted) {
-      this.#apply({ type: "aborted", at: now, cause: this.#signal.reason });
+      view.apply({ type: "aborted", at: now, cause: this.#signal.reason });
       return this;
     }
     if (this.#signal !== undefined) {
       const signal = this.#signal;
-      this.#onAbort = () => this.#apply({ type: "aborted", at: this.fleet.clock.now(), cause: signal.reason });
+      this.#onAbort = () => view.apply({ type: "aborted", at: this.fleet.clock.now(), cause: signal.reason });
       signal.addEventListener("abort", this.#onAbort, { once: true });
     }
     if (Number.isFinite(this.timeoutMs)) {
-      this.#deadline = this.fleet.timers.after(this.timeoutMs, () => this.#input({ type: "deadline", at: this.fleet.clock.now() }));
+      this.#deadline = this.fleet.timers.after(this.timeoutMs, () => view.apply({ type: "deadline", at: this.fleet.clock.now() }));
     }
-    const subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, this.#listener, this.#placement);
+    let subscription: Subscription;
+    try {
+      subscription = this.fleet.subscribe(this.source, this.roomId, this.#pollOptions, view, this.#placement);
+    } catch (error) {
+      // A push source that throws as it subscribes fails the watch as any fatal source error does,
+      // which also drops the deadline and the abort listener set above.
+      view.onFatal(error, this.fleet.clock.now());
+      return this;
+    }
     // Joining a running poll replays its latest answer at once, which may already have ended us.
-    if (isTerminal(this.#state)) this.#teardown = subscription.unsubscribe();
+    if (isTerminal(view.state)) this.#teardown = subscription.unsubscribe();
     else this.#subscription = subscription;
     return this;
   }
 
   /** Ends the watch (reason `stopped`, unless it already ended). Idempotent; resolves once nothing is left running. */
   stop(): Promise<void> {
-    this.#apply({ type: "stopped", at: this.fleet.clock.now() });
+    this.#view.apply({ type: "stopped", at: this.fleet.clock.now() });
     return this.#teardown ?? Promise.resolve();
   }
 
-  /** The one closure a watcher holds: everything that happens to it arrives here. */
-  readonly #input = (input: RoomInput): void => this.#apply(input);
-  readonly #listener: SourceListener;
-  readonly #evidence: EvidenceLog;
   #onAbort: (() => void) | undefined;
 
-  #apply(input: RoomInput): void {
-    const from = this.#state;
-    const { state, events } = transition(from, input);
-    if (state === from) return;
-    this.#state = state;
+  /** A change is committed (its events not yet emitted): the deadline ends with waiting, everything with the watch. */
+  #committed(state: RoomState): void {
     if (state.status !== "unknown" && state.status !== "starting") this.#cancelDeadline();
     if (isTerminal(state)) this.#release();
-    emitChange(this, this.roomId, from, state, events, input.at, this.#evidence);
   }
 
   #cancelDeadline(): void {
@@ -153,42 +151,6 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
 
   /** The last connection the room had (while active or after). */
   get lastConnection(): Connection | undefined {
-    return lastConnectionOf(this.#state);
-  }
-}
-
-/** How the fleet's feed reaches a watcher: methods on a prototype, not closures per watcher. */
-class WatcherLink implements SourceListener {
-  readonly #watcher: RoomWatcher;
-  readonly #input: (input: RoomInput) => void;
-  readonly #evidence: EvidenceLog;
-
-  constructor(watcher: RoomWatcher, input: (input: RoomInput) => void, evidence: EvidenceLog) {
-    this.#watcher = watcher;
-    this.#input = input;
-    this.#evidence = evidence;
-  }
-
-  onResult(result: PollResult, at: number): void {
-    const watcher = this.#watcher;
-    this.#evidence.answered(result.observation, result.hint);
-    for (const warning of result.warnings) safeEmit(watcher, "warning", Object.freeze({ ...warning, roomId: watcher.roomId, at }));
-    this.#input({ type: "observed", at, observation: result.observation });
-  }
-
-  onTransientFailure(failure: TransientFailure): void {
-    const watcher = this.#watcher;
-    if (isTerminal(watcher.state)) return;
-    this.#evidence.failed(failure.error);
-    safeEmit(watcher, "error", Object.freeze({ roomId: watcher.roomId, ...failure }));
-  }
-
-  onFatal(error: unknown, at: number): void {
-    this.#evidence.failed(error);
-    this.#input({ type: "failed", at, cause: error });
-  }
-
-  onClosed(at: number): void {
-    this.#input({ type: "stopped", at });
+    return lastConnectionOf(this.#view.state);
   }
 }
