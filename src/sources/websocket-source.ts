@@ -42,7 +42,7 @@ export interface WebSocketSourceOptions {
    * connect; it can send the token as a header and sees the gateway's pings). Default "ws" with a token or
    * on a runtime without a global WebSocket (Node 20), else "global".
    */
-  webSocket?: WebSocketImplementation | undefined;
+  webSocket?: "global" | "ws" | undefined;
   /** First reconnect delay (doubling, equal jitter). Default 250 ms. */
   reconnectInitialDelayMs?: number | undefined;
   /** Cap of the reconnect delay. Default 10,000 ms. */
