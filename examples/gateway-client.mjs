@@ -5,7 +5,7 @@
 // In production the gateway runs on its own, next to nothing but the rooms API:
 //   room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP" --port 4100 --token "$CLIENT_TOKEN"
 // and clients need only its URL and token. Here the simulator and the gateway run in-process.
-import { HathoraHttpSource, RoomWatcher, WebSocketSource, waitForActive } from "room-watcher";
+import { HathoraHttpSource, RoomWatcher, WebSocketSource, waitForActive, withFallback } from "room-watcher";
 import { Gateway, sendReadyHint } from "room-watcher/gateway";
 import { Simulator } from "room-watcher/simulator";
 
@@ -21,14 +21,13 @@ const gateway = await Gateway.start({
 console.log(`gateway at ${gateway.url}`);
 
 try {
-  // The client side: a WebSocket source instead of polling. If the gateway stays unreachable for
-  // 5 s, it polls the rooms API directly, and goes back to push once the gateway answers again.
-  const source = new WebSocketSource({
-    url: gateway.url,
-    token: "client-token",
-    fallback: new HathoraHttpSource({ appId, baseUrl: simulator.url }),
-    fallbackAfterMs: 5_000,
-  });
+  // The client side: a WebSocket source instead of polling. With withFallback, if the gateway stays
+  // unreachable for 5 s, the rooms API is polled directly, and push takes over again once it is back.
+  const source = withFallback(
+    new WebSocketSource({ url: gateway.url, token: "client-token" }),
+    new HathoraHttpSource({ appId, baseUrl: simulator.url }),
+    { fallbackAfterMs: 5_000 },
+  );
 
   // 1. Block until players can join: the same waitForActive, fed by pushes.
   const { roomId } = simulator.createRoom(appId, { scenario: "cold" });

@@ -8,10 +8,12 @@ import type { PollResult } from "../src/core/observation.js";
 import { Gateway } from "../src/gateway/server.js";
 import { HathoraHttpSource } from "../src/providers/hathora/http-source.js";
 import type { PollingSource } from "../src/core/source.js";
+import type { EventEmitter } from "eventemitter3";
 import type { WebSocketSource } from "../src/sources/websocket-source.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { Fleet } from "../src/watch/fleet.js";
 import { RoomWatcher } from "../src/watch/room-watcher.js";
+import type { FallbackSource } from "../src/watch/with-fallback.js";
 import { killAllCli, spawnCli } from "./helpers/cli-process.js";
 import { freeStablePort } from "./helpers/free-port.js";
 import { disposeGatewayClients, gatewayClient } from "./helpers/gateway-clients.js";
@@ -35,14 +37,14 @@ class CountingSource implements PollingSource {
   }
 }
 
-function once<T>(source: WebSocketSource, event: "connected" | "disconnected" | "fallback", matches: (e: T) => boolean = () => true): Promise<T> {
+function once<T>(source: WebSocketSource | FallbackSource, event: "connected" | "disconnected" | "fallback", matches: (e: T) => boolean = () => true): Promise<T> {
   return new Promise((resolve) => {
     const listener = (e: T): void => {
       if (!matches(e)) return;
-      source.off(event, listener as never);
+      (source as EventEmitter).off(event, listener);
       resolve(e);
     };
-    source.on(event, listener as never);
+    (source as EventEmitter).on(event, listener);
   });
 }
 
@@ -181,17 +183,17 @@ describe("gateway end to end", () => {
     const doomed = simulator.createRoom(APP, { scenario: "never" });
     const roomIds = [moving.roomId, doomed.roomId];
     const clients = Array.from({ length: 5 }, () =>
-      gatewayClient(gateway.url, roomIds, { fallback: upstream, fallbackAfterMs: 100, fallbackFleet, fallbackPollOptions: FAST }),
+      gatewayClient(gateway.url, roomIds, {}, { polling: upstream, fallbackAfterMs: 100, fleet: fallbackFleet, pollOptions: FAST }),
     );
     const watchersOf = (roomId: string) => clients.map((c) => c.watchers.get(roomId) as RoomWatcher);
     await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, (x) => x.status === "active")));
     await Promise.all(watchersOf(doomed.roomId).map((w) => untilWatcher(w, (x) => x.status === "starting")));
     const oldPort = simulator.truth(moving.roomId)?.exposedPort?.port;
 
-    const fellBack = clients.map((c) => once(c.source, "fallback", (e: { active: boolean }) => e.active));
+    const fellBack = clients.map((c) => once(c.fallback as FallbackSource, "fallback", (e: { active: boolean }) => e.active));
     await gateway.close();
     await Promise.all(fellBack);
-    expect(clients.every((c) => c.source.fallbackActive)).toBe(true);
+    expect(clients.every((c) => c.fallback?.fallbackActive)).toBe(true);
 
     // With the gateway gone, polling alone sees the destroy and the move.
     simulator.crashProcess(moving.processId);
@@ -201,11 +203,11 @@ describe("gateway end to end", () => {
     expect(watchersOf(moving.roomId).every(activeAt(simulator.truth(moving.roomId)?.exposedPort?.port))).toBe(true);
 
     // The gateway comes back on the same port: every client returns to push.
-    const back = clients.map((c) => once(c.source, "fallback", (e: { active: boolean }) => !e.active));
+    const back = clients.map((c) => once(c.fallback as FallbackSource, "fallback", (e: { active: boolean }) => !e.active));
     const revived = await Gateway.start({ upstream: simulator.url, appId: APP, port: gateway.port, pollOptions: FAST, defaultMetrics: false });
     cleanups.push(() => revived.close());
     await Promise.all(back);
-    expect(clients.every((c) => !c.source.fallbackActive && c.source.connected)).toBe(true);
+    expect(clients.every((c) => c.fallback?.fallbackActive === false && c.source.connected)).toBe(true);
     simulator.destroyRoom(APP, moving.roomId);
     await Promise.all(watchersOf(moving.roomId).map((w) => untilWatcher(w, terminated("destroyed"))));
     expect(revived.stats.upstreamRequests).toBeGreaterThan(0);

@@ -49,4 +49,21 @@ describe("public types", () => {
     expect(readFileSync(resolve(DIST, "gateway/connection.d.ts"), "utf8")).toMatch(/from ["']ws["']/);
     expect(names).not.toContain("gateway/connection.d.ts");
   });
+
+  it("the core entry exports at most 40 names, values and types together, with one RoomStatus and one Clock across the entries", () => {
+    const namesOf = (entry: string): string[] =>
+      [...readFileSync(resolve(DIST, entry), "utf8").matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap(([, list]) =>
+        (list ?? "")
+          .split(",")
+          .map((name) => name.replace(/^\s*type\s+/, "").trim())
+          .filter((name) => name !== ""),
+      );
+    const core = namesOf("index.d.ts");
+    expect(core).toEqual(expect.arrayContaining(["waitForActive", "RoomWatcher", "Fleet", "withFallback", "HathoraHttpSource", "WebSocketSource", "transition"]));
+    expect(core.length).toBeLessThanOrEqual(40);
+    expect(new Set(core).size).toBe(core.length);
+    const everywhere = ENTRIES.flatMap(namesOf);
+    expect(everywhere.filter((name) => name === "RoomStatus")).toHaveLength(1);
+    expect(everywhere.filter((name) => /^Clock$/.test(name))).toHaveLength(0);
+  });
 });

@@ -1,114 +1,22 @@
 /**
  * The WebSocket source on a fake clock against scripted gateways on loopback: the reconnect schedule
- * (capped, jittered, reset by a welcome), the staleness watchdog, resync on a sequence gap, fallback
- * to polling and back, and the terminal cases. Real sockets, fake time: each test waits for the
+ * (capped, jittered, reset by a welcome), the staleness watchdog, resync on a sequence gap, and the
+ * terminal cases (the fallback to polling is withFallback's: test/with-fallback.test.ts). Real sockets, fake time: each test waits for the
  * source's events and asserts the scheduled delays, then checks that no timer is left.
  */
-import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { type WebSocket, WebSocketServer } from "ws";
-import type { PollResult } from "../src/core/observation.js";
-import { GatewayError, HttpError } from "../src/core/errors.js";
-import { GATEWAY_SUBPROTOCOL, parseClientMessage, toWireResult, type ClientMessage, type ServerMessage } from "../src/protocol/messages.js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { WebSocket } from "ws";
+import { ConfigError, GatewayError, HttpError } from "../src/core/errors.js";
+import { GATEWAY_SUBPROTOCOL, toWireResult } from "../src/protocol/messages.js";
 import { GatewayCloseCode } from "../src/protocol/close-codes.js";
-import type { SourceListener, TransientFailure } from "../src/core/source.js";
+import type { TransientFailure } from "../src/core/source.js";
+import { chooseWebSocket, loadSocketFactory } from "../src/sources/gateway-socket.js";
 import { WebSocketSource, type WebSocketSourceOptions } from "../src/sources/websocket-source.js";
-import { Fleet } from "../src/watch/fleet.js";
 import { fakeClock } from "./helpers/fake-clock.js";
-import { active, ScriptedSource, starting } from "./helpers/scripted-source.js";
-import { conditions } from "./helpers/waiting.js";
-
-/** A gateway whose every move the test scripts. */
-class ScriptedGateway {
-  readonly received: ClientMessage[] = [];
-  readonly sockets = new Set<WebSocket>();
-  onConnection: (ws: WebSocket) => void = (ws) => this.welcome(ws);
-  onMessage: (ws: WebSocket, message: ClientMessage) => void = () => undefined;
-  #server: WebSocketServer | undefined;
-  #port = 0;
-  readonly #waiters = new Set<{ matches: (m: ClientMessage) => boolean; resolve: () => void }>();
-
-  get url(): string {
-    return `ws://127.0.0.1:${this.#port}`;
-  }
-
-  async listen(): Promise<void> {
-    const server = new WebSocketServer({ port: this.#port, host: "127.0.0.1", handleProtocols: (p) => (p.has(GATEWAY_SUBPROTOCOL) ? GATEWAY_SUBPROTOCOL : false) });
-    await new Promise<void>((resolve) => server.once("listening", resolve));
-    this.#port = (server.address() as AddressInfo).port;
-    this.#server = server;
-    server.on("connection", (ws) => {
-      this.sockets.add(ws);
-      ws.on("close", () => this.sockets.delete(ws));
-      ws.on("message", (data) => {
-        const parsed = parseClientMessage(Buffer.from(data as Buffer).toString("utf8"));
-        if (!parsed.ok) throw new Error(`the source sent a bad frame: ${parsed.detail}`);
-        this.received.push(parsed.message);
-        for (const waiter of [...this.#waiters]) {
-          if (waiter.matches(parsed.message)) {
-            this.#waiters.delete(waiter);
-            waiter.resolve();
-          }
-        }
-        this.onMessage(ws, parsed.message);
-      });
-      this.onConnection(ws);
-    });
-  }
-
-  /** Resolves once `count` received messages match. */
-  receivedCount(matches: (m: ClientMessage) => boolean, count: number): Promise<void> {
-    if (this.received.filter(matches).length >= count) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = {
-        matches: (m: ClientMessage) => matches(m) && this.received.filter(matches).length >= count,
-        resolve,
-      };
-      this.#waiters.add(waiter);
-    });
-  }
-
-  welcome(ws: WebSocket, heartbeatIntervalMs = 0): void {
-    this.send(ws, { type: "welcome", protocol: GATEWAY_SUBPROTOCOL, heartbeatIntervalMs, maxSubscriptionsPerConnection: 100 });
-  }
-
-  send(ws: WebSocket, message: ServerMessage): void {
-    ws.send(JSON.stringify(message));
-  }
-
-  /** Stops listening and drops every connection; listen() again reuses the port. */
-  async close(): Promise<void> {
-    for (const ws of this.sockets) ws.terminate();
-    const server = this.#server;
-    this.#server = undefined;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
+import { recorder, ScriptedGateway } from "./helpers/scripted-gateway.js";
+import { active, starting } from "./helpers/scripted-source.js";
 
 const wire = toWireResult;
-
-/** Records what the source tells one room's listener, and lets a test wait for it. */
-function recorder() {
-  const results: PollResult[] = [];
-  const failures: TransientFailure[] = [];
-  const fatals: unknown[] = [];
-  const { notify, until } = conditions();
-  const listener: SourceListener = {
-    onResult: (result) => {
-      results.push(result);
-      notify();
-    },
-    onTransientFailure: (failure) => {
-      failures.push(failure);
-      notify();
-    },
-    onFatal: (error) => {
-      fatals.push(error);
-      notify();
-    },
-  };
-  return { listener, results, failures, fatals, until };
-}
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -189,7 +97,8 @@ describe("WebSocketSource on a fake clock", () => {
       g.welcome(socket, 1_000);
     };
     const time = fakeClock();
-    const ws = source(time, g.url);
+    // ws sees the gateway's pings, so only with it may a heartbeat set the watchdog (see the standard WebSocket below).
+    const ws = source(time, g.url, { webSocket: "ws" });
     const room = recorder();
     const subscription = ws.subscribe("r1", room.listener);
     await g.receivedCount((m) => m.type === "subscribe", 1);
@@ -234,65 +143,6 @@ describe("WebSocketSource on a fake clock", () => {
     expect(ports).toEqual(["starting", 2222, 3333]);
     expect(subscribes).toBe(2);
     await subscription.unsubscribe();
-    expect(time.timers()).toBe(0);
-  });
-
-  it("falls back to polling after fallbackAfterMs unreachable, and returns to push when the gateway is back", async () => {
-    const g = await gateway();
-    let pushPort = 5000;
-    g.onMessage = (socket, message) => {
-      if (message.type === "subscribe") g.send(socket, { type: "snapshot", roomId: message.roomId, seq: 0, result: wire(active(pushPort)), at: 1 });
-    };
-    const time = fakeClock();
-    const fleet = new Fleet({ clock: time.clock, random: () => 0.5 });
-    const polled = new ScriptedSource([starting, active(7000)], () => time.fake.now, "upstream");
-    const ws = source(time, g.url, { fallback: polled, fallbackAfterMs: 1_000, fallbackFleet: fleet });
-    const modes: boolean[] = [];
-    ws.on("fallback", (e) => modes.push(e.active));
-    const room = recorder();
-    const subscription = ws.subscribe("r1", room.listener);
-    await room.until(() => room.results.length === 1);
-
-    // Each refused reconnect reports its delay; ticking exactly that long makes the next attempt.
-    const refusals: Array<{ nextDelayMs: number }> = [];
-    let wake: (() => void) | undefined;
-    ws.on("disconnected", (e) => {
-      refusals.push(e);
-      wake?.();
-    });
-    const nextRefusal = async (): Promise<{ nextDelayMs: number }> => {
-      while (refusals.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      return refusals.shift() as { nextDelayMs: number };
-    };
-    await g.close();
-    await room.until(() => room.failures.length === 1);
-    // Reconnects at 75, 150, 300, 600 ms... fail; at 1,000 ms unreachable the rooms poll directly.
-    while (!ws.fallbackActive) await time.tick((await nextRefusal()).nextDelayMs);
-    expect(modes).toEqual([true]);
-    expect(ws.fallbackActive).toBe(true);
-    await room.until(() => room.results.some((r) => r.observation.kind === "starting"));
-    expect(polled.calls.length).toBeGreaterThanOrEqual(1);
-    const failuresInFallback = room.failures.length;
-
-    pushPort = 6000;
-    await g.listen();
-    const back = new Promise<void>((resolve) => ws.once("fallback", () => resolve()));
-    // The attempt under way or the next one reaches the gateway again.
-    while (ws.fallbackActive) {
-      const refusal = await Promise.race([nextRefusal(), back.then(() => undefined)]);
-      if (refusal !== undefined) await time.tick(refusal.nextDelayMs);
-    }
-    await room.until(() => room.results.some((r) => r.observation.kind === "active" && r.observation.connection.exposedPort.port === 6000));
-    expect(modes).toEqual([true, false]);
-    // Connection failures while polling are not reported per room: the polls report their own.
-    expect(room.failures.length).toBe(failuresInFallback);
-    // Push delivered, so the room's direct poll is gone.
-    expect(fleet.size).toBe(0);
-    const pollsAfter = polled.calls.length;
-    await time.tick(10_000);
-    expect(polled.calls.length).toBe(pollsAfter);
-    await subscription.unsubscribe();
-    await fleet.close();
     expect(time.timers()).toBe(0);
   });
 
@@ -371,6 +221,66 @@ describe("WebSocketSource on a fake clock", () => {
     await Promise.all(subscriptions.map((s) => s.unsubscribe()));
   });
 
+  it.each([
+    [GatewayCloseCode.PROTOCOL_VIOLATION, "PROTOCOL_VIOLATION"],
+    [GatewayCloseCode.MESSAGE_TOO_BIG, "MESSAGE_TOO_BIG"],
+    [GatewayCloseCode.UNSUPPORTED_DATA, "UNSUPPORTED_DATA"],
+  ])("ends every room as rejected on close code %i, with no reconnect", async (code, name) => {
+    const g = await gateway();
+    g.onConnection = (socket) => socket.close(code, "go away");
+    const time = fakeClock();
+    const ws = source(time, g.url);
+    const disconnections: number[] = [];
+    ws.on("disconnected", (e) => disconnections.push(e.code));
+    const a = recorder();
+    const b = recorder();
+    const subscriptions = [ws.subscribe("r1", a.listener), ws.subscribe("r2", b.listener)];
+    await a.until(() => a.fatals.length === 1);
+    await b.until(() => b.fatals.length === 1);
+    expect(a.fatals[0]).toBeInstanceOf(GatewayError);
+    expect(a.fatals[0]).toMatchObject({ reason: "rejected", closeCode: code, retryable: false });
+    expect(String((a.fatals[0] as Error).message)).toContain(name);
+    expect(a.failures).toEqual([]);
+    expect(disconnections).toEqual([]);
+    // Nothing scheduled: no reconnect will come, however long we wait.
+    expect(time.timers()).toBe(0);
+    expect(ws.pendingTimers).toBe(0);
+    expect(g.authorizations).toHaveLength(1);
+    await Promise.all(subscriptions.map((s) => s.unsubscribe()));
+  });
+
+  it.each([
+    [GatewayCloseCode.GOING_AWAY],
+    [GatewayCloseCode.SLOW_CONSUMER],
+    [GatewayCloseCode.TRY_AGAIN_LATER],
+  ])("reconnects on the backoff schedule after close code %i, and resubscribes", async (code) => {
+    const g = await gateway();
+    let connections = 0;
+    g.onConnection = (socket) => {
+      connections++;
+      if (connections === 1) socket.close(code, "later");
+      else g.welcome(socket);
+    };
+    const time = fakeClock();
+    const ws = source(time, g.url);
+    const disconnections: Array<{ code: number; nextDelayMs: number }> = [];
+    ws.on("disconnected", (e) => disconnections.push({ code: e.code, nextDelayMs: e.nextDelayMs }));
+    const room = recorder();
+    const subscription = ws.subscribe("r1", room.listener);
+    await room.until(() => room.failures.length === 1);
+    expect(room.failures[0]).toMatchObject({ attempt: 1, nextDelayMs: 75, error: { reason: "connection", closeCode: code, retryable: true } });
+    expect(disconnections).toEqual([{ code, nextDelayMs: 75 }]);
+    expect(time.timers()).toBe(1);
+    const before = time.fake.now;
+    await time.fake.nextAsync();
+    expect(time.fake.now - before).toBe(75);
+    await g.receivedCount((m) => m.type === "subscribe" && m.roomId === "r1", 1);
+    expect(connections).toBe(2);
+    expect(room.fatals).toEqual([]);
+    await subscription.unsubscribe();
+    expect(time.timers()).toBe(0);
+  });
+
   it("turns a room the gateway failed into a fatal error, and a not-found end into a recheck", async () => {
     const g = await gateway();
     let notFoundSubscribes = 0;
@@ -403,3 +313,155 @@ describe("WebSocketSource on a fake clock", () => {
     expect(time.timers()).toBe(0);
   });
 });
+
+/** The WebSocket class a runtime has globally; ws's own class stands in on Node 20, which has none. */
+async function standardWebSocketClass(): Promise<new (url: string, protocols: string[]) => object> {
+  const existing = (globalThis as { WebSocket?: new (url: string, protocols: string[]) => object }).WebSocket;
+  if (existing !== undefined) return existing;
+  // ws implements the standard API too (addEventListener, binaryType, close(code, reason)).
+  const { WebSocket: Ws } = await import("ws");
+  return Ws;
+}
+
+describe("WebSocketSource on the runtime's standard WebSocket, or on ws", () => {
+  /** Installs a counting subclass of the standard WebSocket as globalThis.WebSocket for one test. */
+  async function countingGlobalWebSocket(): Promise<{ constructed: Array<{ url: string; protocols: string[] }> }> {
+    const Base = await standardWebSocketClass();
+    const constructed: Array<{ url: string; protocols: string[] }> = [];
+    class Counting extends Base {
+      constructor(url: string, protocols: string[]) {
+        super(url, protocols);
+        constructed.push({ url, protocols });
+      }
+    }
+    vi.stubGlobal("WebSocket", Counting);
+    cleanups.push(() => {
+      vi.unstubAllGlobals();
+      return Promise.resolve();
+    });
+    return { constructed };
+  }
+
+  it("without a token uses the global WebSocket: pushes arrive, a bad frame drops it, and it reconnects", async () => {
+    const { constructed } = await countingGlobalWebSocket();
+    const g = await gateway();
+    let subscribes = 0;
+    g.onMessage = (socket, message) => {
+      if (message.type !== "subscribe") return;
+      subscribes++;
+      g.send(socket, { type: "snapshot", roomId: "r1", seq: 0, result: wire(starting), at: 1 });
+      if (subscribes === 1) socket.send("{nope");
+      else g.send(socket, { type: "update", roomId: "r1", seq: 1, result: wire(active(4321)), at: 2 });
+    };
+    const time = fakeClock();
+    const ws = source(time, g.url);
+    const room = recorder();
+    const subscription = ws.subscribe("r1", room.listener);
+    await room.until(() => room.failures.length === 1);
+    expect(room.failures[0]).toMatchObject({ attempt: 1, nextDelayMs: 75, error: { reason: "connection", closeCode: 1006 } });
+    await time.fake.nextAsync();
+    await room.until(() => room.results.length === 3);
+    expect(room.results.map((r) => (r.observation.kind === "active" ? r.observation.connection.exposedPort.port : r.observation.kind))).toEqual(["starting", "starting", 4321]);
+    expect(constructed).toEqual([
+      { url: g.url, protocols: [GATEWAY_SUBPROTOCOL] },
+      { url: g.url, protocols: [GATEWAY_SUBPROTOCOL] },
+    ]);
+    expect(g.authorizations).toEqual([undefined, undefined]);
+    await subscription.unsubscribe();
+    expect(ws.connected).toBe(false);
+    expect(time.timers()).toBe(0);
+  });
+
+  it("on the global WebSocket, which answers pings unseen, a heartbeat does not arm a watchdog that would kill a quiet connection", async () => {
+    await countingGlobalWebSocket();
+    const g = await gateway();
+    g.onConnection = (socket) => g.welcome(socket, 1_000);
+    g.onMessage = (socket, message) => {
+      if (message.type === "subscribe") g.send(socket, { type: "snapshot", roomId: message.roomId, seq: 0, result: wire(starting), at: 1 });
+    };
+    const time = fakeClock();
+    const ws = source(time, g.url);
+    const room = recorder();
+    const subscription = ws.subscribe("r1", room.listener);
+    await room.until(() => room.results.length === 1);
+    expect(ws.connected).toBe(true);
+    expect(time.timers()).toBe(0);
+    await time.tick(60_000);
+    expect(room.failures).toEqual([]);
+    expect(ws.connected).toBe(true);
+    await subscription.unsubscribe();
+  });
+
+  it("with a token uses ws, which sends it as an Authorization header, even where a global WebSocket exists", async () => {
+    const { constructed } = await countingGlobalWebSocket();
+    const g = await gateway();
+    g.onMessage = (socket, message) => {
+      if (message.type === "subscribe") g.send(socket, { type: "snapshot", roomId: message.roomId, seq: 0, result: wire(active(5555)), at: 1 });
+    };
+    const time = fakeClock();
+    const ws = source(time, g.url, { token: "client-token" });
+    const room = recorder();
+    const subscription = ws.subscribe("r1", room.listener);
+    await room.until(() => room.results.length === 1);
+    expect(g.authorizations).toEqual(["Bearer client-token"]);
+    expect(constructed).toEqual([]);
+    await subscription.unsubscribe();
+    expect(time.timers()).toBe(0);
+  });
+
+  it("refuses at once a token with the standard WebSocket, which cannot send it", () => {
+    expect(() => new WebSocketSource({ url: "ws://127.0.0.1:1", token: "t0ken", webSocket: "global" })).toThrow(ConfigError);
+    expect(() => new WebSocketSource({ url: "ws://127.0.0.1:1", token: "t0ken", webSocket: "global" })).toThrow(/Authorization header/);
+    expect(() => new WebSocketSource({ url: "ws://127.0.0.1:1", webSocket: "tcp" as never })).toThrow(/webSocket must be "global" or "ws"/);
+  });
+
+  it.each([
+    // preference, token, global WebSocket, chosen
+    [undefined, false, true, "global"],
+    [undefined, false, false, "ws"],
+    [undefined, true, true, "ws"],
+    [undefined, true, false, "ws"],
+    ["ws", false, true, "ws"],
+    ["ws", true, false, "ws"],
+    ["global", false, true, "global"],
+  ] as const)("chooses for preference %s, token %s, global %s: %s", (preference, token, hasGlobal, chosen) => {
+    expect(chooseWebSocket(preference, token, hasGlobal)).toBe(chosen);
+  });
+
+  it.each([
+    ["global", true, true, /Authorization header/],
+    ["global", false, false, /no global WebSocket/],
+  ] as const)("refuses preference %s with token %s and global %s", (preference, token, hasGlobal, message) => {
+    expect(() => chooseWebSocket(preference, token, hasGlobal)).toThrow(message);
+  });
+
+  it("fails with a ConfigError when ws cannot be loaded (a browser), or is a bundler's browser stub", async () => {
+    const missing = loadSocketFactory("ws", true, () => Promise.reject(new Error("Cannot find package 'ws'")));
+    await expect(missing).rejects.toBeInstanceOf(ConfigError);
+    await expect(missing).rejects.toThrow(/needs the ws package to send the token as an Authorization header.*Cannot find package 'ws'/);
+    const stub = () => Promise.resolve({ default: () => { throw new Error("ws does not work in the browser"); } });
+    await expect(loadSocketFactory("ws", false, stub)).rejects.toThrow(/needs the ws package as this runtime has no global WebSocket, and this runtime's ws is not the Node client/);
+  });
+
+  it("fails every room once with that ConfigError on its first connect, with no retry", async () => {
+    // A runtime without ws: make the import fail as a browser's would, through the source's own path.
+    const time = fakeClock();
+    const ws = source(time, "ws://127.0.0.1:9", { token: "t0ken" });
+    vi.doMock("ws", () => {
+      throw new Error("Cannot find package 'ws'");
+    });
+    cleanups.push(() => {
+      vi.doUnmock("ws");
+      return Promise.resolve();
+    });
+    const a = recorder();
+    const subscription = ws.subscribe("r1", a.listener);
+    await a.until(() => a.fatals.length === 1);
+    expect(a.fatals[0]).toBeInstanceOf(ConfigError);
+    expect(String((a.fatals[0] as Error).message)).not.toContain("t0ken");
+    expect(a.failures).toEqual([]);
+    expect(time.timers()).toBe(0);
+    await subscription.unsubscribe();
+  });
+});
+

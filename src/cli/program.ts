@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_BASE_URL } from "../providers/hathora/http-source.js";
-import { DEFAULT_FALLBACK_AFTER_MS } from "../sources/websocket-source.js";
+import { DEFAULT_FALLBACK_AFTER_MS } from "../watch/with-fallback.js";
 import { DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS } from "../watch/options.js";
 import { parseMs, parseNonNegativeInt, parsePort, parsePositiveMs, parsePositiveNumber } from "./args.js";
 import { runDemo } from "./commands/demo.js";

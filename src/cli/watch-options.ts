@@ -4,6 +4,7 @@ import { validateToken } from "../core/validate.js";
 import { WebSocketSource } from "../sources/websocket-source.js";
 import { DEFAULT_POLL_OPTIONS, type PollOptions } from "../watch/options.js";
 import type { RoomWatcherOptions } from "../watch/room-watcher.js";
+import { withFallback } from "../watch/with-fallback.js";
 import type { CliIo } from "./io.js";
 
 export interface WatchCliOptions {
@@ -32,8 +33,8 @@ export function watchSecrets(options: WatchCliOptions): Array<string | undefined
 
 /**
  * The watch the flags describe. With --gateway, rooms come pushed over one WebSocket; while the gateway
- * is unreachable they are polled from the rooms API (--app-id, --base-url), as the library's
- * WebSocketSource does. The socket closes once the command's last watcher has stopped, whichever way
+ * is unreachable they are polled from the rooms API (--app-id, --base-url), through the library's
+ * withFallback. The socket closes once the command's last watcher has stopped, whichever way
  * it ended (active, ended, timeout, Ctrl-C), so nothing keeps the process alive.
  */
 export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io: CliIo): RoomWatcherOptions {
@@ -52,12 +53,9 @@ export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io:
   const source =
     options.gateway === undefined
       ? undefined
-      : new WebSocketSource({
-          url: options.gateway,
-          token: gatewayToken,
-          fallback: new HathoraHttpSource(upstream),
+      : withFallback(new WebSocketSource({ url: options.gateway, token: gatewayToken }), new HathoraHttpSource(upstream), {
           fallbackAfterMs: options.gatewayFallbackAfter,
-          fallbackPollOptions: pollOptions,
+          pollOptions,
         });
   return {
     roomId,

@@ -151,8 +151,13 @@ export class RoomTerminatedError extends RoomWatcherError {
 
 /** Why a gateway (or the WebSocket source talking to one) gave up. */
 export type GatewayErrorReason =
-  /** The gateway refused the client's token (close code 4401). */
+  /** The gateway refused the client's token (close code 4401). Not retried: the same token is refused again. */
   | "unauthorized"
+  /**
+   * The gateway closed the connection for what this client sent: a protocol violation (4400), unsupported data
+   * (1003), a message too big (1009). Not retried: the same client would be closed the same way again.
+   */
+  | "rejected"
   /** The connection to the gateway was lost or could not be made. */
   | "connection"
   /** The gateway refused a subscription (too many on one connection). */

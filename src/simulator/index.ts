@@ -2,7 +2,7 @@
  * `room-watcher/simulator` (Node only): a Hathora-compatible rooms API on loopback with seeded
  * lifecycles, fault injection and ground truth, so everything runs, demos and tests with no account.
  */
-export { Simulator, type Clock as SimulatorClock, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions } from "./simulator.js";
+export { Simulator, type CreateRoomOptions, type SimulatorListenOptions, type SimulatorOptions } from "./simulator.js";
 export { Endpoint } from "./server.js";
 export type { FaultOptions, RateLimitFault } from "./faults.js";
 export type { HintCounts, HintTarget } from "./hints.js";

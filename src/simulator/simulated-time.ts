@@ -2,17 +2,16 @@
  * Simulated time: real time (from an injectable clock) since start, sped up by `timeScale`, so tests can
  * drive the world with a hand-advanced clock and demos can make a 5 s cold start take 50 ms.
  */
+import type { Clock } from "../core/clock.js";
 import { ConfigError } from "../core/errors.js";
 
-/** A source of real time in ms; only differences matter. */
-export interface Clock {
-  now(): number;
-}
+/** The part of the library's Clock the simulator reads: real time in ms, of which only differences matter. */
+export type NowClock = Pick<Clock, "now">;
 
-export const performanceClock: Clock = { now: () => performance.now() };
+export const performanceClock: NowClock = { now: () => performance.now() };
 
 export interface SimulatedTime {
-  readonly clock: Clock;
+  readonly clock: NowClock;
   readonly timeScale: number;
   /** Simulated ms since start: `(clock.now() - startedAt) * timeScale`. */
   now(): number;
@@ -20,7 +19,7 @@ export interface SimulatedTime {
   realTimeOf(simulatedMs: number): number;
 }
 
-export function createSimulatedTime(clock: Clock, timeScale: number): SimulatedTime {
+export function createSimulatedTime(clock: NowClock, timeScale: number): SimulatedTime {
   if (!(Number.isFinite(timeScale) && timeScale > 0)) throw new ConfigError("timeScale must be a positive number");
   const startedAt = clock.now();
   return {

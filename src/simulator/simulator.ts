@@ -8,12 +8,11 @@ import type { Region } from "../providers/hathora/schemas.js";
 import { FaultInjector, type FaultOptions } from "./faults.js";
 import { GameServerHints, type HintCounts, type HintTarget } from "./hints.js";
 import { createSimulatorServer, type Endpoint, type SimulatorServer } from "./server.js";
-import { createSimulatedTime, performanceClock, type Clock, type SimulatedTime } from "./simulated-time.js";
+import { createSimulatedTime, type NowClock, performanceClock, type SimulatedTime } from "./simulated-time.js";
 import { World, type RoomTruth, type Scenario, type WorldOptions } from "./world.js";
 
 export type { FaultOptions, RateLimitFault } from "./faults.js";
 export type { Endpoint } from "./server.js";
-export type { Clock } from "./simulated-time.js";
 export type { RoomTruth, Scenario, TransitionHook, TruthEntry, TruthStatus } from "./world.js";
 export type { HintCounts, HintTarget } from "./hints.js";
 
@@ -30,7 +29,7 @@ export interface SimulatorOptions extends WorldOptions {
   /** Inject faults on admin endpoints too. Default false. */
   faultAdmin?: boolean | undefined;
   /** Source of real time in ms. Default performance.now(). */
-  clock?: Clock | undefined;
+  clock?: NowClock | undefined;
   /** Advance the world on a timer at least this many real ms apart, so hooks fire without requests. Default unset. */
   tickMs?: number | undefined;
 }

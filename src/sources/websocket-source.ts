@@ -2,33 +2,30 @@
  * A push source on a room-watcher gateway: one WebSocket per source, shared by every room subscribed
  * through it. It reconnects with capped, jittered backoff and resubscribes; the snapshot each
  * subscription starts with carries whatever changed while it was away, so no terminal event is lost;
- * a gap in a room's sequence numbers triggers a resync; a watchdog calls a silent connection dead.
- * With a fallback source, a gateway unreachable for `fallbackAfterMs` makes every room poll upstream
- * directly (through a fleet) until the gateway answers again.
+ * a gap in a room's sequence numbers triggers a resync; a watchdog calls a silent connection dead; a
+ * close whose cause is on our side (closeFate "give-up": 4401, 4400, 1003, 1009) fails every room
+ * instead of being retried. Its `connected` and `disconnected` events say when it can deliver, which is
+ * what `withFallback` needs to poll in its place.
  */
 import { EventEmitter } from "eventemitter3";
-import { WebSocket } from "ws";
 import { retryDelayMs } from "../core/backoff.js";
 import { type Clock, systemClock } from "../core/clock.js";
 import type { SourceTarget } from "../core/evidence.js";
 import type { PollResult } from "../core/observation.js";
-import { warnListenerThrew } from "../core/listener-warning.js";
+import { safeEmit } from "../core/safe-emit.js";
+import { checkSequence } from "../protocol/sequence.js";
 import { redact } from "../core/redact.js";
 import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
 import { ConfigError, ErrorCode, GatewayError, HttpError, type RoomWatcherError } from "../core/errors.js";
 import { encodeClientMessage, GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage, type WireError } from "../protocol/messages.js";
-import { GatewayCloseCode } from "../protocol/close-codes.js";
-// eslint-disable-next-line import-x/no-restricted-paths -- the fallback moves out to watch/ as withFallback (issue 13)
-import { type Fleet, getDefaultFleet, type Subscription } from "../watch/fleet.js";
-// eslint-disable-next-line import-x/no-restricted-paths -- the fallback moves out to watch/ as withFallback (issue 13)
-import { type PollOptions, resolvePollOptions } from "../watch/options.js";
-import type { PollingSource, PushSource, SourceListener } from "../core/source.js";
+import { closeFate, GatewayCloseCode } from "../protocol/close-codes.js";
+import type { PushSource, SourceListener } from "../core/source.js";
 import { validateDurationMs, validateRoomId, validateToken } from "../core/validate.js";
+import { chooseWebSocket, type GatewaySocket, loadSocketFactory, type SocketFactory, type WebSocketImplementation } from "./gateway-socket.js";
 
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 250;
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 10_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-export const DEFAULT_FALLBACK_AFTER_MS = 10_000;
 /** Watchdog before the gateway has said how often it pings. */
 export const DEFAULT_STALE_AFTER_MS = 45_000;
 /** After the gateway gave up on a room as not found, ask again this much later (as a poll would). */
@@ -41,21 +38,22 @@ export interface WebSocketSourceOptions {
   url: string;
   /** The gateway's client token, sent as `Authorization: Bearer`. Never logged or put in an error. */
   token?: string | undefined;
-  /** Poll this upstream directly while the gateway is unreachable. Default none: keep trying the gateway. */
-  fallback?: PollingSource | undefined;
-  /** How long the gateway must stay unreachable before falling back. Default 10,000 ms. */
-  fallbackAfterMs?: number | undefined;
-  /** The fleet fallback polls run in. Default the process-wide fleet. */
-  fallbackFleet?: Fleet | undefined;
-  /** How fallback polls are scheduled. Default the watcher's defaults. */
-  fallbackPollOptions?: PollOptions | undefined;
+  /**
+   * Which WebSocket to use: "global" (the runtime's standard one) or "ws" (the package, imported on the first
+   * connect; it can send the token as a header and sees the gateway's pings). Default "ws" with a token or
+   * on a runtime without a global WebSocket (Node 20), else "global".
+   */
+  webSocket?: "global" | "ws" | undefined;
   /** First reconnect delay (doubling, equal jitter). Default 250 ms. */
   reconnectInitialDelayMs?: number | undefined;
   /** Cap of the reconnect delay. Default 10,000 ms. */
   reconnectMaxDelayMs?: number | undefined;
   /** Give up on a connection attempt after this long. Default 10,000 ms. */
   connectTimeoutMs?: number | undefined;
-  /** A connection silent this long (no message, no ping) is dead. Default 3 gateway heartbeats, 45,000 ms before the first welcome. */
+  /**
+   * A connection silent this long (no message, no ping) is dead. Default 3 gateway heartbeats, 45,000 ms before
+   * the first welcome; none after it on the standard WebSocket, which answers the gateway's pings unseen.
+   */
   staleAfterMs?: number | undefined;
   /** Ask again this long after the gateway ended a room as not found. Default 1,000 ms. */
   notFoundRecheckMs?: number | undefined;
@@ -78,9 +76,8 @@ export interface DisconnectedEvent {
 export interface WebSocketSourceEvents {
   /** The gateway welcomed us (first connection or reconnection); rooms are being resubscribed. */
   connected: [event: { readonly at: number }];
+  /** The connection was lost or an attempt failed, and another is scheduled (not after a give-up close). */
   disconnected: [event: DisconnectedEvent];
-  /** Fallback polling started (`active` true) or ended because the gateway is back. */
-  fallback: [event: { readonly active: boolean; readonly at: number }];
 }
 
 /** One room on the wire; any number of local listeners (fleets) share it. */
@@ -95,41 +92,38 @@ interface RoomSubscription {
   awaitingSnapshot: boolean;
   /** The gateway failed the room: nothing more will be said about it. */
   ended: boolean;
-  fallback: Subscription | undefined;
   recheck: TimerHandle | undefined;
 }
 
-type Phase = "idle" | "connecting" | "open" | "waiting";
+/** `connecting` until the socket opens (and, the first time, while ws is imported), `open` until the welcome. */
+type Phase = "idle" | "connecting" | "open" | "welcomed" | "waiting";
 
 export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> implements PushSource {
   readonly kind = "push";
   readonly key: string;
   readonly url: string;
   readonly #token: string | undefined;
+  readonly #implementation: WebSocketImplementation;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #timers: TimerHeap;
-  readonly #fallback: PollingSource | undefined;
-  readonly #fallbackFleet: Fleet | undefined;
-  readonly #fallbackPollOptions: ReturnType<typeof resolvePollOptions>;
-  readonly #fallbackAfterMs: number;
   readonly #reconnect: { readonly retryInitialDelayMs: number; readonly retryMaxDelayMs: number; readonly maxRetryAfterMs: number };
   readonly #connectTimeoutMs: number;
   readonly #staleAfterOption: number | undefined;
   readonly #notFoundRecheckMs: number;
   readonly #rooms = new Map<string, RoomSubscription>();
   #phase: Phase = "idle";
-  #ws: WebSocket | undefined;
-  #welcomed = false;
+  /** Set once the implementation is loaded; `#loading` while it is being imported. */
+  #socketFactory: SocketFactory | undefined;
+  #loading: Promise<SocketFactory> | undefined;
+  #ws: GatewaySocket | undefined;
   #failures = 0;
-  #staleAfterMs: number;
+  /** Undefined: no watchdog (a standard WebSocket after a welcome that announced pings we cannot see). */
+  #staleAfterMs: number | undefined;
   #lastHeardAt = 0;
-  #unreachableSince: number | undefined;
-  #fallbackActive = false;
   #connectTimer: TimerHandle | undefined;
   #reconnectTimer: TimerHandle | undefined;
   #watchdog: TimerHandle | undefined;
-  #fallbackTimer: TimerHandle | undefined;
   /** Set while we close the socket ourselves (last room gone); resolved on its close. */
   #closing: { promise: Promise<void>; resolve: () => void; grace: TimerHandle } | undefined;
 
@@ -138,13 +132,10 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     this.url = validateGatewayUrl(options.url);
     this.key = `gateway:${this.url}`;
     this.#token = options.token === undefined ? undefined : validateToken("token", options.token);
+    this.#implementation = chooseWebSocket(options.webSocket, this.#token !== undefined);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#timers = new TimerHeap(this.#clock);
-    this.#fallback = options.fallback;
-    this.#fallbackFleet = options.fallbackFleet;
-    this.#fallbackPollOptions = resolvePollOptions(options.fallbackPollOptions ?? {});
-    this.#fallbackAfterMs = validateDurationMs("fallbackAfterMs", options.fallbackAfterMs ?? DEFAULT_FALLBACK_AFTER_MS);
     const retryInitialDelayMs = validateDurationMs("reconnectInitialDelayMs", options.reconnectInitialDelayMs ?? DEFAULT_RECONNECT_INITIAL_DELAY_MS, { allowZero: false });
     const retryMaxDelayMs = validateDurationMs("reconnectMaxDelayMs", options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS, { allowZero: false });
     if (retryMaxDelayMs < retryInitialDelayMs) throw new ConfigError("reconnectMaxDelayMs must not be below reconnectInitialDelayMs");
@@ -155,17 +146,12 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     this.#notFoundRecheckMs = validateDurationMs("notFoundRecheckMs", options.notFoundRecheckMs ?? DEFAULT_NOT_FOUND_RECHECK_MS, { allowZero: false });
   }
 
-  /** Whether rooms are being polled directly because the gateway is unreachable. */
-  get fallbackActive(): boolean {
-    return this.#fallbackActive;
-  }
-
   /** Whether the gateway has welcomed the current connection. */
   get connected(): boolean {
-    return this.#welcomed;
+    return this.#phase === "welcomed";
   }
 
-  /** Timers pending (reconnect, watchdog, fallback, rechecks): 0 once every room is unsubscribed. */
+  /** Timers pending (reconnect, watchdog, rechecks): 0 once every room is unsubscribed. */
   get pendingTimers(): number {
     return this.#timers.size;
   }
@@ -184,11 +170,10 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
       room.listeners.add(listener);
       if (room.last !== undefined) listener.onResult(room.last.result, room.last.at);
     } else {
-      room = { roomId, listeners: new Set([listener]), last: undefined, lastSeq: undefined, awaitingSnapshot: true, ended: false, fallback: undefined, recheck: undefined };
+      room = { roomId, listeners: new Set([listener]), last: undefined, lastSeq: undefined, awaitingSnapshot: true, ended: false, recheck: undefined };
       this.#rooms.set(roomId, room);
-      if (this.#fallbackActive) this.#startFallback(room);
       if (this.#phase === "idle") this.#connect();
-      else if (this.#welcomed) this.#send({ type: "subscribe", roomId });
+      else if (this.#phase === "welcomed") this.#send({ type: "subscribe", roomId });
     }
     const joined = room;
     let done: Promise<void> | undefined;
@@ -206,68 +191,88 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
   async #unsubscribe(room: RoomSubscription): Promise<void> {
     room.recheck?.cancel();
     room.recheck = undefined;
-    if (this.#rooms.get(room.roomId) !== room) {
-      // A failed room since replaced by a fresh subscription: only its own poll is left to stop.
-      room.ended = true;
-      await this.#stopFallback(room);
-      return;
-    }
-    this.#rooms.delete(room.roomId);
     room.ended = true;
-    const fallback = this.#stopFallback(room);
-    if (this.#rooms.size === 0) await Promise.all([fallback, this.#disconnect()]);
-    else {
-      if (this.#welcomed) this.#send({ type: "unsubscribe", roomId: room.roomId });
-      await fallback;
-    }
+    // A failed room since replaced by a fresh subscription has nothing left on the wire.
+    if (this.#rooms.get(room.roomId) !== room) return;
+    this.#rooms.delete(room.roomId);
+    if (this.#rooms.size === 0) await this.#disconnect();
+    else if (this.#phase === "welcomed") this.#send({ type: "unsubscribe", roomId: room.roomId });
   }
 
   #connect(): void {
     this.#phase = "connecting";
-    this.#welcomed = false;
+    const factory = this.#socketFactory;
+    if (factory !== undefined) {
+      this.#open(factory);
+      return;
+    }
+    this.#loading ??= loadSocketFactory(this.#implementation, this.#token !== undefined);
+    this.#loading.then(
+      (loaded) => {
+        this.#socketFactory = loaded;
+        // Unless every room left (or another connect got here first) while it loaded.
+        if (this.#phase === "connecting" && this.#ws === undefined) this.#open(loaded);
+      },
+      (error: unknown) => {
+        if (this.#phase !== "connecting" || this.#ws !== undefined) return;
+        // No WebSocket will ever carry our token here: retrying cannot help.
+        this.#phase = "idle";
+        const now = this.#clock.now();
+        for (const room of [...this.#rooms.values()]) this.#fail(room, error, now);
+      },
+    );
+  }
+
+  #open(factory: SocketFactory): void {
     const headers: Record<string, string> = {};
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
-    let ws: WebSocket;
+    let lastError: unknown;
+    // The handlers run only after the factory returned: every event of a socket is asynchronous.
+    const socket: { current: GatewaySocket | undefined } = { current: undefined };
+    const terminate = (): void => socket.current?.terminate();
     try {
-      ws = new WebSocket(this.url, [GATEWAY_SUBPROTOCOL], { headers, maxPayload: MAX_GATEWAY_FRAME_BYTES, perMessageDeflate: false });
+      socket.current = factory(
+        { url: this.url, protocol: GATEWAY_SUBPROTOCOL, headers, maxPayloadBytes: MAX_GATEWAY_FRAME_BYTES },
+        {
+          onOpen: () => {
+            this.#connectTimer?.cancel();
+            this.#connectTimer = undefined;
+            this.#phase = "open";
+            this.#heard();
+          },
+          onText: (text) => {
+            this.#heard();
+            this.#onMessage(text, terminate);
+          },
+          onBinary: () => {
+            this.#heard();
+            terminate();
+          },
+          onPing: () => this.#heard(),
+          onError: (error) => {
+            lastError = error;
+          },
+          onClose: (code) => this.#onClosed(socket.current, code, lastError),
+        },
+      );
     } catch (error) {
       // Only a malformed URL throws here, and the constructor validated it; treat anything else as a failed attempt.
       this.#ws = undefined;
       this.#onClosed(undefined, 1006, error);
       return;
     }
-    this.#ws = ws;
-    let lastError: unknown;
+    this.#ws = socket.current;
     this.#connectTimer = this.#timers.after(this.#connectTimeoutMs, () => {
       this.#connectTimer = undefined;
-      ws.terminate();
+      terminate();
     });
-    ws.on("open", () => {
-      this.#connectTimer?.cancel();
-      this.#connectTimer = undefined;
-      this.#phase = "open";
-      this.#heard();
-    });
-    ws.on("message", (data, isBinary) => {
-      this.#heard();
-      if (isBinary) {
-        ws.terminate();
-        return;
-      }
-      this.#onMessage(ws, Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8"));
-    });
-    ws.on("ping", () => this.#heard());
-    ws.on("error", (error) => {
-      lastError = error;
-    });
-    ws.once("close", (code) => this.#onClosed(ws, code, lastError));
   }
 
-  #onMessage(ws: WebSocket, text: string): void {
+  #onMessage(text: string, terminate: () => void): void {
     const parsed = parseServerMessage(text);
     if (!parsed.ok) {
       // A gateway that breaks the protocol cannot be trusted with the rest of the stream: start over.
-      ws.terminate();
+      terminate();
       return;
     }
     this.#dispatch(parsed.message);
@@ -277,20 +282,17 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     const now = this.#clock.now();
     switch (message.type) {
       case "welcome": {
-        this.#welcomed = true;
+        this.#phase = "welcomed";
         this.#failures = 0;
-        this.#unreachableSince = undefined;
-        this.#fallbackTimer?.cancel();
-        this.#fallbackTimer = undefined;
-        if (this.#staleAfterOption === undefined && message.heartbeatIntervalMs > 0 && this.#staleAfterMs !== 3 * message.heartbeatIntervalMs) {
-          // Now that we know how often the gateway pings, judge silence by that.
-          this.#staleAfterMs = 3 * message.heartbeatIntervalMs;
-          this.#watchdog?.cancel();
-          this.#armWatchdog(this.#staleAfterMs);
-        }
-        if (this.#fallbackActive) {
-          this.#fallbackActive = false;
-          this.#safeEmit("fallback", Object.freeze({ active: false, at: now }));
+        if (this.#staleAfterOption === undefined && message.heartbeatIntervalMs > 0) {
+          // Now that we know how often the gateway pings, judge silence by that, if we can see the pings at all.
+          const staleAfterMs = this.#ws?.seesPings === false ? undefined : 3 * message.heartbeatIntervalMs;
+          if (staleAfterMs !== this.#staleAfterMs) {
+            this.#staleAfterMs = staleAfterMs;
+            this.#watchdog?.cancel();
+            this.#watchdog = undefined;
+            if (staleAfterMs !== undefined) this.#armWatchdog(staleAfterMs);
+          }
         }
         for (const room of this.#rooms.values()) {
           if (room.ended) continue;
@@ -298,7 +300,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
           room.lastSeq = undefined;
           this.#send({ type: "subscribe", roomId: room.roomId });
         }
-        this.#safeEmit("connected", Object.freeze({ at: now }));
+        safeEmit(this, "connected", Object.freeze({ at: now }));
         return;
       }
       case "snapshot": {
@@ -306,19 +308,20 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
         if (room === undefined) return;
         room.awaitingSnapshot = false;
         room.lastSeq = message.seq;
-        if (message.result !== null) this.#deliver(room, message.result, now);
+        if (message.result !== null) this.#tell(room, message.result, now);
         return;
       }
       case "update": {
         const room = this.#live(message.roomId);
         if (room === undefined || room.awaitingSnapshot) return;
-        if (room.lastSeq !== undefined && message.seq <= room.lastSeq) return;
-        if (room.lastSeq !== undefined && message.seq !== room.lastSeq + 1) {
+        const check = checkSequence(room.lastSeq, message.seq);
+        if (check === "stale") return;
+        if (check === "gap") {
           this.#resync(room);
           return;
         }
         room.lastSeq = message.seq;
-        this.#deliver(room, message.result, now);
+        this.#tell(room, message.result, now);
         return;
       }
       case "ended": {
@@ -329,11 +332,11 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
         switch (message.reason) {
           case "destroyed":
           case "suspended":
-            this.#deliver(room, { observation: { kind: "ended", reason: message.reason }, warnings: [] }, now);
+            this.#tell(room, { observation: { kind: "ended", reason: message.reason }, warnings: [] }, now);
             return;
           case "not_found":
             // The gateway stopped looking; we have not necessarily stopped waiting (our grace is our own).
-            this.#deliver(room, { observation: { kind: "not_found" }, warnings: [] }, now);
+            this.#tell(room, { observation: { kind: "not_found" }, warnings: [] }, now);
             this.#scheduleRecheck(room);
             return;
           case "failed":
@@ -344,7 +347,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
       }
       case "failure": {
         const room = this.#live(message.roomId);
-        if (room === undefined || this.#fallbackActive) return;
+        if (room === undefined) return;
         const failure = Object.freeze({ error: errorFromWire(message.error, this.#token, true), attempt: message.attempt, nextDelayMs: message.nextDelayMs, at: now });
         for (const listener of [...room.listeners]) listener.onTransientFailure(failure);
         return;
@@ -362,12 +365,6 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
   #live(roomId: string): RoomSubscription | undefined {
     const room = this.#rooms.get(roomId);
     return room === undefined || room.ended ? undefined : room;
-  }
-
-  #deliver(room: RoomSubscription, result: PollResult, at: number): void {
-    // Push is back for this room: its direct poll is no longer needed.
-    void this.#stopFallback(room);
-    this.#tell(room, result, at);
   }
 
   #tell(room: RoomSubscription, result: PollResult, at: number): void {
@@ -392,13 +389,13 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     room.recheck?.cancel();
     room.recheck = this.#timers.after(this.#notFoundRecheckMs, () => {
       room.recheck = undefined;
-      if (this.#rooms.get(room.roomId) === room && !room.ended && this.#welcomed) this.#send({ type: "subscribe", roomId: room.roomId });
+      if (this.#rooms.get(room.roomId) === room && !room.ended && this.#phase === "welcomed") this.#send({ type: "subscribe", roomId: room.roomId });
     });
   }
 
   #heard(): void {
     this.#lastHeardAt = this.#clock.now();
-    if (this.#watchdog === undefined) this.#armWatchdog(this.#staleAfterMs);
+    if (this.#watchdog === undefined && this.#staleAfterMs !== undefined) this.#armWatchdog(this.#staleAfterMs);
   }
 
   /** One timer per connection: when it fires it checks how long we have been without news. */
@@ -406,17 +403,17 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     this.#watchdog = this.#timers.after(delayMs, () => {
       this.#watchdog = undefined;
       const ws = this.#ws;
-      if (ws === undefined || this.#phase !== "open") return;
+      const staleAfterMs = this.#staleAfterMs;
+      if (ws === undefined || staleAfterMs === undefined || (this.#phase !== "open" && this.#phase !== "welcomed")) return;
       const silentMs = this.#clock.now() - this.#lastHeardAt;
-      if (silentMs >= this.#staleAfterMs) ws.terminate();
-      else this.#armWatchdog(this.#staleAfterMs - silentMs);
+      if (silentMs >= staleAfterMs) ws.terminate();
+      else this.#armWatchdog(staleAfterMs - silentMs);
     });
   }
 
-  #onClosed(ws: WebSocket | undefined, code: number, cause: unknown): void {
+  #onClosed(ws: GatewaySocket | undefined, code: number, cause: unknown): void {
     if (ws !== this.#ws) return;
     this.#ws = undefined;
-    this.#welcomed = false;
     this.#connectTimer?.cancel();
     this.#connectTimer = undefined;
     this.#watchdog?.cancel();
@@ -441,9 +438,10 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
       room.awaitingSnapshot = true;
       room.lastSeq = undefined;
     }
-    if (code === GatewayCloseCode.UNAUTHORIZED) {
+    if (closeFate(code) === "give-up") {
+      // The cause is on our side (the token, what we sent): the same connection would be closed the same way.
       this.#phase = "idle";
-      const error = new GatewayError("unauthorized", "the gateway refused our token (close code 4401)", { closeCode: code });
+      const error = giveUpError(code);
       for (const room of [...this.#rooms.values()]) this.#fail(room, error, now);
       return;
     }
@@ -451,13 +449,6 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     const nextDelayMs = retryDelayMs(this.#failures, this.#reconnect, this.#random);
     const detail = cause instanceof Error ? `: ${redact(cause.message, this.#token)}` : "";
     const error = new GatewayError("connection", `gateway connection lost (close code ${code})${detail}`, { closeCode: code });
-    this.#unreachableSince ??= now;
-    if (this.#fallback !== undefined && !this.#fallbackActive && this.#fallbackTimer === undefined) {
-      this.#fallbackTimer = this.#timers.at(this.#unreachableSince + this.#fallbackAfterMs, () => {
-        this.#fallbackTimer = undefined;
-        this.#enterFallback();
-      });
-    }
     this.#phase = "waiting";
     this.#reconnectTimer = this.#timers.after(nextDelayMs, () => {
       this.#reconnectTimer = undefined;
@@ -465,55 +456,17 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
       else this.#phase = "idle";
     });
     const failure = Object.freeze({ error, attempt: this.#failures, nextDelayMs, at: now });
-    this.#safeEmit("disconnected", Object.freeze({ code, attempt: this.#failures, nextDelayMs, at: now }));
-    if (this.#fallbackActive) return;
+    safeEmit(this, "disconnected", Object.freeze({ code, attempt: this.#failures, nextDelayMs, at: now }));
     for (const room of [...this.#rooms.values()]) {
       if (!room.ended) for (const listener of [...room.listeners]) listener.onTransientFailure(failure);
     }
-  }
-
-  #enterFallback(): void {
-    if (this.#fallbackActive || this.#welcomed || this.#rooms.size === 0) return;
-    this.#fallbackActive = true;
-    this.#safeEmit("fallback", Object.freeze({ active: true, at: this.#clock.now() }));
-    for (const room of this.#rooms.values()) this.#startFallback(room);
-  }
-
-  #startFallback(room: RoomSubscription): void {
-    const source = this.#fallback;
-    if (source === undefined || room.fallback !== undefined || room.ended) return;
-    const fleet = this.#fallbackFleet ?? getDefaultFleet();
-    const listener: SourceListener = {
-      onResult: (result, at) => {
-        if (!room.ended) this.#tell(room, result, at);
-      },
-      onTransientFailure: (failure) => {
-        if (!room.ended) for (const l of [...room.listeners]) l.onTransientFailure(failure);
-      },
-      onFatal: (error, at) => this.#fail(room, error, at),
-    };
-    room.fallback = fleet.subscribe(source, room.roomId, this.#fallbackPollOptions, listener);
-  }
-
-  #stopFallback(room: RoomSubscription): Promise<void> {
-    const fallback = room.fallback;
-    if (fallback === undefined) return Promise.resolve();
-    room.fallback = undefined;
-    return fallback.unsubscribe();
   }
 
   /** Ends the connection and every timer; resolves once the socket has closed. */
   #disconnect(): Promise<void> {
     this.#reconnectTimer?.cancel();
     this.#reconnectTimer = undefined;
-    this.#fallbackTimer?.cancel();
-    this.#fallbackTimer = undefined;
-    this.#unreachableSince = undefined;
     this.#failures = 0;
-    if (this.#fallbackActive) {
-      this.#fallbackActive = false;
-      this.#safeEmit("fallback", Object.freeze({ active: false, at: this.#clock.now() }));
-    }
     const ws = this.#ws;
     if (ws === undefined) {
       this.#phase = "idle";
@@ -525,23 +478,22 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     // A peer that never answers our close must not hold the caller: drop the socket after a grace.
     const grace = this.#timers.after(CLOSE_GRACE_MS, () => ws.terminate());
     this.#closing = { promise, resolve, grace };
-    if (ws.readyState === WebSocket.OPEN) ws.close(GatewayCloseCode.NORMAL, "no more rooms");
+    if (ws.isOpen) ws.close(GatewayCloseCode.NORMAL, "no more rooms");
     else ws.terminate();
     return promise;
   }
 
   #send(message: Parameters<typeof encodeClientMessage>[0]): void {
     const ws = this.#ws;
-    if (ws?.readyState === WebSocket.OPEN) ws.send(encodeClientMessage(message));
+    if (ws?.isOpen === true) ws.send(encodeClientMessage(message));
   }
+}
 
-  #safeEmit<E extends keyof WebSocketSourceEvents>(name: E, ...args: WebSocketSourceEvents[E]): void {
-    try {
-      (this.emit as (event: E, ...a: WebSocketSourceEvents[E]) => boolean)(name, ...args);
-    } catch (error) {
-      warnListenerThrew(String(name), error);
-    }
-  }
+/** Why the gateway closed us for good: its token check (4401), or something we sent that it will refuse again. */
+function giveUpError(code: number): GatewayError {
+  if (code === GatewayCloseCode.UNAUTHORIZED) return new GatewayError("unauthorized", "the gateway refused our token (close code 4401)", { closeCode: code });
+  const name = Object.entries(GatewayCloseCode).find(([, value]) => value === code)?.[0] ?? "unknown";
+  return new GatewayError("rejected", `the gateway rejected this client (close code ${code}, ${name}); reconnecting would be closed the same way`, { closeCode: code });
 }
 
 /** ws(s) without credentials; no trailing slash. */

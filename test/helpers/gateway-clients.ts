@@ -1,25 +1,36 @@
 /**
  * Gateway clients as an application makes them: one WebSocket source (quick to reconnect, for tests),
- * one fleet, and a started RoomWatcher per room.
+ * optionally behind withFallback, one fleet, and a started RoomWatcher per room.
  */
 import { expect, onTestFinished } from "vitest";
+import type { PollingSource } from "../../src/core/source.js";
 import { WebSocketSource, type WebSocketSourceOptions } from "../../src/sources/websocket-source.js";
 import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
+import { type FallbackSource, withFallback, type WithFallbackOptions } from "../../src/watch/with-fallback.js";
 
 export interface GatewayClient {
   readonly source: WebSocketSource;
+  /** The source the watchers use when the client was made with a fallback. */
+  readonly fallback: FallbackSource | undefined;
   readonly fleet: Fleet;
   readonly watchers: Map<string, RoomWatcher>;
 }
 
-export function gatewayClient(url: string, roomIds: readonly string[], options: Partial<WebSocketSourceOptions> = {}): GatewayClient {
+export function gatewayClient(
+  url: string,
+  roomIds: readonly string[],
+  options: Partial<WebSocketSourceOptions> = {},
+  fallback?: WithFallbackOptions & { readonly polling: PollingSource },
+): GatewayClient {
   const source = new WebSocketSource({ url, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, ...options });
+  const withPolling = fallback === undefined ? undefined : withFallback(source, fallback.polling, fallback);
   const fleet = new Fleet();
-  const watchers = new Map(roomIds.map((roomId) => [roomId, new RoomWatcher({ roomId, source, fleet, timeoutMs: 60_000 }).start()]));
+  const watched = withPolling ?? source;
+  const watchers = new Map(roomIds.map((roomId) => [roomId, new RoomWatcher({ roomId, source: watched, fleet, timeoutMs: 60_000 }).start()]));
   // Stopped by disposeGatewayClients() at the test's end; this also stops them when the test failed first.
   onTestFinished(() => fleet.close());
-  return { source, fleet, watchers };
+  return { source, fallback: withPolling, fleet, watchers };
 }
 
 /** Stops every watcher and fleet, and checks each source is left with no timer. */

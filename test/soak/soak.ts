@@ -23,6 +23,7 @@ import type { PollingSource } from "../../src/core/source.js";
 import { WebSocketSource } from "../../src/sources/websocket-source.js";
 import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
+import { withFallback } from "../../src/watch/with-fallback.js";
 import type { ExposedPort } from "../../src/core/observation.js";
 
 export interface SoakOptions {
@@ -150,18 +151,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const gatewayPort = await freeStablePort(random);
   const gatewayUrl = await startGateway(gatewayPort);
   const gatewayFleet = new Fleet({ maxRequestsPerSecond: Number.POSITIVE_INFINITY, maxInFlight: 256 });
-  const wsSource = new WebSocketSource({
-    url: gatewayUrl,
-    fallback: new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 }),
+  const wsSource = new WebSocketSource({ url: gatewayUrl, reconnectInitialDelayMs: 50, reconnectMaxDelayMs: 500 });
+  const gatewaySource = withFallback(wsSource, new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 }), {
     fallbackAfterMs: FALLBACK_AFTER_MS,
-    fallbackFleet: gatewayFleet,
-    fallbackPollOptions: watchOptions,
-    reconnectInitialDelayMs: 50,
-    reconnectMaxDelayMs: 500,
+    fleet: gatewayFleet,
+    pollOptions: watchOptions,
   });
   const gatewayClients = { disconnected: 0, fallbacks: 0, resumedPush: 0 };
   wsSource.on("disconnected", () => void gatewayClients.disconnected++);
-  wsSource.on("fallback", (e) => void (e.active ? gatewayClients.fallbacks++ : gatewayClients.resumedPush++));
+  gatewaySource.on("fallback", (e) => void (e.active ? gatewayClients.fallbacks++ : gatewayClients.resumedPush++));
 
   const watch = (mode: Mode): void => {
     const { roomId, processId } = sim.createRoom(APP);
@@ -169,7 +167,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       mode === Mode.POLLING
         ? new RoomWatcher({ roomId, appId: APP, baseUrl: sim.url, fleet: pollingFleet, requestTimeoutMs: 5_000, ...watchOptions })
         : mode === Mode.GATEWAY
-          ? new RoomWatcher({ roomId, source: wsSource, fleet: gatewayFleet, ...watchOptions })
+          ? new RoomWatcher({ roomId, source: gatewaySource, fleet: gatewayFleet, ...watchOptions })
           : new RoomWatcher({ roomId, fleet, processId });
     const w: Watched = { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined };
     watcher.on("starting", (e) => {
