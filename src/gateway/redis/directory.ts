@@ -24,44 +24,20 @@
  *   retried with capped, jittered backoff on the injected clock. Once Redis is back every room is
  *   claimed again: one owner per room, and the others resync from its state.
  */
-import { Redis, type RedisOptions } from "ioredis";
 import type { Clock } from "../../core/clock.js";
 import { observationKey } from "../../core/observation.js";
-import { redactSecrets } from "../../core/redact.js";
 import { TimerHeap, type TimerHandle } from "../../core/timer-heap.js";
-import { ClusterError } from "../../core/errors.js";
 import type { GatewayLogger } from "../logging.js";
 import { type EndedMessage, parseServerMessage, type SnapshotMessage } from "../../protocol/messages.js";
 import type { PublishedMessage, RoomDirectory, RoomDirectoryListener, RoomRecord } from "../room-directory.js";
-import { claimDelayMs, reconnectDelayMs, RedisNames, type RedisLinkState, type ResolvedRedisOptions } from "./options.js";
-import { CLAIM_LUA, ENDED_FINGERPRINT, envelope, EnvelopeKind, openEnvelope, PUBLISH_LUA, RELEASE_LUA } from "./scripts.js";
+import { RedisLink } from "./link.js";
+import { claimDelayMs, RedisNames, type RedisLinkState, type ResolvedRedisOptions } from "./options.js";
+import { ENDED_FINGERPRINT, envelope, EnvelopeKind, openEnvelope } from "./scripts.js";
 
 /** Channels per SUBSCRIBE or UNSUBSCRIBE command. */
 const CHANNELS_PER_COMMAND = 1_000;
 /** Rooms per claim script call: one round trip and one script run for many rooms, short enough not to hold Redis up. */
 const CLAIMS_PER_CALL = 100;
-/** How long close() waits for Redis to acknowledge QUIT before dropping the connection. */
-const QUIT_GRACE_MS = 2_000;
-
-interface ScriptCommands {
-  /** numberOfKeys, then the keys (lease and state per room), then the arguments (see CLAIM_LUA). */
-  rwClaim(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<unknown>;
-  rwPublish(
-    lease: string,
-    state: string,
-    me: string,
-    leaseTtlMs: number,
-    stateTtlMs: number,
-    channel: string,
-    envelope: string,
-    mode: "set" | "end" | "none",
-    seq: number,
-    fingerprint: string,
-    snapshot: string,
-  ): Promise<unknown>;
-  rwRelease(lease: string, state: string, me: string, channel: string, envelope: string, handoffTtlMs: number): Promise<unknown>;
-}
-
 type Role = "joining" | "owner" | "follower";
 
 /** What the directory knows of a room this instance has subscribers of. */
@@ -107,9 +83,7 @@ export class RedisRoomDirectory implements RoomDirectory {
   readonly instanceId: string;
   readonly #options: ResolvedRedisOptions;
   readonly #names: RedisNames;
-  readonly #command: Redis;
-  readonly #scripts: ScriptCommands;
-  readonly #subscriber: Redis;
+  readonly #link: RedisLink;
   readonly #logger: GatewayLogger;
   readonly #timers: TimerHeap;
   readonly #clock: Clock;
@@ -127,95 +101,57 @@ export class RedisRoomDirectory implements RoomDirectory {
   readonly #pending = new Set<Promise<unknown>>();
   #listener: RoomDirectoryListener | undefined;
   #flushQueued = false;
-  #up = true;
   /** Redis has been gone for a lease TTL: every room here is watched by this instance alone. */
   #alone = false;
   #tick: TimerHandle | undefined;
   #aloneTimer: TimerHandle | undefined;
-  /** Pending reconnection of each connection, and how many attempts since it was last ready. */
-  readonly #reconnects = new Map<Redis, TimerHandle>();
-  readonly #reconnectAttempts = new Map<Redis, number>();
   /** Rooms not yet claimed since the last reconnection; undefined when none is under way. */
   #resyncing: Set<string> | undefined;
   readonly #onLink: (state: RedisLinkState, rooms: number) => void;
   readonly #random: () => number;
   #closing: Promise<void> | undefined;
 
-  private constructor(options: RedisRoomDirectoryOptions, command: Redis, subscriber: Redis, timers: TimerHeap) {
+  /** Builds the directory; nothing is reached before `connect()`. Options are resolved already (resolveRedisOptions). */
+  constructor(options: RedisRoomDirectoryOptions) {
     this.#options = options.redis;
     this.instanceId = options.redis.instanceId;
     this.#names = new RedisNames(options.redis.keyPrefix, options.upstreamKey);
-    this.#command = command;
-    this.#scripts = command as unknown as ScriptCommands;
-    this.#subscriber = subscriber;
     this.#logger = options.logger;
-    this.#timers = timers;
+    this.#timers = new TimerHeap(options.clock);
     this.#clock = options.clock;
     this.#leaseTtlMs = options.redis.leaseTtlMs;
     this.#stateTtlMs = 3 * options.redis.leaseTtlMs;
     this.#onLink = options.onLink ?? (() => {});
     this.#random = options.random ?? Math.random;
+    this.#link = new RedisLink({
+      redis: options.redis,
+      timers: this.#timers,
+      clock: options.clock,
+      logger: options.logger,
+      random: this.#random,
+      onUp: () => this.#onConnectionReady(),
+      onDown: () => this.#onConnectionLost(),
+      onMessage: (channel, text) => this.#onMessage(channel, text),
+    });
+  }
+
+  /** A directory, connected. Rejects with ClusterError. */
+  static async connect(options: RedisRoomDirectoryOptions): Promise<RedisRoomDirectory> {
+    const directory = new RedisRoomDirectory(options);
+    await directory.connect();
+    return directory;
   }
 
   /** Connects to Redis (two connections: commands, and pub/sub) and starts the lease timer. Rejects with ClusterError. */
-  static async connect(options: RedisRoomDirectoryOptions): Promise<RedisRoomDirectory> {
-    const { redis, logger } = options;
-    const timers = new TimerHeap(options.clock);
-    // ioredis's own constructor types clash on `replyMapping` under exactOptionalPropertyTypes.
-    const base: Omit<RedisOptions, "replyMapping"> = {
-      lazyConnect: true,
-      // Fail fast while disconnected: a command queued now and run after a reconnection could write
-      // a stale state. What failed is redone by the claims that follow every reconnection.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResubscribe: false,
-      connectTimeout: redis.connectTimeoutMs,
-      connectionName: `room-watcher-gateway-${redis.instanceId}`,
-      // The directory reconnects on its own clock (see #reconnectLater): ioredis's own reconnection
-      // timer cannot be driven by a test's clock, and cancelling it (disconnect) leaves a timer behind.
-      retryStrategy: () => null,
-    };
-    // No auto-pipelining: ioredis keeps one auto-pipeline in flight per connection and holds the next
-    // (a change to publish, say) until it returns. Claims are batched here instead (CLAIMS_PER_CALL).
-    const command = new Redis(redis.url, base);
-    const subscriber = new Redis(redis.url, base);
-    // Errors also arrive as events; unheard, ioredis would print them. The close handlers act on them.
-    const describe = (error: unknown): string => redactSecrets(error instanceof Error ? error.message : String(error), redis.secrets);
-    let firstError: string | undefined;
-    for (const client of [command, subscriber]) {
-      client.on("error", (error) => {
-        firstError ??= describe(error);
-        logger.debug({ error: describe(error), redis: redis.safeUrl }, "redis connection error");
-      });
-    }
-    // The claim takes a batch of rooms: its number of keys comes with each call.
-    command.defineCommand("rwClaim", { lua: CLAIM_LUA });
-    command.defineCommand("rwPublish", { numberOfKeys: 2, lua: PUBLISH_LUA });
-    command.defineCommand("rwRelease", { numberOfKeys: 2, lua: RELEASE_LUA });
-    let timeout: TimerHandle | undefined;
-    try {
-      await Promise.race([
-        Promise.all([command.connect(), subscriber.connect()]),
-        new Promise<never>((_resolve, reject) => {
-          timeout = timers.after(redis.connectTimeoutMs, () => reject(new Error(`no answer within ${redis.connectTimeoutMs} ms`)));
-        }),
-      ]);
-    } catch (error) {
-      // An ended client has no socket: disconnect() would only leave ioredis's 2 s timer behind.
-      for (const client of [command, subscriber]) if (client.status !== "end") client.disconnect();
-      throw new ClusterError(`could not reach Redis at ${redis.safeUrl}: ${firstError ?? describe(error)}`);
-    } finally {
-      timeout?.cancel();
-    }
-    const directory = new RedisRoomDirectory(options, command, subscriber, timers);
-    directory.#start();
-    logger.info({ redis: redis.safeUrl, instance: redis.instanceId, leaseTtlMs: redis.leaseTtlMs }, "shared mode: rooms are shared through Redis");
-    return directory;
+  async connect(): Promise<void> {
+    await this.#link.connect();
+    this.#scheduleTick();
+    this.#logger.info({ redis: this.#options.safeUrl, instance: this.instanceId, leaseTtlMs: this.#leaseTtlMs }, "shared mode: rooms are shared through Redis");
   }
 
   /** Whether both connections to Redis are up. */
   get connected(): boolean {
-    return this.#up;
+    return this.#link.up;
   }
 
   attach(listener: RoomDirectoryListener): void {
@@ -265,7 +201,8 @@ export class RedisRoomDirectory implements RoomDirectory {
 
   publish(roomId: string, message: PublishedMessage, encoded: string): void {
     const entry = this.#entries.get(roomId);
-    if (entry === undefined || !this.#up || this.#closing !== undefined) return;
+    const scripts = this.#link.connections?.scripts;
+    if (entry === undefined || scripts === undefined || !this.#link.up || this.#closing !== undefined) return;
     const mode = message.type === "ended" ? "end" : message.type === "failure" ? "none" : "set";
     // Set: the room's state after the change; end: the tombstone (the ended message); none: nothing.
     const view =
@@ -276,7 +213,7 @@ export class RedisRoomDirectory implements RoomDirectory {
           : undefined;
     const names = this.#names;
     this.#track(
-      this.#scripts
+      scripts
         .rwPublish(
           names.lease(roomId),
           names.state(roomId),
@@ -313,9 +250,10 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   hint(roomId: string): boolean {
-    if (!this.#up || this.#closing !== undefined) return false;
+    const command = this.#link.connections?.command;
+    if (command === undefined || !this.#link.up || this.#closing !== undefined) return false;
     this.#track(
-      this.#command.publish(this.#names.channel(roomId), envelope(EnvelopeKind.HINT, this.instanceId)).catch((error: unknown) => {
+      command.publish(this.#names.channel(roomId), envelope(EnvelopeKind.HINT, this.instanceId)).catch((error: unknown) => {
         this.#logger.debug({ roomId, error: this.#describe(error) }, "could not pass a hint on");
       }),
     );
@@ -338,60 +276,15 @@ export class RedisRoomDirectory implements RoomDirectory {
     this.#tick = undefined;
     this.#aloneTimer?.cancel();
     this.#aloneTimer = undefined;
-    for (const reconnect of this.#reconnects.values()) reconnect.cancel();
-    this.#reconnects.clear();
-    for (const entry of this.#entries.values()) {
-      this.#forgetLease(entry);
-      if (entry.role === "owner" && this.#up) this.#release(entry.roomId);
-    }
-    this.#entries.clear();
-    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
-    await Promise.all([this.#quit(this.#command), this.#quit(this.#subscriber)]);
+    await this.#link.close(async (connections) => {
+      for (const entry of this.#entries.values()) {
+        this.#forgetLease(entry);
+        if (entry.role === "owner" && connections !== undefined) this.#release(entry.roomId, connections.scripts);
+      }
+      this.#entries.clear();
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+    });
     this.#logger.info({ instance: this.instanceId }, "left the shared mode");
-  }
-
-  async #quit(client: Redis): Promise<void> {
-    // Ended (lost, and not reconnecting now): no socket, nothing to close.
-    if (client.status === "end") return;
-    const ended = new Promise<void>((resolve) => client.once("end", () => resolve()));
-    if (client.status === "ready") {
-      const grace = this.#timers.after(QUIT_GRACE_MS, () => client.disconnect());
-      await client.quit().catch(() => client.disconnect());
-      grace.cancel();
-    } else {
-      // Connecting: its socket closes, and the client ends.
-      client.disconnect();
-    }
-    await ended;
-  }
-
-  #start(): void {
-    this.#subscriber.on("message", (channel: string, text: string) => this.#onMessage(channel, text));
-    for (const client of [this.#command, this.#subscriber]) {
-      client.on("close", () => this.#onConnectionLost());
-      client.on("end", () => this.#reconnectLater(client));
-      client.on("ready", () => {
-        this.#reconnectAttempts.delete(client);
-        this.#onConnectionReady();
-      });
-    }
-    this.#scheduleTick();
-  }
-
-  /** A connection ended (ioredis does not retry): try again after a capped, jittered backoff. */
-  #reconnectLater(client: Redis): void {
-    if (this.#closing !== undefined) return;
-    const attempt = (this.#reconnectAttempts.get(client) ?? 0) + 1;
-    this.#reconnectAttempts.set(client, attempt);
-    this.#reconnects.get(client)?.cancel();
-    this.#reconnects.set(
-      client,
-      this.#timers.after(reconnectDelayMs(attempt, this.#options.reconnectMaxDelayMs, this.#random), () => {
-        this.#reconnects.delete(client);
-        // A failed attempt ends the client again, and "end" brings us back here.
-        if (this.#closing === undefined) client.connect().catch(() => {});
-      }),
-    );
   }
 
   #scheduleTick(): void {
@@ -404,7 +297,7 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   #claimAll(): void {
-    if (!this.#up || this.#closing !== undefined) return;
+    if (!this.#link.up || this.#closing !== undefined) return;
     for (const entry of this.#entries.values()) {
       if (entry.subscribed) this.#claim(entry);
       else this.#toSubscribe.add(entry.roomId);
@@ -414,7 +307,7 @@ export class RedisRoomDirectory implements RoomDirectory {
 
   /** Claims the room (see CLAIM_LUA); claims asked for in one turn go in batches. */
   #claim(entry: Entry): void {
-    if (!entry.subscribed || !this.#up || this.#closing !== undefined) return;
+    if (!entry.subscribed || !this.#link.up || this.#closing !== undefined) return;
     if (entry.claiming) {
       entry.again = true;
       return;
@@ -427,7 +320,8 @@ export class RedisRoomDirectory implements RoomDirectory {
   #sendClaims(): void {
     const queue = this.#claimQueue;
     this.#claimQueue = [];
-    if (!this.#up || this.#closing !== undefined) {
+    const scripts = this.#link.connections?.scripts;
+    if (scripts === undefined || !this.#link.up || this.#closing !== undefined) {
       for (const entry of queue) this.#claimFailed(entry, undefined);
       return;
     }
@@ -445,7 +339,7 @@ export class RedisRoomDirectory implements RoomDirectory {
         args.push(view?.seq ?? 0, view?.fingerprint ?? "", store ? (view?.snapshot ?? "") : "", names.channel(entry.roomId));
       }
       this.#track(
-        this.#scripts.rwClaim(keys.length, ...keys, ...args).then(
+        scripts.rwClaim(keys.length, ...keys, ...args).then(
           (replies) => batch.forEach((entry, k) => this.#onClaimed(entry, Array.isArray(replies) ? replies[k] : undefined)),
           (error: unknown) => {
             for (const entry of batch) this.#claimFailed(entry, error);
@@ -467,7 +361,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     const owned = Array.isArray(reply) && reply[0] === 1;
     if (this.#entries.get(entry.roomId) !== entry) {
       // Left while the claim was on its way: let go of what it took.
-      if (owned && this.#entries.get(entry.roomId) === undefined && this.#up) this.#release(entry.roomId);
+      if (owned && this.#entries.get(entry.roomId) === undefined && this.#link.up) this.#release(entry.roomId);
       return;
     }
     const leaseLeftMs = Array.isArray(reply) && typeof reply[2] === "number" ? reply[2] : -1;
@@ -562,10 +456,11 @@ export class RedisRoomDirectory implements RoomDirectory {
     entry.lapseClaim = undefined;
   }
 
-  #release(roomId: string): void {
+  #release(roomId: string, scripts = this.#link.connections?.scripts): void {
     const names = this.#names;
+    if (scripts === undefined) return;
     this.#track(
-      this.#scripts
+      scripts
         .rwRelease(names.lease(roomId), names.state(roomId), this.instanceId, names.channel(roomId), envelope(EnvelopeKind.RELEASED, this.instanceId), this.#leaseTtlMs)
         .catch((error: unknown) => {
           // The lease lapses by itself within its TTL.
@@ -614,14 +509,15 @@ export class RedisRoomDirectory implements RoomDirectory {
 
   /** Sends the SUBSCRIBE and UNSUBSCRIBE commands joins and leaves have asked for, batched. */
   #flush(): void {
-    if (!this.#up || this.#closing !== undefined) return;
+    const subscriber = this.#link.connections?.subscriber;
+    if (subscriber === undefined || !this.#link.up || this.#closing !== undefined) return;
     const leaving = [...this.#toUnsubscribe];
     this.#toUnsubscribe.clear();
     for (let i = 0; i < leaving.length; i += CHANNELS_PER_COMMAND) {
       const rooms = leaving.slice(i, i + CHANNELS_PER_COMMAND);
       for (const roomId of rooms) this.#subscribed.delete(roomId);
       this.#track(
-        this.#subscriber.unsubscribe(...rooms.map((roomId) => this.#names.channel(roomId))).catch((error: unknown) => {
+        subscriber.unsubscribe(...rooms.map((roomId) => this.#names.channel(roomId))).catch((error: unknown) => {
           this.#logger.debug({ error: this.#describe(error) }, "unsubscribe failed");
         }),
       );
@@ -636,7 +532,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     for (let i = 0; i < joining.length; i += CHANNELS_PER_COMMAND) {
       const entries = joining.slice(i, i + CHANNELS_PER_COMMAND);
       this.#track(
-        this.#subscriber.subscribe(...entries.map((entry) => this.#names.channel(entry.roomId))).then(
+        subscriber.subscribe(...entries.map((entry) => this.#names.channel(entry.roomId))).then(
           () => this.#onSubscribed(entries),
           // The reconnection, or the next tick, subscribes them again.
           (error: unknown) => this.#logger.debug({ error: this.#describe(error) }, "subscribe failed"),
@@ -658,14 +554,13 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   #onConnectionLost(): void {
-    if (!this.#up || this.#closing !== undefined) return;
-    this.#up = false;
+    if (this.#closing !== undefined) return;
     this.#resyncing = undefined;
     this.#logger.warn({ redis: this.#options.safeUrl, rooms: this.#entries.size }, "lost Redis; owners keep watching their rooms");
     this.#onLink("lost", this.#entries.size);
     this.#aloneTimer = this.#timers.after(this.#leaseTtlMs, () => {
       this.#aloneTimer = undefined;
-      if (this.#up || this.#closing !== undefined) return;
+      if (this.#link.up || this.#closing !== undefined) return;
       this.#alone = true;
       this.#logger.warn({ redis: this.#options.safeUrl, rooms: this.#entries.size }, "Redis still gone after a lease TTL; watching every room here alone");
       this.#onLink("alone", this.#entries.size);
@@ -674,9 +569,7 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   #onConnectionReady(): void {
-    if (this.#up || this.#closing !== undefined) return;
-    if (this.#command.status !== "ready" || this.#subscriber.status !== "ready") return;
-    this.#up = true;
+    if (this.#closing !== undefined) return;
     this.#alone = false;
     this.#aloneTimer?.cancel();
     this.#aloneTimer = undefined;
@@ -723,7 +616,7 @@ export class RedisRoomDirectory implements RoomDirectory {
   }
 
   #describe(error: unknown): string {
-    return redactSecrets(error instanceof Error ? error.message : String(error), this.#options.secrets);
+    return this.#link.describe(error);
   }
 }
 
