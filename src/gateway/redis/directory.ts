@@ -276,6 +276,8 @@ export class RedisRoomDirectory implements RoomDirectory {
     this.#tick = undefined;
     this.#aloneTimer?.cancel();
     this.#aloneTimer = undefined;
+    // Never connected (or failed to): nothing was shared, nothing to leave.
+    const linked = this.#link.state.phase === "up" || this.#link.state.phase === "down";
     await this.#link.close(async (connections) => {
       for (const entry of this.#entries.values()) {
         this.#forgetLease(entry);
@@ -284,7 +286,7 @@ export class RedisRoomDirectory implements RoomDirectory {
       this.#entries.clear();
       while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
     });
-    this.#logger.info({ instance: this.instanceId }, "left the shared mode");
+    if (linked) this.#logger.info({ instance: this.instanceId }, "left the shared mode");
   }
 
   #scheduleTick(): void {
