@@ -46,13 +46,15 @@ export interface RedisConnections {
 
 /**
  * `created`: nothing reached yet; `connecting`: `connect()` under way; `up`: both connections ready;
- * `down`: one of them lost (reconnections scheduled); `closed`: `close()` has begun.
+ * `down`: one of them lost (reconnections scheduled); `closing`: `close()` is draining, with the
+ * connections if they were up; `closed`: both connections closed (or never made).
  */
 export type RedisLinkPhase =
   | { readonly phase: "created" }
   | { readonly phase: "connecting" }
   | { readonly phase: "up"; readonly connections: RedisConnections }
   | { readonly phase: "down"; readonly connections: RedisConnections }
+  | { readonly phase: "closing"; readonly connections: RedisConnections | undefined }
   | { readonly phase: "closed" };
 
 export interface RedisLinkOptions {
@@ -85,14 +87,20 @@ export class RedisLink {
     return this.#state;
   }
 
-  /** Whether both connections are up. */
+  /** Whether both connections are up (and the link is not closing). */
   get up(): boolean {
     return this.#state.phase === "up";
   }
 
+  /** The connections while both are up, and while close() drains a link that was up. */
+  get usable(): RedisConnections | undefined {
+    return this.#state.phase === "up" || this.#state.phase === "closing" ? this.#state.connections : undefined;
+  }
+
   /** The connections once made, until closed (while down, commands on them fail fast rather than queue). */
   get connections(): RedisConnections | undefined {
-    return this.#state.phase === "up" || this.#state.phase === "down" ? this.#state.connections : undefined;
+    const state = this.#state;
+    return state.phase === "up" || state.phase === "down" || state.phase === "closing" ? state.connections : undefined;
   }
 
   /** Loads ioredis and reaches Redis over both connections. Rejects with ClusterError (and leaves nothing behind). */
@@ -148,7 +156,7 @@ export class RedisLink {
       timeout?.cancel();
     }
     const connections: RedisConnections = { command, scripts: command as unknown as ScriptCommands, subscriber };
-    if (this.#state.phase !== "connecting") {
+    if (this.#phase() !== "connecting") {
       // Closed while connecting: let go of what was just reached.
       await Promise.all([this.#quit(command), this.#quit(subscriber)]);
       throw new ClusterError(`the Redis link was closed while connecting to ${redis.safeUrl}`);
@@ -171,13 +179,20 @@ export class RedisLink {
    */
   async close(drain: (connections: RedisConnections | undefined) => Promise<void> = () => Promise.resolve()): Promise<void> {
     const state = this.#state;
-    if (state.phase === "closed") return;
-    this.#state = { phase: "closed" };
+    if (state.phase === "closing" || state.phase === "closed") return;
+    const usable = state.phase === "up" ? state.connections : undefined;
+    this.#state = { phase: "closing", connections: usable };
     for (const reconnect of this.#reconnects.values()) reconnect.cancel();
     this.#reconnects.clear();
-    await drain(state.phase === "up" ? state.connections : undefined);
+    await drain(usable);
+    this.#state = { phase: "closed" };
     if (state.phase !== "up" && state.phase !== "down") return;
     await Promise.all([this.#quit(state.connections.command), this.#quit(state.connections.subscriber)]);
+  }
+
+  /** The phase, read afresh (not narrowed across an await). */
+  #phase(): RedisLinkPhase["phase"] {
+    return this.#state.phase;
   }
 
   /** An error as it may be shown: its message, without the Redis URL's secrets. */
@@ -200,7 +215,7 @@ export class RedisLink {
 
   /** A connection ended (ioredis does not retry): try again after a capped, jittered backoff. */
   #reconnectLater(client: Redis): void {
-    if (this.#state.phase === "closed") return;
+    if (this.#state.phase === "closing" || this.#state.phase === "closed") return;
     const attempt = (this.#reconnectAttempts.get(client) ?? 0) + 1;
     this.#reconnectAttempts.set(client, attempt);
     this.#reconnects.get(client)?.cancel();
@@ -209,7 +224,7 @@ export class RedisLink {
       this.#options.timers.after(reconnectDelayMs(attempt, this.#options.redis.reconnectMaxDelayMs, this.#options.random), () => {
         this.#reconnects.delete(client);
         // A failed attempt ends the client again, and "end" brings us back here.
-        if (this.#state.phase !== "closed") client.connect().catch(() => {});
+        if (this.#state.phase !== "closing" && this.#state.phase !== "closed") client.connect().catch(() => {});
       }),
     );
   }
