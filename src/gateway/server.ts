@@ -52,13 +52,16 @@ export const PROBE_WAIT_MS = 1_000;
 export const PROBE_ROOM_ID = "room-watcher-gateway-start-up-probe";
 
 export interface GatewayOptions {
-  /** Base URL of the rooms API to watch (Hathora or compatible). Required unless `source`. */
-  upstream?: string | undefined;
+  /** Base URL of the rooms API to watch (Hathora or compatible), as a watcher's `baseUrl`. Required unless `source`. */
+  baseUrl?: string | undefined;
   /** The application whose rooms clients subscribe to. Required unless `source`. */
   appId?: string | undefined;
-  /** Bearer token for the upstream (connection info needs none). Never logged. Printable ASCII, no space at either end. */
-  upstreamToken?: string | undefined;
-  /** Poll this source instead of the Hathora HTTP API built from `upstream` and `appId`. */
+  /**
+   * Bearer token for the rooms API (connection info needs none), as a watcher's `token`; not the clients'
+   * token (that is `clientToken`). Never logged. Printable ASCII, no space at either end. Default none.
+   */
+  token?: string | undefined;
+  /** Poll this source instead of the Hathora HTTP API built from `baseUrl`, `appId` and `token`. */
   source?: PollingSource | undefined;
   /** Port to listen on. Default 0 (any free port). */
   port?: number | undefined;
@@ -66,10 +69,10 @@ export interface GatewayOptions {
   host?: string | undefined;
   /**
    * Token clients must present as `Authorization: Bearer <token>` (all of it, spaces inside included); others
-   * are closed with 4401. Printable ASCII, no space at either end, or start rejects. Default none (open).
+   * are closed with 4401. Printable ASCII, no space at either end, or the constructor throws. Default none (open).
    */
-  token?: string | undefined;
-  /** Token game servers present with readiness hints (same rules as `token`). Default none: hints are refused. */
+  clientToken?: string | undefined;
+  /** Token game servers present with readiness hints (same rules as `clientToken`). Default none: hints are refused. */
   hintToken?: string | undefined;
   /**
    * Web pages (origins such as "https://play.example.com") whose browsers may connect; a handshake with any
@@ -191,15 +194,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const pollOptions = resolvePollOptions({ minPollIntervalMs: DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, ...options.pollOptions });
     const notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
     this.#shutdownGraceMs = validateDurationMs("shutdownGraceMs", options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+    refuseRenamedOptions(options);
     // A token no header can carry would lock out every client (or game server, or leave every upstream
     // request failing): refused before anything listens.
-    const token = options.token === undefined ? undefined : validateToken("token", options.token);
+    const clientToken = options.clientToken === undefined ? undefined : validateToken("clientToken", options.clientToken);
     const hintToken = options.hintToken === undefined ? undefined : validateToken("hintToken", options.hintToken);
-    if (options.upstreamToken !== undefined && options.upstreamToken !== "") validateToken("upstreamToken", options.upstreamToken);
+    if (options.token !== undefined && options.token !== "") validateToken("token", options.token);
     this.#hintToken = hintToken === undefined ? undefined : new TokenCheck(hintToken);
     this.#admission = {
       origins: options.allowedOrigins === undefined ? undefined : new OriginPolicy(options.allowedOrigins),
-      clientToken: token === undefined ? undefined : new TokenCheck(token),
+      clientToken: clientToken === undefined ? undefined : new TokenCheck(clientToken),
       maxConnections: this.#limits.maxConnections,
     };
     const clock = options.clock ?? systemClock;
@@ -577,10 +581,26 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 }
 
 function upstreamSource(options: GatewayOptions): PollingSource {
-  if (options.upstream === undefined || options.appId === undefined) {
-    throw new ConfigError("the gateway needs upstream and appId (or a source)");
+  if (options.baseUrl === undefined || options.appId === undefined) {
+    throw new ConfigError("the gateway needs baseUrl and appId (or a source)");
   }
-  return new HathoraHttpSource({ baseUrl: options.upstream, appId: options.appId, token: options.upstreamToken });
+  return new HathoraHttpSource({ baseUrl: options.baseUrl, appId: options.appId, token: options.token });
+}
+
+/** Options of 0.1 under their old names. */
+const RENAMED: Readonly<Record<string, string>> = { upstream: "baseUrl", upstreamToken: "token" };
+
+/**
+ * `token` was the clients' token and is now the rooms API's, as everywhere else: code written for the old
+ * names must fail, never run with its clients' token sent upstream and the gateway left open.
+ */
+function refuseRenamedOptions(options: GatewayOptions): void {
+  for (const [old, name] of Object.entries(RENAMED)) {
+    if (old in options) throw new ConfigError(`the gateway option ${old} is now ${name} (and the clients' token, once token, is clientToken)`);
+  }
+  if (options.source !== undefined && options.token !== undefined) {
+    throw new ConfigError("token is the rooms API's token, unused with a source; the clients' token is clientToken");
+  }
 }
 
 function unreachable(value: never): never {

@@ -27,7 +27,12 @@ const BASE: GatewayOptions = { source: silent, probeUpstream: false, defaultMetr
 describe("new Gateway(options)", () => {
   it.each<[string, GatewayOptions, RegExp]>([
     ["no upstream and no source", { defaultMetrics: false }, /needs/],
-    ["a client token with a line feed", { ...BASE, token: "s3cret\n" }, /^token .*line feed/],
+    ["a client token with a line feed", { ...BASE, clientToken: "s3cret\n" }, /^clientToken .*line feed/],
+    ["a rooms API token with a line feed", { baseUrl: "http://127.0.0.1:59", appId: "app", token: "s3cret\n", defaultMetrics: false }, /^token .*line feed/],
+    // 0.1's names: `token` was the clients' token, so code written for them must not run with it sent upstream.
+    ["0.1's upstream", { upstream: "http://127.0.0.1:59", appId: "app", token: "s3cret", defaultMetrics: false } as GatewayOptions, /^the gateway option upstream is now baseUrl \(and the clients' token, once token, is clientToken\)$/],
+    ["0.1's upstreamToken", { baseUrl: "http://127.0.0.1:59", appId: "app", upstreamToken: "s3cret", defaultMetrics: false } as GatewayOptions, /^the gateway option upstreamToken is now token/],
+    ["a token beside a source (0.1's clients' token)", { ...BASE, token: "s3cret" }, /^token is the rooms API's token, unused with a source; the clients' token is clientToken$/],
     ["a hint token with a NUL", { ...BASE, hintToken: "h\u0000s3cret" }, /^hintToken .*NUL/],
     ["a negative shutdown grace", { ...BASE, shutdownGraceMs: -1 }, /^shutdownGraceMs/],
     ["a zero connection limit", { ...BASE, limits: { maxConnections: 0 } }, /^maxConnections/],
