@@ -7,7 +7,7 @@
  */
 import type { Redis, RedisOptions } from "ioredis";
 import type { Clock } from "../../core/clock.js";
-import { ClusterError } from "../../core/errors.js";
+import { ClusterError, InvalidStateError } from "../../core/errors.js";
 import { redactSecrets } from "../../core/redact.js";
 import type { TimerHandle, TimerHeap } from "../../core/timer-heap.js";
 import type { GatewayLogger } from "../logging.js";
@@ -105,7 +105,7 @@ export class RedisLink {
 
   /** Loads ioredis and reaches Redis over both connections. Rejects with ClusterError (and leaves nothing behind). */
   async connect(): Promise<void> {
-    if (this.#state.phase !== "created") throw new ClusterError(`the Redis link cannot connect once ${this.#state.phase}`);
+    if (this.#state.phase !== "created") throw new InvalidStateError(`connect() once only: the Redis link is ${this.#state.phase}`);
     this.#state = { phase: "connecting" };
     const { redis, logger, timers } = this.#options;
     const { Redis } = await import("ioredis");
