@@ -143,14 +143,15 @@ export interface GatewayAddress {
  * Redis, the port, the start-up probe), `listening`, `draining` (close() under way: clients are told
  * to go, new ones refused) and `closed` (nothing left running; also after a listen() that failed).
  */
-export type GatewayPhase = GatewayState["phase"];
+export type GatewayPhase = "created" | "starting" | "listening" | "draining" | "closed";
 
-type GatewayState =
+type GatewayState = (
   | { readonly phase: "created" }
   | { readonly phase: "starting"; readonly started: Promise<void> }
   | { readonly phase: "listening"; readonly address: GatewayAddress }
   | { readonly phase: "draining"; readonly address: GatewayAddress; readonly closed: Promise<void> }
-  | { readonly phase: "closed"; readonly address: GatewayAddress | undefined };
+  | { readonly phase: "closed"; readonly address: GatewayAddress | undefined }
+) & { readonly phase: GatewayPhase };
 
 export class Gateway extends EventEmitter<GatewayEvents> {
   /** This instance's name among the gateways sharing a Redis; undefined alone. */
