@@ -23,7 +23,7 @@ const clock = {
 };
 const fleet = new Fleet({ clock, maxRequestsPerSecond: Number(maxRequestsPerSecond), maxInFlight: 64 });
 const gateway = await Gateway.start({
-  upstream,
+  baseUrl: upstream,
   appId,
   hintToken: hintToken === "-" ? undefined : hintToken,
   fleet,

@@ -3,7 +3,7 @@
 // Run: npm install && node examples/gateway-client.mjs
 //
 // In production the gateway runs on its own, next to nothing but the rooms API:
-//   room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP" --port 4100 --token "$CLIENT_TOKEN"
+//   room-watcher gateway --base-url https://api.hathora.dev --app-id "$APP" --port 4100 --client-token "$CLIENT_TOKEN"
 // and clients need only its URL and token. Here the simulator and the gateway run in-process.
 import { HathoraHttpSource, RoomWatcher, WebSocketSource, waitForActive, withFallback } from "room-watcher";
 import { Gateway, sendReadyHint } from "room-watcher/gateway";
@@ -12,9 +12,9 @@ import { Simulator } from "room-watcher/simulator";
 const appId = "app-example";
 const simulator = await Simulator.start({ seed: 42, timeScale: 10 }); // cold starts take ~0.5 s
 const gateway = await Gateway.start({
-  upstream: simulator.url,
+  baseUrl: simulator.url,
   appId,
-  token: "client-token", // clients present it; others are closed with 4401
+  clientToken: "client-token", // clients present it; others are closed with 4401
   hintToken: "server-token", // game servers present it with readiness hints
   pollOptions: { activePollIntervalMs: 500 }, // look at active rooms often, to see the end soon
 });

@@ -44,7 +44,7 @@ describe("library option names told as flags", () => {
   });
 
   it.for([
-    ["base URL must be http or https, not ftp:", "--upstream must be http or https, not ftp:"],
+    ["base URL must be http or https, not ftp:", "--base-url must be http or https, not ftp:"],
     ["maxFrameBytes must be a positive integer, got 0", "--max-frame-bytes must be a positive integer, got 0"],
     ["maxSubscriptionsPerConnection must be a positive integer, got 0", "--max-subscriptions must be a positive integer, got 0"],
     ["leaseTtlMs must be at least 300 and finite", "--lease-ttl must be at least 300 and finite"],

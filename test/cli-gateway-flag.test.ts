@@ -52,7 +52,7 @@ beforeAll(async () => {
   sim = await Simulator.start({ seed: 12, timeScale: 50, appId: APP });
   proxy = await startRecordingProxy(sim.url);
   log = recordingLogger();
-  gateway = await Gateway.start({ upstream: sim.url, appId: APP, token: GATEWAY_TOKEN, pollOptions: { activePollIntervalMs: 100 }, logger: log.logger });
+  gateway = await Gateway.start({ baseUrl: sim.url, appId: APP, clientToken: GATEWAY_TOKEN, pollOptions: { activePollIntervalMs: 100 }, logger: log.logger });
 });
 
 afterAll(async () => {

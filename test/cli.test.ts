@@ -376,14 +376,18 @@ describe.concurrent("input that can never work exits 2 at once, naming the flag"
     { args: ["simulate", "--port", "99999"], flag: "--port" },
     { args: ["simulate", "--port", "-1"], flag: "--port" },
     { args: ["simulate", "--port", "80.5"], flag: "--port" },
-    { args: ["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, "--port", "65536"], flag: "--port" },
+    { args: ["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, "--port", "65536"], flag: "--port" },
     { args: ["simulate", "--time-scale", "0"], flag: "--time-scale" },
     { args: ["demo", "--time-scale", "0"], flag: "--time-scale" },
     { args: ["wait", "r1", "--app-id", APP, "--poll-interval", "0"], flag: "--poll-interval" },
     { args: ["watch", "r1", "--app-id", APP, "--active-poll-interval", "0"], flag: "--active-poll-interval" },
+    { args: ["gateway", "--base-url", "ftp://127.0.0.1/", "--app-id", APP], flag: "--base-url" },
+    // The old name of --base-url still works, and a message names the flag the user gave.
     { args: ["gateway", "--upstream", "ftp://127.0.0.1/", "--app-id", APP], flag: "--upstream" },
-    { args: ["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, "--redis", "redis://127.0.0.1:9", "--lease-ttl", "10"], flag: "--lease-ttl" },
-    { args: ["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, "--max-in-flight", "0"], flag: "--max-in-flight" },
+    { args: ["gateway", "--base-url", "http://127.0.0.1:59", "--upstream", "http://127.0.0.1:58", "--app-id", APP], flag: "--upstream is the old name of --base-url" },
+    { args: ["gateway", "--app-id", APP], flag: "--base-url" },
+    { args: ["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, "--redis", "redis://127.0.0.1:9", "--lease-ttl", "10"], flag: "--lease-ttl" },
+    { args: ["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, "--max-in-flight", "0"], flag: "--max-in-flight" },
     { args: ["wait", "r1", "--app-id", "app/../x"], flag: "--app-id" },
   ];
   it.for(cases)("$args.0 $args.1 ... names $flag", async ({ args, flag }, context) => {

@@ -10,6 +10,7 @@ import { type SnapshotMessage, type WelcomeMessage } from "../src/protocol/messa
 import { GatewayCloseCode } from "../src/protocol/close-codes.js";
 import { Simulator } from "../src/simulator/simulator.js";
 import { killAllCli, spawnCli } from "./helpers/cli-process.js";
+import { json, scriptedServer } from "./helpers/http-server.js";
 import { connectRaw } from "./helpers/ws-client.js";
 
 const APP = "app-gw-cli";
@@ -26,7 +27,7 @@ describe("room-watcher gateway (CLI)", () => {
     const simulator = await Simulator.start({ seed: 31, timeScale: 50, appId: APP });
     cleanups.push(() => simulator.close());
     const cli = spawnCli(
-      ["gateway", "--upstream", simulator.url, "--app-id", APP, "--token", TOKEN, "--max-frame-bytes", "128", "--max-subscriptions", "1", "--max-buffered-bytes", "65536"],
+      ["gateway", "--base-url", simulator.url, "--app-id", APP, "--client-token", TOKEN, "--max-frame-bytes", "128", "--max-subscriptions", "1", "--max-buffered-bytes", "65536"],
       { lifetimeMs: 20_000 },
     );
     const url = await cli.line(() => true);
@@ -70,13 +71,38 @@ describe("room-watcher gateway (CLI)", () => {
       [
         ["--max-frame-bytes", "0"],
         ["--max-buffered-bytes", "0"],
-      ].map((flag) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, ...flag]).exited),
+      ].map((flag) => spawnCli(["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, ...flag]).exited),
     );
     expect(runs.map((r) => r.code)).toEqual([2, 2]);
     expect(runs.map((r) => r.stdout)).toEqual(["", ""]);
     // The flag, not the library's option name (issue 12).
     expect(runs[0]?.stderr).toContain("option '--max-frame-bytes <n>' argument '0' is invalid");
     expect(runs[1]?.stderr).toContain("option '--max-buffered-bytes <n>' argument '0' is invalid");
+  });
+
+  it.each([
+    ["--token, which is the rooms API's now: the gateway says it is open", ["--base-url", "--token"], true],
+    ["the old names --upstream and --upstream-token: no warning", ["--upstream", "--upstream-token"], false],
+  ] as const)("%s", async (_name, [baseUrlFlag, tokenFlag], warned) => {
+    const upstreamToken = "rooms-api-token-7";
+    const upstream = await scriptedServer();
+    cleanups.push(() => upstream.close());
+    upstream.handle((_req, res) => json(res, 404, { message: "not found" }));
+    const cli = spawnCli(["gateway", baseUrlFlag, upstream.url, "--app-id", APP, tokenFlag, upstreamToken], { lifetimeMs: 20_000 });
+    const url = await cli.line(() => true);
+    // The start-up probe carried the token to the rooms API, and a client with no token is let in.
+    expect(upstream.requests[0]?.headers.authorization).toBe(`Bearer ${upstreamToken}`);
+    const client = await connectRaw(url);
+    expect(await client.next<WelcomeMessage>((m) => m.type === "welcome")).toMatchObject({ type: "welcome" });
+    cli.kill("SIGTERM");
+    await client.closed;
+    const exit = await cli.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout + exit.stderr).not.toContain(upstreamToken);
+    const warnings = exit.stderr.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: number }).filter((l) => l.level === 40);
+    expect(warnings.map((l) => l.msg)).toEqual(
+      warned ? ["--token is the rooms API's token (as for wait and watch); the clients' token is --client-token, and without it any client may connect"] : [],
+    );
   });
 });
 

@@ -50,7 +50,7 @@ describe("room-watcher gateway --redis (CLI)", () => {
   it("two gateways on one Redis share each room's watch; the password is never printed or logged", async () => {
     const simulator = await Simulator.start({ seed: 41, timeScale: 50, appId: APP });
     cleanups.push(() => simulator.close());
-    const common = ["gateway", "--upstream", simulator.url, "--app-id", APP, "--lease-ttl", "1000", "--log-level", "debug"];
+    const common = ["gateway", "--base-url", simulator.url, "--app-id", APP, "--lease-ttl", "1000", "--log-level", "debug"];
     // One is given the URL as a flag, the other in the environment.
     const first = spawnCli([...common, "--redis", redis.url, "--instance-id", "cli-a"], { lifetimeMs: 20_000 });
     const second = spawnCli([...common, "--instance-id", "cli-b"], { lifetimeMs: 20_000, env: { ROOM_WATCHER_REDIS_URL: redis.url } });
@@ -108,7 +108,7 @@ describe("room-watcher gateway --redis (CLI)", () => {
       ["a lease too short", ["--redis", redis.url, "--lease-ttl", "10"], {}, 2, /--lease-ttl must be at least 300/],
       ["shared-mode flags without --redis", ["--lease-ttl", "5000", "--instance-id", "gw-1"], {}, 2, /--lease-ttl and --instance-id need --redis/],
     ];
-    const runs = await Promise.all(cases.map(([, flags, env]) => spawnCli(["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", APP, ...flags], { env }).exited));
+    const runs = await Promise.all(cases.map(([, flags, env]) => spawnCli(["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, ...flags], { env }).exited));
     runs.forEach((run, i) => {
       const [name, , , code, message] = cases[i]!;
       expect(run.code, name).toBe(code);

@@ -83,7 +83,7 @@ async function startCluster(simulator: Simulator, size: number, source?: (instan
   const gateways = await Promise.all(
     Array.from({ length: size }, (_, i) =>
       Gateway.start({
-        ...(source === undefined ? { upstream: simulator.url, appId: APP } : { source: source(i) }),
+        ...(source === undefined ? { baseUrl: simulator.url, appId: APP } : { source: source(i) }),
         pollOptions: FAST,
         defaultMetrics: false,
         // These tests count every upstream look as a room's; the start-up probe is tested in gateway-health.
@@ -197,7 +197,7 @@ describe("gateway shared mode (three instances on one Redis)", () => {
     const nodes: Array<{ process: CliProcess; url: string; port: number; instanceId: string }> = [];
     for (let i = 0; i < 3; i++) {
       const options = {
-        upstream: simulator.url,
+        baseUrl: simulator.url,
         appId: APP,
         pollOptions: FAST,
         defaultMetrics: false,

@@ -69,7 +69,7 @@ describe("gateway guards on loopback", () => {
 
   beforeAll(async () => {
     simulator = await Simulator.start({ seed: 3, timeScale: 50, appId: APP });
-    gateway = await Gateway.start({ upstream: simulator.url, appId: APP, token, allowedOrigins: ALLOWED, limits: { maxConnections: 3 } });
+    gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, clientToken: token, allowedOrigins: ALLOWED, limits: { maxConnections: 3 } });
   });
 
   afterAll(async () => {

@@ -101,7 +101,7 @@ describe("gateway tokens", () => {
   it("a client token with spaces admits WebSocketSource presenting it, and a hint token with spaces admits its hints; wrong ones are still refused", async () => {
     const token = "open sesame, says the client";
     const hintToken = "hint  with  two-space gaps";
-    const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, token, hintToken, defaultMetrics: false });
+    const gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, clientToken: token, hintToken, defaultMetrics: false });
     cleanups.push(() => gateway.close());
     const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
 
@@ -126,17 +126,17 @@ describe("gateway tokens", () => {
     expect(source.pendingTimers).toBe(0);
   });
 
-  const unusable: ReadonlyArray<readonly [option: "token" | "hintToken" | "upstreamToken", value: string, reason: RegExp]> = [
-    ["token", "s3cret\n", /line feed/],
-    ["token", " s3cret", /whitespace/],
+  const unusable: ReadonlyArray<readonly [option: "clientToken" | "hintToken" | "token", value: string, reason: RegExp]> = [
+    ["clientToken", "s3cret\n", /line feed/],
+    ["clientToken", " s3cret", /whitespace/],
     ["hintToken", "hint\u0000s3cret", /NUL/],
     ["hintToken", "hint-s3cret\u00e9", /printable ASCII/],
-    ["upstreamToken", "up\rs3cret", /carriage return/],
-    ["upstreamToken", "up-s3cret\t", /whitespace/],
+    ["token", "up\rs3cret", /carriage return/],
+    ["token", "up-s3cret\t", /whitespace/],
   ];
   it.each(unusable)("Gateway.start refuses %s %j, which no client could present, naming it and never echoing it", async (option, value, reason) => {
     const logger = recordingLogger();
-    const error = await Gateway.start({ upstream: simulator.url, appId: APP, [option]: value, logger: logger.logger, defaultMetrics: false }).then(
+    const error = await Gateway.start({ baseUrl: simulator.url, appId: APP, [option]: value, logger: logger.logger, defaultMetrics: false }).then(
       async (gateway) => {
         await gateway.close();
         return undefined;
@@ -156,7 +156,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
   it("an unreachable upstream: the start-up probe makes it degraded with the reason and one warn; once it answers, ok again and the recovery is logged", async () => {
     const port = await freeStablePort();
     const logs = recordingLogger();
-    const gateway = await Gateway.start({ upstream: `http://127.0.0.1:${port}`, appId: APP, logger: logs.logger, defaultMetrics: false });
+    const gateway = await Gateway.start({ baseUrl: `http://127.0.0.1:${port}`, appId: APP, logger: logs.logger, defaultMetrics: false });
     cleanups.push(() => gateway.close());
     await logs.until(() => logs.warns().length > 0);
 
@@ -193,7 +193,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
     cleanups.push(() => echo.close());
     echo.handle((req, res) => json(res, 502, { message: `bad gateway for ${req.headers.authorization ?? ""}` }));
     const logs = recordingLogger();
-    const gateway = await Gateway.start({ upstream: echo.url, appId: APP, upstreamToken, logger: logs.logger, defaultMetrics: false });
+    const gateway = await Gateway.start({ baseUrl: echo.url, appId: APP, token: upstreamToken, logger: logs.logger, defaultMetrics: false });
     cleanups.push(() => gateway.close());
     await logs.until(() => logs.warns().length > 0);
     // The probe carried the whole token (spaces included) to the upstream.
@@ -209,7 +209,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
     const simulator = await Simulator.start({ seed: 14, timeScale: 50, appId: APP });
     cleanups.push(() => simulator.close());
     const logs = recordingLogger();
-    const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, logger: logs.logger, defaultMetrics: false });
+    const gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, logger: logs.logger, defaultMetrics: false });
     cleanups.push(() => gateway.close());
     // Start waited for the probe's answer: it is counted already.
     expect(simulator.requestCount(PROBE_ROOM_ID, "connectionInfo")).toBe(1);
@@ -223,7 +223,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
     cleanups.push(() => web.close());
     web.handle((_req, res) => res.writeHead(404, { "content-type": "text/html" }).end("<html><h1>Not Found</h1></html>"));
     const logs = recordingLogger();
-    const gateway = await Gateway.start({ upstream: web.url, appId: APP, logger: logs.logger, defaultMetrics: false });
+    const gateway = await Gateway.start({ baseUrl: web.url, appId: APP, logger: logs.logger, defaultMetrics: false });
     cleanups.push(() => gateway.close());
     const hint = "an HTML page answered, not the rooms API: is the base URL right?";
     expect(logs.warns().map((l) => l.message)).toEqual([`upstream probe: a 404 that did not come from the rooms API: ${hint}`]);
@@ -242,7 +242,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
 
   it("draining while close() waits for a client: /healthz answers 503 draining, a new WebSocket client is refused with 503", async () => {
     const time = fakeClock();
-    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
+    const gateway = await Gateway.start({ baseUrl: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
     // A peer that completes the handshake by hand and never answers the going-away close, so close() waits.
     const socket = createConnection(gateway.port, "127.0.0.1");
     let received = Buffer.alloc(0);
@@ -287,7 +287,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
 describe("room-watcher gateway (CLI) with a wrong upstream", () => {
   it("logs the probe's failure at warn, with its cause, before it prints its URL; /healthz says degraded", async () => {
     const port = await freeStablePort();
-    const cli = spawnCli(["gateway", "--upstream", `http://127.0.0.1:${port}`, "--app-id", APP], { lifetimeMs: 10_000 });
+    const cli = spawnCli(["gateway", "--base-url", `http://127.0.0.1:${port}`, "--app-id", APP], { lifetimeMs: 10_000 });
     const url = await cli.line(() => true);
     const response = await fetch(`${url.replace(/^ws:/, "http:")}/healthz`);
     expect(response.status).toBe(200);
@@ -404,7 +404,7 @@ describe("/healthz in shared mode", () => {
   it("degraded with 'redis: disconnected' while Redis is gone, ok once it is back", async () => {
     const simulator = await Simulator.start({ seed: 15, timeScale: 50, appId: APP });
     cleanups.push(() => simulator.close());
-    const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, defaultMetrics: false, redis: { url: redis.url, leaseTtlMs: 1_000, instanceId: "health-a" } });
+    const gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, defaultMetrics: false, redis: { url: redis.url, leaseTtlMs: 1_000, instanceId: "health-a" } });
     cleanups.push(() => gateway.close());
     expect((await healthz(gateway)).body).toMatchObject({ status: "ok", reasons: [], redis: "up", instanceId: "health-a" } as Partial<Health>);
 

@@ -33,7 +33,7 @@ describe("readiness hints", () => {
     cleanups.push(() => simulator.close());
     const proxy = await startRecordingProxy(simulator.url);
     cleanups.push(() => proxy.close());
-    const gateway = await Gateway.start({ upstream: proxy.url, appId: APP, hintToken: HINT_TOKEN, pollOptions: RARELY, defaultMetrics: false });
+    const gateway = await Gateway.start({ baseUrl: proxy.url, appId: APP, hintToken: HINT_TOKEN, pollOptions: RARELY, defaultMetrics: false });
     cleanups.push(() => gateway.close());
     const looksAt = (roomId: string, n: number) => (e: Exchange) => e.path.includes(roomId) && proxy.exchanges.filter((x) => x.path.includes(roomId)).length >= n;
 

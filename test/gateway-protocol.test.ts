@@ -48,9 +48,9 @@ describe("gateway protocol on loopback", () => {
   beforeAll(async () => {
     simulator = await Simulator.start({ seed: 11, timeScale: 50, appId: APP });
     gateway = await Gateway.start({
-      upstream: simulator.url,
+      baseUrl: simulator.url,
       appId: APP,
-      token,
+      clientToken: token,
       hintToken,
       defaultMetrics: false,
       limits: { maxFrameBytes: 256, maxSubscriptionsPerConnection: 2, maxInvalidMessages: 3, maxConnections: 8, maxBufferedBytes: 64 * 1024 },
@@ -152,7 +152,7 @@ describe("gateway protocol on loopback", () => {
   });
 
   it("refuses connections past maxConnections with 1013", async () => {
-    const small = await Gateway.start({ upstream: simulator.url, appId: APP, defaultMetrics: false, limits: { maxConnections: 2 } });
+    const small = await Gateway.start({ baseUrl: simulator.url, appId: APP, defaultMetrics: false, limits: { maxConnections: 2 } });
     onTestFinished(() => small.close());
     const clients = await Promise.all([connectRaw(small.url), connectRaw(small.url)]);
     await Promise.all(clients.map((c) => c.next((m) => m.type === "welcome")));
@@ -164,7 +164,7 @@ describe("gateway protocol on loopback", () => {
   });
 
   it("pings every heartbeat interval and terminates a peer that stops answering", async () => {
-    const beating = await Gateway.start({ upstream: simulator.url, appId: APP, defaultMetrics: false, limits: { heartbeatIntervalMs: 25 } });
+    const beating = await Gateway.start({ baseUrl: simulator.url, appId: APP, defaultMetrics: false, limits: { heartbeatIntervalMs: 25 } });
     onTestFinished(() => beating.close());
     const alive = await connectRaw(beating.url);
     const dead = await connectRaw(beating.url, { autoPong: false });
@@ -230,7 +230,7 @@ describe("gateway protocol on loopback", () => {
 describe("graceful shutdown on a fake clock", () => {
   it("waits shutdownGraceMs for a client that never answers the going-away close, then drops it", async () => {
     const time = fakeClock();
-    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
+    const gateway = await Gateway.start({ baseUrl: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
     // A peer that completes the handshake by hand and then never answers anything, close frames included.
     const socket = createConnection(gateway.port, "127.0.0.1");
     let received = Buffer.alloc(0);
@@ -311,7 +311,7 @@ describe("a room's lifecycle on a fake clock", () => {
 describe("heartbeat on a fake clock", () => {
   it("pings every heartbeatIntervalMs and terminates a peer one interval after the ping it did not answer", async () => {
     const time = fakeClock();
-    const gateway = await Gateway.start({ upstream: "http://127.0.0.1:59", appId: APP, clock: time.clock, defaultMetrics: false, limits: { heartbeatIntervalMs: 1_000 } });
+    const gateway = await Gateway.start({ baseUrl: "http://127.0.0.1:59", appId: APP, clock: time.clock, defaultMetrics: false, limits: { heartbeatIntervalMs: 1_000 } });
     const alive = await connectRaw(gateway.url);
     const dead = await connectRaw(gateway.url, { autoPong: false });
     await Promise.all([alive, dead].map((c) => c.next((m) => m.type === "welcome")));

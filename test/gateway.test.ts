@@ -62,7 +62,7 @@ describe("gateway end to end", () => {
     const simulator = await Simulator.start({ seed: 5, timeScale: 50, appId: APP });
     cleanups.push(() => simulator.close());
     // Counts every upstream request as the room's: no start-up probe (tested in gateway-health).
-    const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, pollOptions: FAST, defaultMetrics: false, probeUpstream: false });
+    const gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, pollOptions: FAST, defaultMetrics: false, probeUpstream: false });
     cleanups.push(() => gateway.close());
     const { roomId } = simulator.createRoom(APP, { scenario: "cold" });
 
@@ -97,7 +97,7 @@ describe("gateway end to end", () => {
     const simulator = await Simulator.start({ seed: 8, timeScale: 20, appId: APP });
     cleanups.push(() => simulator.close());
     const token = "client-secret-token";
-    const args = ["gateway", "--upstream", simulator.url, "--app-id", APP, "--log-level", "debug", "--token", token, "--hint-token", "hint-secret-token"];
+    const args = ["gateway", "--base-url", simulator.url, "--app-id", APP, "--log-level", "debug", "--client-token", token, "--hint-token", "hint-secret-token"];
     // A port outside the ephemeral range: while the gateway is down no outgoing connection can take it.
     const port = String(await freeStablePort());
     const first = spawnCli([...args, "--port", port], { lifetimeMs: 30_000 });
@@ -174,7 +174,7 @@ describe("gateway end to end", () => {
   it("falls back to polling when the gateway stays gone, finishes right, and returns to push when it is back", async () => {
     const simulator = await Simulator.start({ seed: 21, timeScale: 20, appId: APP });
     cleanups.push(() => simulator.close());
-    const gateway = await Gateway.start({ upstream: simulator.url, appId: APP, pollOptions: FAST, defaultMetrics: false });
+    const gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, pollOptions: FAST, defaultMetrics: false });
     const fallbackFleet = new Fleet();
     cleanups.push(() => fallbackFleet.close());
     const upstream = new HathoraHttpSource({ appId: APP, baseUrl: simulator.url });
@@ -204,7 +204,7 @@ describe("gateway end to end", () => {
 
     // The gateway comes back on the same port: every client returns to push.
     const back = clients.map((c) => once(c.fallback as FallbackSource, "fallback", (e: { active: boolean }) => !e.active));
-    const revived = await Gateway.start({ upstream: simulator.url, appId: APP, port: gateway.port, pollOptions: FAST, defaultMetrics: false });
+    const revived = await Gateway.start({ baseUrl: simulator.url, appId: APP, port: gateway.port, pollOptions: FAST, defaultMetrics: false });
     cleanups.push(() => revived.close());
     await Promise.all(back);
     expect(clients.every((c) => c.fallback?.fallbackActive === false && c.source.connected)).toBe(true);

@@ -42,14 +42,14 @@ describe("wait and watch refuse a token no header can carry", () => {
 
 describe("gateway refuses to start with a token no client could present", () => {
   const cases: ReadonlyArray<readonly [flag: string, env: string, token: string, reason: RegExp]> = [
-    ["--token", "ROOM_WATCHER_GATEWAY_TOKEN", `${SECRET}\n`, /line feed/],
-    ["--token", "ROOM_WATCHER_GATEWAY_TOKEN", ` ${SECRET}`, /whitespace/],
+    ["--client-token", "ROOM_WATCHER_GATEWAY_TOKEN", `${SECRET}\n`, /line feed/],
+    ["--client-token", "ROOM_WATCHER_GATEWAY_TOKEN", ` ${SECRET}`, /whitespace/],
     // (A NUL cannot reach a process at all: argv and the environment end strings at it.)
     ["--hint-token", "ROOM_WATCHER_HINT_TOKEN", `${SECRET}\u001b[0m`, /control character \(U\+001B\)/],
-    ["--upstream-token", "HATHORA_TOKEN", `${SECRET}\u20ac`, /printable ASCII/],
+    ["--token", "HATHORA_TOKEN", `${SECRET}\u20ac`, /printable ASCII/],
   ];
   it.each(cases)("%s (or %s) %j: exit 2 naming the flag, no URL printed", async (flag, env, token, reason) => {
-    const common = ["gateway", "--upstream", "http://127.0.0.1:59", "--app-id", "app-1"];
+    const common = ["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", "app-1"];
     const [asFlag, asEnv] = await Promise.all([
       spawnCli([...common, flag, token], { lifetimeMs: 5_000 }).exited,
       spawnCli(common, { lifetimeMs: 5_000, env: { [env]: token } }).exited,

@@ -23,8 +23,8 @@ export const WATCH_FLAG_NAMES: FlagNames = {
 };
 
 export const GATEWAY_FLAG_NAMES: FlagNames = {
-  "base URL": "--upstream",
-  baseUrl: "--upstream",
+  "base URL": "--base-url",
+  baseUrl: "--base-url",
   "app id": "--app-id",
   maxConnections: "--max-connections",
   maxSubscriptionsPerConnection: "--max-subscriptions",
@@ -40,6 +40,7 @@ export const GATEWAY_FLAG_NAMES: FlagNames = {
   leaseTtlMs: "--lease-ttl",
   instanceId: "--instance-id",
   hintToken: "--hint-token",
+  clientToken: "--client-token",
   "allowed origin": "--allowed-origin",
 };
 

@@ -26,6 +26,8 @@ export const ErrorCode = {
   GATEWAY: "RW_GATEWAY",
   /** A gateway in shared mode could not reach or use its Redis. */
   CLUSTER: "RW_CLUSTER",
+  /** A method was called in a state that does not allow it (a gateway's `listen()` twice, or after `close()`). */
+  INVALID_STATE: "RW_INVALID_STATE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -185,5 +187,12 @@ export class GatewayError extends RoomWatcherError {
 export class ClusterError extends RoomWatcherError {
   constructor(message: string, options: RoomWatcherErrorOptions = {}) {
     super(ErrorCode.CLUSTER, message, { retryable: true, ...options });
+  }
+}
+
+/** A method was called in a state that does not allow it; the message names the method and the state. Not retryable. */
+export class InvalidStateError extends RoomWatcherError {
+  constructor(message: string, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.INVALID_STATE, message, { ...options, retryable: false });
   }
 }

@@ -154,7 +154,7 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   try {
     if (viaGateway) {
       const hintToken = randomBytes(16).toString("hex");
-      gateway = await Gateway.start({ upstream: simulator.url, appId: APP_ID, hintToken, pollOptions: { activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS } });
+      gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP_ID, hintToken, pollOptions: { activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS } });
       simulator.sendHints({ gatewayUrl: gateway.url, token: hintToken });
       source = new WebSocketSource({ url: gateway.url });
     }

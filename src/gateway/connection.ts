@@ -19,14 +19,21 @@ export interface ConnectionContext {
   readonly onClosing: (code: number, reason: string) => void;
 }
 
+/**
+ * A connection's lifecycle: `open` (with the run of invalid messages so far, and whether a ping is
+ * waiting for its pong), `closing` (the gateway closed it: nothing more is read or sent) and `closed`
+ * (the socket is closed, by either side).
+ */
+export type ConnectionState =
+  | { readonly phase: "open"; readonly invalidRun: number; readonly pingUnanswered: boolean }
+  | { readonly phase: "closing"; readonly code: number; readonly reason: string }
+  | { readonly phase: "closed" };
+
 export class GatewayConnection implements Subscriber {
   readonly id: number;
   readonly #ws: WebSocket;
   readonly #context: ConnectionContext;
-  #invalidRun = 0;
-  /** Whether the peer answered the last ping. */
-  #alive = true;
-  #closing = false;
+  #state: ConnectionState = { phase: "open", invalidRun: 0, pingUnanswered: false };
 
   constructor(id: number, ws: WebSocket, context: ConnectionContext) {
     this.id = id;
@@ -34,12 +41,20 @@ export class GatewayConnection implements Subscriber {
     this.#context = context;
     ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
     ws.on("pong", () => {
-      this.#alive = true;
+      if (this.#state.phase === "open") this.#state = { ...this.#state, pingUnanswered: false };
+    });
+    ws.once("close", () => {
+      this.#state = { phase: "closed" };
     });
   }
 
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Whether nothing more may be sent: the gateway closed it, or the socket is no longer open. */
   get closing(): boolean {
-    return this.#closing || this.#ws.readyState !== WebSocket.OPEN;
+    return this.#state.phase !== "open" || this.#ws.readyState !== WebSocket.OPEN;
   }
 
   send(text: string, type: ServerMessage["type"], learnedAtHr: number | undefined): void {
@@ -63,8 +78,8 @@ export class GatewayConnection implements Subscriber {
 
   /** Closes with a code; the hub forgets us once the socket has closed. */
   close(code: number, reason: string): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    if (this.#state.phase !== "open") return;
+    this.#state = { phase: "closing", code, reason };
     this.#context.metrics.closes.inc({ code: String(code) });
     this.#context.logger.info({ connection: this.id, code, reason }, "closing connection");
     this.#ws.close(code, reason);
@@ -73,19 +88,22 @@ export class GatewayConnection implements Subscriber {
 
   /** One heartbeat: a peer that did not answer the previous ping is dead. */
   heartbeat(): void {
-    if (this.#ws.readyState !== WebSocket.OPEN) return;
-    if (!this.#alive) {
+    const state = this.#state;
+    // (The gateway's close puts the socket in CLOSING at once: a closing connection is not pinged.)
+    if (this.#ws.readyState !== WebSocket.OPEN || state.phase !== "open") return;
+    if (state.pingUnanswered) {
       this.#context.logger.info({ connection: this.id }, "no pong since the last ping; terminating");
       this.#context.metrics.closes.inc({ code: "heartbeat" });
       this.#ws.terminate();
       return;
     }
-    this.#alive = false;
+    this.#state = { ...state, pingUnanswered: true };
     this.#ws.ping();
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
-    if (this.#closing) return;
+    const state = this.#state;
+    if (state.phase !== "open") return;
     const { hub, limits, metrics } = this.#context;
     if (isBinary) {
       metrics.protocolErrors.inc({ code: "binary" });
@@ -96,15 +114,16 @@ export class GatewayConnection implements Subscriber {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
       metrics.protocolErrors.inc({ code: parsed.code });
-      this.#invalidRun++;
-      if (this.#invalidRun >= limits.maxInvalidMessages) {
+      const invalidRun = state.invalidRun + 1;
+      this.#state = { ...state, invalidRun };
+      if (invalidRun >= limits.maxInvalidMessages) {
         this.close(GatewayCloseCode.PROTOCOL_VIOLATION, "too many invalid messages");
         return;
       }
       this.#reply({ type: "error", code: parsed.code, message: parsed.detail });
       return;
     }
-    this.#invalidRun = 0;
+    if (state.invalidRun > 0) this.#state = { ...state, invalidRun: 0 };
     const message = parsed.message;
     switch (message.type) {
       case "subscribe":

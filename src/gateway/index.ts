@@ -3,7 +3,7 @@
  * every WebSocket subscriber, its Redis shared mode, logging, and the readiness-hint sender game
  * servers use.
  */
-export { DEFAULT_SHUTDOWN_GRACE_MS, Gateway, type GatewayHealth, type GatewayOptions, type GatewayStats } from "./server.js";
+export { DEFAULT_SHUTDOWN_GRACE_MS, Gateway, type GatewayAddress, type GatewayHealth, type GatewayOptions, type GatewayPhase, type GatewayStats } from "./server.js";
 export type { GatewayClosingEvent, GatewayEvents, GatewayRedisEvent } from "./server.js";
 export { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type ResolvedGatewayLimits } from "./limits.js";
 export { DEFAULT_LEASE_TTL_MS, type GatewayRedisOptions, type RedisLinkState } from "./redis/options.js";
@@ -11,4 +11,4 @@ export { createJsonLogger, type GatewayLogger, type JsonLoggerOptions, type LogF
 export { ClientMessageSchema, GATEWAY_SUBPROTOCOL, ProtocolErrorCode, ServerMessageSchema, type ClientMessage, type ServerMessage } from "../protocol/messages.js";
 export { GatewayCloseCode } from "../protocol/close-codes.js";
 export { sendReadyHint, DEFAULT_HINT_TIMEOUT_MS, type ReadyHintOptions } from "../sources/ready-hint.js";
-export { ClusterError } from "../core/errors.js";
+export { ClusterError, InvalidStateError } from "../core/errors.js";

@@ -54,6 +54,8 @@ export interface RoomDirectory {
   readonly shared: boolean;
   /** Whether the directory reaches whatever it shares through (always, alone). */
   readonly connected: boolean;
+  /** Reaches whatever the directory shares through (nothing, alone). Rejects with ClusterError. */
+  connect(): Promise<void>;
   /** The hub that hears about rooms; set once, before the first join. */
   attach(listener: RoomDirectoryListener): void;
   /** This instance has subscribers of the room: claim it, or follow whoever holds it. Answers through `owned` or `following`. */
@@ -79,6 +81,10 @@ export class LocalRoomDirectory implements RoomDirectory {
   readonly shared = false;
   readonly connected = true;
   #listener: RoomDirectoryListener | undefined;
+
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
 
   attach(listener: RoomDirectoryListener): void {
     this.#listener = listener;

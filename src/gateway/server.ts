@@ -8,29 +8,33 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { type Clock, systemClock } from "../core/clock.js";
+import { ConfigError, InvalidStateError } from "../core/errors.js";
 import { Urgency } from "../core/request-scheduler.js";
-import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
-import { ConfigError } from "../core/errors.js";
-import { HathoraHttpSource } from "../providers/hathora/http-source.js";
 import type { PollingSource } from "../core/source.js";
+import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
 import { validateDurationMs, validateToken } from "../core/validate.js";
+import { GatewayCloseCode } from "../protocol/close-codes.js";
+import { encodeServerMessage, GATEWAY_SUBPROTOCOL } from "../protocol/messages.js";
+import { HathoraHttpSource } from "../providers/hathora/http-source.js";
 import { Fleet } from "../watch/fleet.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, resolvePollOptions } from "../watch/options.js";
+import { admitConnection, admitHandshake, type AdmissionPolicy, handshakeRefusal } from "./admission.js";
 import { GatewayConnection } from "./connection.js";
-import { HINT_PATH_PREFIX } from "../protocol/hints.js";
-import { HintEndpoint } from "./hints.js";
+import { type GatewayHealth, type GatewayStats, gatewayHealth } from "./health.js";
 import { type GatewayLimits, type ResolvedGatewayLimits, resolveGatewayLimits } from "./limits.js";
 import { type GatewayLogger, silentLogger } from "./logging.js";
 import { GatewayMetrics } from "./metrics.js";
 import { OriginPolicy } from "./origin.js";
-import { encodeServerMessage, GATEWAY_SUBPROTOCOL } from "../protocol/messages.js";
-import { GatewayCloseCode } from "../protocol/close-codes.js";
-import type { GatewayRedisOptions, RedisLinkState } from "./redis/options.js";
+import { RedisRoomDirectory } from "./redis/directory.js";
+import { type GatewayRedisOptions, type RedisLinkState, resolveRedisOptions } from "./redis/options.js";
 import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
 import { RoomHub } from "./room-hub.js";
+import { healthzAnswer, hintAnswer, type HttpAnswer, jsonAnswer, metricsAnswer, NOT_FOUND, readHint, routeOf, writeAnswer } from "./routes.js";
 import { TokenCheck } from "./token.js";
 import { CountingSource } from "./upstream.js";
 import { UpstreamHealth } from "./upstream-health.js";
+
+export type { GatewayHealth, GatewayStats } from "./health.js";
 
 /** The gateway's floor between two looks at a room (hints bring looks forward, never closer than this). */
 export const DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS = 25;
@@ -48,13 +52,16 @@ export const PROBE_WAIT_MS = 1_000;
 export const PROBE_ROOM_ID = "room-watcher-gateway-start-up-probe";
 
 export interface GatewayOptions {
-  /** Base URL of the rooms API to watch (Hathora or compatible). Required unless `source`. */
-  upstream?: string | undefined;
+  /** Base URL of the rooms API to watch (Hathora or compatible), as a watcher's `baseUrl`. Required unless `source`. */
+  baseUrl?: string | undefined;
   /** The application whose rooms clients subscribe to. Required unless `source`. */
   appId?: string | undefined;
-  /** Bearer token for the upstream (connection info needs none). Never logged. Printable ASCII, no space at either end. */
-  upstreamToken?: string | undefined;
-  /** Poll this source instead of the Hathora HTTP API built from `upstream` and `appId`. */
+  /**
+   * Bearer token for the rooms API (connection info needs none), as a watcher's `token`; not the clients'
+   * token (that is `clientToken`). Never logged. Printable ASCII, no space at either end. Default none.
+   */
+  token?: string | undefined;
+  /** Poll this source instead of the Hathora HTTP API built from `baseUrl`, `appId` and `token`. */
   source?: PollingSource | undefined;
   /** Port to listen on. Default 0 (any free port). */
   port?: number | undefined;
@@ -62,10 +69,10 @@ export interface GatewayOptions {
   host?: string | undefined;
   /**
    * Token clients must present as `Authorization: Bearer <token>` (all of it, spaces inside included); others
-   * are closed with 4401. Printable ASCII, no space at either end, or start rejects. Default none (open).
+   * are closed with 4401. Printable ASCII, no space at either end, or the constructor throws. Default none (open).
    */
-  token?: string | undefined;
-  /** Token game servers present with readiness hints (same rules as `token`). Default none: hints are refused. */
+  clientToken?: string | undefined;
+  /** Token game servers present with readiness hints (same rules as `clientToken`). Default none: hints are refused. */
   hintToken?: string | undefined;
   /**
    * Web pages (origins such as "https://play.example.com") whose browsers may connect; a handshake with any
@@ -102,27 +109,6 @@ export interface GatewayOptions {
   redis?: string | GatewayRedisOptions | undefined;
 }
 
-/**
- * What /healthz says: `ok`; `degraded` while most of the latest upstream requests fail or (shared mode)
- * Redis is disconnected, each cause in `reasons`; `draining` once close() has begun.
- */
-export interface GatewayHealth {
-  readonly status: "ok" | "degraded" | "draining";
-  /** Why it is not ok, e.g. "redis: disconnected"; empty when ok. */
-  readonly reasons: readonly string[];
-}
-
-/** Counts, for tests and /healthz. */
-export interface GatewayStats {
-  readonly connections: number;
-  readonly subscriptions: number;
-  readonly rooms: number;
-  /** Rooms this instance watches upstream: all of `rooms` alone, its share of them in shared mode. */
-  readonly ownedRooms: number;
-  /** Upstream requests sent so far. */
-  readonly upstreamRequests: number;
-}
-
 /** A connection the gateway closed (slow consumer, protocol violation, unauthorized, limit, shutdown). */
 export interface GatewayClosingEvent {
   readonly connectionId: number | undefined;
@@ -143,219 +129,231 @@ export interface GatewayEvents {
   redis: [event: GatewayRedisEvent];
 }
 
-export class Gateway extends EventEmitter<GatewayEvents> {
+/** Where a gateway listens, once it does. */
+export interface GatewayAddress {
   /** The WebSocket URL, e.g. "ws://127.0.0.1:41234". */
   readonly url: string;
   /** The same origin over HTTP, for /healthz, /metrics and hints. */
   readonly httpUrl: string;
   readonly port: number;
+}
+
+/**
+ * A gateway's lifecycle: `created` (every part built, nothing open), `starting` (listen() under way:
+ * Redis, the port, the start-up probe), `listening`, `draining` (close() under way: clients are told
+ * to go, new ones refused) and `closed` (nothing left running; also after a listen() that failed).
+ */
+export type GatewayPhase = "created" | "starting" | "listening" | "draining" | "closed";
+
+type GatewayState = (
+  | { readonly phase: "created" }
+  | { readonly phase: "starting"; readonly started: Promise<void> }
+  | { readonly phase: "listening"; readonly address: GatewayAddress }
+  | { readonly phase: "draining"; readonly address: GatewayAddress; readonly closed: Promise<void> }
+  | { readonly phase: "closed"; readonly address: GatewayAddress | undefined }
+) & { readonly phase: GatewayPhase };
+
+export class Gateway extends EventEmitter<GatewayEvents> {
   /** This instance's name among the gateways sharing a Redis; undefined alone. */
   readonly instanceId: string | undefined;
+  #state: GatewayState = { phase: "created" };
+  readonly #host: string;
+  readonly #port: number;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #hub: RoomHub;
   readonly #directory: RoomDirectory;
   readonly #metrics: GatewayMetrics;
   readonly #upstream: CountingSource;
+  readonly #upstreamHealth = new UpstreamHealth();
   readonly #fleet: Fleet;
   readonly #ownsFleet: boolean;
   readonly #limits: ResolvedGatewayLimits;
+  readonly #admission: AdmissionPolicy;
+  readonly #hintToken: TokenCheck | undefined;
   readonly #logger: GatewayLogger;
-  readonly #token: TokenCheck | undefined;
-  readonly #origins: OriginPolicy | undefined;
-  readonly #hints: HintEndpoint;
   readonly #timers: TimerHeap;
   readonly #shutdownGraceMs: number;
+  readonly #probeUpstream: boolean;
   readonly #connections = new Set<GatewayConnection>();
   /** Every accepted socket, refused ones included, so close() can end them all. */
   readonly #sockets = new Set<WebSocket>();
-  readonly #upstreamHealth: UpstreamHealth;
   #nextConnectionId = 1;
   #heartbeat: TimerHandle | undefined;
   #probe: { readonly controller: AbortController; readonly done: Promise<void> } | undefined;
   /** The probe's 404 did not look like the rooms API's; stands until a room's status is answered. */
   #probeDoubt: { readonly hint: string; readonly answeredBefore: number } | undefined;
-  #closing: Promise<void> | undefined;
 
-  private constructor(parts: {
-    server: Server;
-    wss: WebSocketServer;
-    hub: RoomHub;
-    directory: RoomDirectory;
-    instanceId: string | undefined;
-    metrics: GatewayMetrics;
-    upstream: CountingSource;
-    upstreamHealth: UpstreamHealth;
-    fleet: Fleet;
-    ownsFleet: boolean;
-    limits: ResolvedGatewayLimits;
-    logger: GatewayLogger;
-    token: TokenCheck | undefined;
-    origins: OriginPolicy | undefined;
-    hints: HintEndpoint;
-    timers: TimerHeap;
-    shutdownGraceMs: number;
-    url: string;
-    httpUrl: string;
-    port: number;
-  }) {
+  /**
+   * Builds every part of a gateway; nothing listens or connects until `listen()`. Throws ConfigError on
+   * an option that can never work (a token no header can carry, a bad duration, limit or Redis URL).
+   */
+  constructor(options: GatewayOptions) {
     super();
-    this.#server = parts.server;
-    this.#wss = parts.wss;
-    this.#hub = parts.hub;
-    this.#directory = parts.directory;
-    this.instanceId = parts.instanceId;
-    this.#metrics = parts.metrics;
-    this.#upstream = parts.upstream;
-    this.#upstreamHealth = parts.upstreamHealth;
-    this.#fleet = parts.fleet;
-    this.#ownsFleet = parts.ownsFleet;
-    this.#limits = parts.limits;
-    this.#logger = parts.logger;
-    this.#token = parts.token;
-    this.#origins = parts.origins;
-    this.#hints = parts.hints;
-    this.#timers = parts.timers;
-    this.#shutdownGraceMs = parts.shutdownGraceMs;
-    this.url = parts.url;
-    this.httpUrl = parts.httpUrl;
-    this.port = parts.port;
-  }
-
-  /** Starts a gateway and resolves once it is listening. */
-  static async start(options: GatewayOptions): Promise<Gateway> {
-    const limits = resolveGatewayLimits(options.limits);
+    this.#limits = resolveGatewayLimits(options.limits);
     // A hint is acted on at once: a 25 ms floor between looks at one room, not the watcher's 100 ms.
     const pollOptions = resolvePollOptions({ minPollIntervalMs: DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, ...options.pollOptions });
     const notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
-    const shutdownGraceMs = validateDurationMs("shutdownGraceMs", options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+    this.#shutdownGraceMs = validateDurationMs("shutdownGraceMs", options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+    refuseRenamedOptions(options);
     // A token no header can carry would lock out every client (or game server, or leave every upstream
     // request failing): refused before anything listens.
-    const token = options.token === undefined ? undefined : validateToken("token", options.token);
+    const clientToken = options.clientToken === undefined ? undefined : validateToken("clientToken", options.clientToken);
     const hintToken = options.hintToken === undefined ? undefined : validateToken("hintToken", options.hintToken);
-    if (options.upstreamToken !== undefined && options.upstreamToken !== "") validateToken("upstreamToken", options.upstreamToken);
-    const origins = options.allowedOrigins === undefined ? undefined : new OriginPolicy(options.allowedOrigins);
-    const inner = options.source ?? upstreamSource(options);
+    if (options.token !== undefined && options.token !== "") validateToken("token", options.token);
+    this.#hintToken = hintToken === undefined ? undefined : new TokenCheck(hintToken);
+    this.#admission = {
+      origins: options.allowedOrigins === undefined ? undefined : new OriginPolicy(options.allowedOrigins),
+      clientToken: clientToken === undefined ? undefined : new TokenCheck(clientToken),
+      maxConnections: this.#limits.maxConnections,
+    };
     const clock = options.clock ?? systemClock;
-    const logger = options.logger ?? silentLogger;
-    const fleet = options.fleet ?? new Fleet({ clock });
+    const logger = (this.#logger = options.logger ?? silentLogger);
+    this.#timers = new TimerHeap(clock);
+    this.#host = options.host ?? "127.0.0.1";
+    this.#port = options.port ?? 0;
+    this.#probeUpstream = options.probeUpstream !== false;
+    const inner = options.source ?? upstreamSource(options);
+    this.#fleet = options.fleet ?? new Fleet({ clock });
+    this.#ownsFleet = options.fleet === undefined;
 
-    // The hub and the connection set exist before the metrics that read them.
-    const gauges = { connections: () => 0, subscriptions: () => 0, rooms: () => 0, ownedRooms: () => 0, redisConnected: () => false };
-    const metrics = new GatewayMetrics(
+    // Gauges are read at scrape time, from the parts built below.
+    this.#metrics = new GatewayMetrics(
       {
-        connections: () => gauges.connections(),
-        subscriptions: () => gauges.subscriptions(),
-        rooms: () => gauges.rooms(),
-        ownedRooms: () => gauges.ownedRooms(),
-        redisConnected: () => gauges.redisConnected(),
+        connections: () => this.#connections.size,
+        subscriptions: () => this.#hub.subscriptions,
+        rooms: () => this.#hub.rooms,
+        ownedRooms: () => this.#hub.ownedRooms,
+        redisConnected: () => this.#directory.connected,
       },
       { defaultMetrics: options.defaultMetrics, shared: options.redis !== undefined },
     );
-    const upstreamHealth = new UpstreamHealth();
-    const upstream = new CountingSource(inner, metrics, (outcome, error) => {
-      const notice = upstreamHealth.record(outcome, error, clock.now());
+    this.#upstream = new CountingSource(inner, this.#metrics, (outcome, error) => {
+      const notice = this.#upstreamHealth.record(outcome, error, clock.now());
       if (notice !== undefined) logger.warn(notice.fields, notice.message);
     });
-    // Changes of the link to Redis are counted at once, and reach the gateway's listeners once it exists.
-    const link: { onLink: (state: RedisLinkState, rooms: number) => void } = { onLink: () => {} };
-    // Shared mode: Redis is reached (and its client loaded) before anything listens; alone, nothing to reach.
-    const shared =
-      options.redis === undefined
-        ? undefined
-        : await connectShared(options.redis, {
-            upstreamKey: upstream.key,
-            clock,
-            logger,
-            onLink: (state, rooms) => {
-              metrics.redisLink?.inc({ state });
-              link.onLink(state, rooms);
-            },
-          });
-    const directory = shared ?? new LocalRoomDirectory();
-    const hub = new RoomHub({ fleet, source: upstream, pollOptions, notFoundGraceMs, metrics, logger, directory });
-    const hints = new HintEndpoint(hintToken, hub, metrics, logger);
-    const wss = new WebSocketServer({
+    if (options.redis === undefined) {
+      this.instanceId = undefined;
+      this.#directory = new LocalRoomDirectory();
+    } else {
+      // Shared mode: the options are checked now; Redis is reached (and its client loaded) by listen().
+      const redis = resolveRedisOptions(options.redis);
+      this.instanceId = redis.instanceId;
+      this.#directory = new RedisRoomDirectory({
+        redis,
+        upstreamKey: this.#upstream.key,
+        clock,
+        logger,
+        onLink: (state, rooms) => {
+          this.#metrics.redisLink?.inc({ state });
+          this.#emitSafely("redis", Object.freeze({ state, rooms }));
+        },
+      });
+    }
+    this.#hub = new RoomHub({ fleet: this.#fleet, source: this.#upstream, pollOptions, notFoundGraceMs, metrics: this.#metrics, logger, directory: this.#directory });
+    this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: limits.maxFrameBytes,
+      maxPayload: this.#limits.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
       handleProtocols: (protocols) => (protocols.has(GATEWAY_SUBPROTOCOL) ? GATEWAY_SUBPROTOCOL : false),
     });
-    // The server exists before the gateway that handles its requests.
-    const ref: { gateway?: Gateway } = {};
-    const server = createServer((req, res) => {
-      if (ref.gateway === undefined) res.writeHead(503).end();
-      else ref.gateway.#onRequest(req, res);
-    });
-    server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (ref.gateway === undefined) socket.destroy();
-      else ref.gateway.#onUpgrade(req, socket, head);
-    });
-    server.on("clientError", (_error, socket) => socket.destroy());
-    const host = options.host ?? "127.0.0.1";
+    this.#server = createServer((req, res) => this.#onRequest(req, res));
+    this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.#server.on("clientError", (_error, socket) => socket.destroy());
+  }
+
+  /** Builds a gateway and resolves once it is listening: `new Gateway(options)`, then `listen()`. */
+  static async start(options: GatewayOptions): Promise<Gateway> {
+    const gateway = new Gateway(options);
+    await gateway.listen();
+    return gateway;
+  }
+
+  /**
+   * Connects to Redis (shared mode), listens on the port, and asks the upstream once (the start-up probe,
+   * waiting at most PROBE_WAIT_MS for its answer). Once only, and never after close(): InvalidStateError.
+   * On failure (ClusterError, the port taken...) everything is released and the gateway is `closed`.
+   */
+  async listen(): Promise<void> {
+    const phase = this.#state.phase;
+    if (phase !== "created") {
+      throw new InvalidStateError(phase === "draining" || phase === "closed" ? `listen() after close(): the gateway is ${phase}` : `listen() was called already: the gateway is ${phase}`);
+    }
+    const started = this.#start();
+    this.#state = { phase: "starting", started };
+    await started;
+  }
+
+  async #start(): Promise<void> {
+    let address: GatewayAddress;
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (error: Error): void => reject(error);
-        server.once("error", onError);
-        server.listen(options.port ?? 0, host, () => {
-          server.off("error", onError);
-          resolve();
-        });
-      });
+      await this.#directory.connect();
+      address = await this.#bind();
     } catch (error) {
-      await directory.close();
+      await this.#directory.close();
+      if (this.#ownsFleet) await this.#fleet.close();
+      this.#state = { phase: "closed", address: undefined };
       throw error;
     }
-    const { port } = server.address() as AddressInfo;
-    const urlHost = host.includes(":") ? `[${host}]` : host;
-    const started = new Gateway({
-      server,
-      wss,
-      hub,
-      directory,
-      instanceId: shared?.instanceId,
-      metrics,
-      upstream,
-      upstreamHealth,
-      fleet,
-      ownsFleet: options.fleet === undefined,
-      limits,
-      logger,
-      token: token === undefined ? undefined : new TokenCheck(token),
-      origins,
-      hints,
-      timers: new TimerHeap(clock),
-      shutdownGraceMs,
-      url: `ws://${urlHost}:${port}`,
-      httpUrl: `http://${urlHost}:${port}`,
-      port,
+    this.#state = { phase: "listening", address };
+    this.#scheduleHeartbeat();
+    if (this.#probeUpstream) await this.#startProbe();
+    // close() may have begun while the probe was out.
+    if (this.#state.phase === "listening") this.#logger.info({ url: address.url, upstream: this.#upstream.key, clientAuth: this.#admission.clientToken !== undefined, hints: this.#hintToken !== undefined }, "gateway listening");
+  }
+
+  #bind(): Promise<GatewayAddress> {
+    const server = this.#server;
+    return new Promise<GatewayAddress>((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      server.once("error", onError);
+      server.listen(this.#port, this.#host, () => {
+        server.off("error", onError);
+        const { port } = server.address() as AddressInfo;
+        const urlHost = this.#host.includes(":") ? `[${this.#host}]` : this.#host;
+        resolve({ url: `ws://${urlHost}:${port}`, httpUrl: `http://${urlHost}:${port}`, port });
+      });
     });
-    ref.gateway = started;
-    gauges.connections = () => started.#connections.size;
-    gauges.subscriptions = () => hub.subscriptions;
-    gauges.rooms = () => hub.rooms;
-    gauges.ownedRooms = () => hub.ownedRooms;
-    gauges.redisConnected = () => directory.connected;
-    link.onLink = (state, rooms) => started.#emitSafely("redis", Object.freeze({ state, rooms }));
-    started.#scheduleHeartbeat();
-    if (options.probeUpstream !== false) await started.#startProbe();
-    logger.info({ url: started.url, upstream: upstream.key, clientAuth: options.token !== undefined, hints: options.hintToken !== undefined }, "gateway listening");
-    return started;
+  }
+
+  /** Where the lifecycle stands (see GatewayPhase). */
+  get phase(): GatewayPhase {
+    return this.#state.phase;
+  }
+
+  /** The WebSocket URL, e.g. "ws://127.0.0.1:41234". InvalidStateError before listen() has bound the port. */
+  get url(): string {
+    return this.#address("url").url;
+  }
+
+  /** The same origin over HTTP, for /healthz, /metrics and hints. InvalidStateError before listen() has bound the port. */
+  get httpUrl(): string {
+    return this.#address("httpUrl").httpUrl;
+  }
+
+  /** The port listened on. InvalidStateError before listen() has bound the port. */
+  get port(): number {
+    return this.#address("port").port;
+  }
+
+  /** Where it listens (or listened, once closed). */
+  #address(name: string): GatewayAddress {
+    const state = this.#state;
+    const address = state.phase === "listening" || state.phase === "draining" || state.phase === "closed" ? state.address : undefined;
+    if (address === undefined) throw new InvalidStateError(`${name} is known once listen() has bound the port; the gateway is ${state.phase}`);
+    return address;
   }
 
   /** As /healthz reports it. */
   get health(): GatewayHealth {
-    const reasons: string[] = [];
-    const upstream = this.#upstreamHealth.reason;
-    if (upstream !== undefined) reasons.push(upstream);
     const doubt = this.#probeDoubt;
-    if (doubt !== undefined && this.#upstreamHealth.answered === doubt.answeredBefore) {
-      reasons.push(`upstream: the start-up probe's 404 did not come from the rooms API (${doubt.hint})`);
-    }
-    if (this.#directory.shared && !this.#directory.connected) reasons.push("redis: disconnected");
-    if (this.#closing !== undefined) return { status: "draining", reasons: ["draining: the gateway is closing; new connections are refused", ...reasons] };
-    return { status: reasons.length === 0 ? "ok" : "degraded", reasons };
+    return gatewayHealth({
+      upstreamTrouble: this.#upstreamHealth.reason,
+      probeDoubt: doubt !== undefined && this.#upstreamHealth.answered === doubt.answeredBefore ? doubt.hint : undefined,
+      redisDown: this.#directory.shared && !this.#directory.connected,
+      draining: this.#draining,
+    });
   }
 
   get stats(): GatewayStats {
@@ -376,11 +374,38 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /**
    * Graceful shutdown: refuse new WebSocket clients (503) and report draining at /healthz, close every
    * client with 1001 (going away), give them `shutdownGraceMs` to answer, drop the rest, stop every
-   * upstream watch, stop listening. Idempotent.
+   * upstream watch, stop listening. Idempotent. Before listen(), releases what was built; during
+   * listen(), waits for it to settle first.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#shutdown();
-    return this.#closing;
+    const state = this.#state;
+    switch (state.phase) {
+      case "created":
+        this.#state = { phase: "closed", address: undefined };
+        return this.#release();
+      case "starting":
+        return state.started.then(
+          () => this.close(),
+          () => this.close(),
+        );
+      case "listening": {
+        const closed = this.#shutdown().finally(() => {
+          this.#state = { phase: "closed", address: state.address };
+        });
+        this.#state = { phase: "draining", address: state.address, closed };
+        return closed;
+      }
+      case "draining":
+        return state.closed;
+      case "closed":
+        return Promise.resolve();
+      default:
+        return unreachable(state);
+    }
+  }
+
+  get #draining(): boolean {
+    return this.#state.phase === "draining" || this.#state.phase === "closed";
   }
 
   async #shutdown(): Promise<void> {
@@ -400,13 +425,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await allClosed;
     const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await this.#probe?.done;
-    await this.#hub.close();
-    await this.#directory.close();
-    if (this.#ownsFleet) await this.#fleet.close();
+    await this.#release();
     this.#wss.close();
     this.#server.closeAllConnections();
     await serverClosed;
     this.#logger.info({}, "gateway closed");
+  }
+
+  /** Stops every upstream watch and lets go of Redis and an owned fleet. */
+  async #release(): Promise<void> {
+    await this.#hub.close();
+    await this.#directory.close();
+    if (this.#ownsFleet) await this.#fleet.close();
   }
 
   #emitClosing(connectionId: number | undefined, code: number, reason: string): void {
@@ -456,7 +486,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   #scheduleHeartbeat(): void {
     const intervalMs = this.#limits.heartbeatIntervalMs;
-    if (intervalMs === 0 || this.#closing !== undefined) return;
+    if (intervalMs === 0 || this.#state.phase !== "listening") return;
     this.#heartbeat = this.#timers.after(intervalMs, () => {
       for (const connection of this.#connections) connection.heartbeat();
       this.#scheduleHeartbeat();
@@ -464,46 +494,48 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    if (req.method === "GET" && path === "/healthz") {
-      const health = this.health;
-      const cluster = this.#directory.shared ? { instanceId: this.instanceId, redis: this.#directory.connected ? "up" : "down" } : {};
-      // Degraded stays 200: every gateway on the same upstream is degraded alike, and a balancer that
-      // pulled them all would turn a slow upstream into no service. Draining is 503: route elsewhere.
-      json(res, health.status === "draining" ? 503 : 200, { ...health, ...this.stats, ...cluster });
-      return;
-    }
-    if (req.method === "GET" && path === "/metrics") {
-      this.#metrics.expose().then(
-        ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
-        () => json(res, 500, { message: "metrics unavailable" }),
-      );
-      return;
-    }
-    if (req.method === "POST" && path.startsWith(HINT_PATH_PREFIX)) {
-      this.#hints.handle(req, res, path.slice(HINT_PATH_PREFIX.length));
-      return;
-    }
+    // No route reads a body: drain it so the connection can be reused.
     req.resume();
-    json(res, 404, { message: "not found" });
+    this.#answer(req).then(
+      (answer) => writeAnswer(res, answer),
+      () => writeAnswer(res, jsonAnswer(500, { message: "internal error" })),
+    );
+  }
+
+  async #answer(req: IncomingMessage): Promise<HttpAnswer> {
+    const route = routeOf(req.method, req.url);
+    switch (route.name) {
+      case "healthz": {
+        const cluster = this.instanceId === undefined ? undefined : { instanceId: this.instanceId, redis: this.#directory.connected ? ("up" as const) : ("down" as const) };
+        return healthzAnswer(this.health, this.stats, cluster);
+      }
+      case "metrics":
+        return metricsAnswer(await this.#metrics.expose().catch(() => undefined));
+      case "hint": {
+        const hint = readHint(this.#hintToken, req.headers.authorization, route.roomIdSegment);
+        if (!hint.ok) {
+          this.#metrics.hints.inc({ outcome: hint.outcome });
+          return hint.answer;
+        }
+        const outcome = this.#hub.hint(hint.roomId);
+        this.#metrics.hints.inc({ outcome });
+        if (outcome === "accepted") this.#logger.debug({ roomId: hint.roomId, outcome }, "readiness hint");
+        return hintAnswer(hint.roomId, outcome);
+      }
+      case "not_found":
+        return NOT_FOUND;
+      default:
+        return unreachable(route);
+    }
   }
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     socket.on("error", () => socket.destroy());
-    if (this.#closing !== undefined) {
-      refuse(socket, 503, "gateway shutting down");
-      return;
-    }
-    if (this.#origins !== undefined && !this.#origins.allows(req.headers.origin)) {
-      this.#metrics.protocolErrors.inc({ code: "origin" });
-      this.#logger.info({ remote: req.socket.remoteAddress }, "refused a handshake from a page of an origin not allowed");
-      refuse(socket, 403, "origin not allowed");
-      return;
-    }
-    const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
-    if (!offered.includes(GATEWAY_SUBPROTOCOL)) {
-      this.#metrics.protocolErrors.inc({ code: "subprotocol" });
-      refuse(socket, 400, `offer the WebSocket subprotocol ${GATEWAY_SUBPROTOCOL}`);
+    const verdict = admitHandshake(this.#admission, { origin: req.headers.origin, protocols: req.headers["sec-websocket-protocol"] }, this.#state.phase !== "listening");
+    if (!verdict.ok) {
+      if (verdict.cause !== "draining") this.#metrics.protocolErrors.inc({ code: verdict.cause });
+      if (verdict.cause === "origin") this.#logger.info({ remote: req.socket.remoteAddress }, "refused a handshake from a page of an origin not allowed");
+      socket.end(handshakeRefusal(verdict));
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req));
@@ -514,21 +546,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // ws reports oversize frames and bad framing as errors before it closes (1009, 1002); never let them throw.
     ws.on("error", (error) => this.#logger.debug({ error: error.message }, "connection error"));
     ws.once("close", () => this.#sockets.delete(ws));
-    if (this.#closing !== undefined) {
-      ws.close(GatewayCloseCode.GOING_AWAY, "gateway shutting down");
-      return;
-    }
-    if (this.#token !== undefined && !this.#token.matchesHeader(req.headers.authorization)) {
-      this.#metrics.closes.inc({ code: String(GatewayCloseCode.UNAUTHORIZED) });
-      this.#logger.info({ remote: req.socket.remoteAddress }, "refused a client without a valid token");
-      ws.close(GatewayCloseCode.UNAUTHORIZED, "unauthorized");
-      this.#emitClosing(undefined, GatewayCloseCode.UNAUTHORIZED, "unauthorized");
-      return;
-    }
-    if (this.#connections.size >= this.#limits.maxConnections) {
-      this.#metrics.closes.inc({ code: String(GatewayCloseCode.TRY_AGAIN_LATER) });
-      ws.close(GatewayCloseCode.TRY_AGAIN_LATER, "too many connections");
-      this.#emitClosing(undefined, GatewayCloseCode.TRY_AGAIN_LATER, "too many connections");
+    const verdict = admitConnection(this.#admission, req.headers.authorization, { draining: this.#state.phase !== "listening", connections: this.#connections.size });
+    if (!verdict.ok) {
+      ws.close(verdict.code, verdict.reason);
+      if (verdict.cause === "draining") return;
+      this.#metrics.closes.inc({ code: String(verdict.code) });
+      if (verdict.cause === "unauthorized") this.#logger.info({ remote: req.socket.remoteAddress }, "refused a client without a valid token");
+      this.#emitClosing(undefined, verdict.code, verdict.reason);
       return;
     }
     const connection = new GatewayConnection(this.#nextConnectionId++, ws, {
@@ -557,31 +581,29 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 }
 
-/** The shared room directory, its options checked before its Redis client is loaded. */
-async function connectShared(
-  redis: string | GatewayRedisOptions,
-  parts: { upstreamKey: string; clock: Clock; logger: GatewayLogger; onLink: (state: RedisLinkState, rooms: number) => void },
-): Promise<RoomDirectory & { readonly instanceId: string }> {
-  const { resolveRedisOptions } = await import("./redis/options.js");
-  const resolved = resolveRedisOptions(redis);
-  const { RedisRoomDirectory } = await import("./redis/directory.js");
-  return RedisRoomDirectory.connect({ ...parts, redis: resolved });
-}
-
 function upstreamSource(options: GatewayOptions): PollingSource {
-  if (options.upstream === undefined || options.appId === undefined) {
-    throw new ConfigError("the gateway needs upstream and appId (or a source)");
+  if (options.baseUrl === undefined || options.appId === undefined) {
+    throw new ConfigError("the gateway needs baseUrl and appId (or a source)");
   }
-  return new HathoraHttpSource({ baseUrl: options.upstream, appId: options.appId, token: options.upstreamToken });
+  return new HathoraHttpSource({ baseUrl: options.baseUrl, appId: options.appId, token: options.token });
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) }).end(text);
+/** Options of 0.1 under their old names. */
+const RENAMED: Readonly<Record<string, string>> = { upstream: "baseUrl", upstreamToken: "token" };
+
+/**
+ * `token` was the clients' token and is now the rooms API's, as everywhere else: code written for the old
+ * names must fail, never run with its clients' token sent upstream and the gateway left open.
+ */
+function refuseRenamedOptions(options: GatewayOptions): void {
+  for (const [old, name] of Object.entries(RENAMED)) {
+    if (old in options) throw new ConfigError(`the gateway option ${old} is now ${name} (and the clients' token, once token, is clientToken)`);
+  }
+  if (options.source !== undefined && options.token !== undefined) {
+    throw new ConfigError("token is the rooms API's token, unused with a source; the clients' token is clientToken");
+  }
 }
 
-function refuse(socket: Socket, status: number, message: string): void {
-  const text = JSON.stringify({ message });
-  const statusText = status === 400 ? "Bad Request" : status === 403 ? "Forbidden" : "Service Unavailable";
-  socket.end(`HTTP/1.1 ${status} ${statusText}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }

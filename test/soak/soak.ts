@@ -133,7 +133,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const killed = new Set<CliProcess>();
   const startGateway = (port: number): Promise<string> => {
     const config = {
-      upstream: sim.url,
+      baseUrl: sim.url,
       appId: APP,
       port,
       defaultMetrics: false,

@@ -19,12 +19,19 @@ import { guarded } from "../guarded.js";
 import { type CliIo, line } from "../io.js";
 
 export interface GatewayCliOptions {
-  upstream: string;
+  baseUrl?: string | undefined;
+  /** The old name of --base-url, still accepted. */
+  upstream?: string | undefined;
   appId: string;
+  /** The rooms API's token, as for wait and watch. */
+  token?: string | undefined;
+  /** The old name of --token, still accepted. */
   upstreamToken?: string | undefined;
+  /** Where --base-url and --token came from ("cli", "env", ...): a flag beats the environment, and a --token flag may be meant for clients, as it was before 0.2. */
+  sources?: { readonly baseUrl: string | undefined; readonly token: string | undefined } | undefined;
   port: number;
   host: string;
-  token?: string | undefined;
+  clientToken?: string | undefined;
   hintToken?: string | undefined;
   allowedOrigin?: string[] | undefined;
   maxConnections?: number | undefined;
@@ -59,25 +66,30 @@ Redis is back. /healthz adds instanceId and redis (up or down).
 
 Examples:
   $ room-watcher simulate --port 4000 &
-  $ room-watcher gateway --upstream http://127.0.0.1:4000 --app-id app-1 --port 4100
-  $ ROOM_WATCHER_GATEWAY_TOKEN=s3cret room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP"
+  $ room-watcher gateway --base-url http://127.0.0.1:4000 --app-id app-1 --port 4100
+  $ ROOM_WATCHER_GATEWAY_TOKEN=s3cret room-watcher gateway --base-url https://api.hathora.dev --app-id "$APP"
   $ curl -s http://127.0.0.1:4100/metrics | grep room_watcher_gateway_rooms
   $ bash scripts/redis.sh start                    # prints redis://127.0.0.1:<port>
-  $ room-watcher gateway --upstream http://127.0.0.1:4000 --app-id app-1 --port 4101 --redis redis://127.0.0.1:6379 &
-  $ room-watcher gateway --upstream http://127.0.0.1:4000 --app-id app-1 --port 4102 --redis redis://127.0.0.1:6379 &
-  $ ROOM_WATCHER_REDIS_URL='redis://:s3cret@cache.internal:6379/0' room-watcher gateway --upstream https://api.hathora.dev --app-id "$APP"`;
+  $ room-watcher gateway --base-url http://127.0.0.1:4000 --app-id app-1 --port 4101 --redis redis://127.0.0.1:6379 &
+  $ room-watcher gateway --base-url http://127.0.0.1:4000 --app-id app-1 --port 4102 --redis redis://127.0.0.1:6379 &
+  $ ROOM_WATCHER_REDIS_URL='redis://:s3cret@cache.internal:6379/0' room-watcher gateway --base-url https://api.hathora.dev --app-id "$APP"
+
+Renamed in 0.2: --upstream is --base-url and --upstream-token is --token (the old names still work);
+the clients' token, once --token, is --client-token (ROOM_WATCHER_GATEWAY_TOKEN, as before).`;
 
 /** Adds `gateway` to the program; `setExit` receives its exit code. */
 export function registerGatewayCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command("gateway")
     .description("push room changes to WebSocket subscribers, watching each room upstream once; the first line printed is its ws URL")
-    .addOption(new Option("--upstream <baseUrl>", "rooms API origin to watch").env("HATHORA_BASE_URL").makeOptionMandatory())
+    .addOption(new Option("--base-url <url>", "rooms API origin to watch (required)").env("HATHORA_BASE_URL"))
+    .addOption(new Option("--upstream <url>").hideHelp())
     .addOption(new Option("--app-id <id>", "the application whose rooms clients subscribe to").env("HATHORA_APP_ID").makeOptionMandatory())
-    .addOption(new Option("--upstream-token <token>", "bearer token for the upstream (connection info needs none)").env("HATHORA_TOKEN"))
+    .addOption(new Option("--token <token>", "bearer token for the rooms API (connection info needs none)").env("HATHORA_TOKEN"))
+    .addOption(new Option("--upstream-token <token>").hideHelp())
     .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(parsePort).default(0))
     .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
-    .addOption(new Option("--token <token>", "token clients must present (Authorization: Bearer); without it, any client may connect").env("ROOM_WATCHER_GATEWAY_TOKEN"))
+    .addOption(new Option("--client-token <token>", "token clients must present (Authorization: Bearer); without it, any client may connect").env("ROOM_WATCHER_GATEWAY_TOKEN"))
     .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; without it, hints are off").env("ROOM_WATCHER_HINT_TOKEN"))
     .addOption(new Option("--allowed-origin <origin...>", "web pages whose browsers may connect (e.g. https://play.example.com), others get 403; without it, any page may"))
     .addOption(new Option("--max-connections <n>", "open connections").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxConnections))
@@ -95,32 +107,49 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--log-level <level>", "JSON log level on stderr").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", HELP)
-    .action(async (options: GatewayCliOptions) => setExit(await runGatewayGuarded(options, io)));
+    .action(async (options: GatewayCliOptions, command: Command) => setExit(await runGatewayGuarded({ ...options, sources: { baseUrl: command.getOptionValueSource("baseUrl"), token: command.getOptionValueSource("token") } }, io)));
 }
 
 function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise<number> {
-  const secrets = [options.token, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
-  return guarded(io, { json: false, secrets, flagNames: GATEWAY_FLAG_NAMES }, () => runGateway(options, io));
+  const secrets = [options.token, options.clientToken, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
+  // A message about the base URL names the flag the user gave.
+  const flagNames = options.upstream !== undefined && (options.baseUrl === undefined || options.sources?.baseUrl === "env") ? { ...GATEWAY_FLAG_NAMES, "base URL": "--upstream", baseUrl: "--upstream" } : GATEWAY_FLAG_NAMES;
+  return guarded(io, { json: false, secrets, flagNames }, () => runGateway(options, io));
+}
+
+/** One value from a flag and its old name (which has no variable of its own): the old flag beats the variable; two flags must agree. */
+function eitherFlag(value: string | undefined, source: string | undefined, old: string | undefined, flag: string, oldFlag: string): string | undefined {
+  if (old === undefined) return value;
+  if (value === undefined || source === "env") return old;
+  if (value !== old) throw new ConfigError(`${oldFlag} is the old name of ${flag}: give one of them`);
+  return value;
 }
 
 export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise<number> {
   if (options.redis === undefined && (options.leaseTtl !== undefined || options.instanceId !== undefined)) {
     throw new ConfigError("--lease-ttl and --instance-id need --redis (or ROOM_WATCHER_REDIS_URL): without it the gateway shares nothing");
   }
-  // Named by flag here; Gateway.start would refuse them too, by option name.
-  if (options.token !== undefined) validateToken("--token (ROOM_WATCHER_GATEWAY_TOKEN)", options.token);
+  const baseUrl = eitherFlag(options.baseUrl, options.sources?.baseUrl, options.upstream, "--base-url", "--upstream");
+  if (baseUrl === undefined) throw new ConfigError("the gateway needs --base-url (or HATHORA_BASE_URL): the rooms API to watch");
+  const token = eitherFlag(options.token, options.sources?.token, options.upstreamToken, "--token", "--upstream-token");
+  // Named by flag here; the Gateway would refuse them too, by option name.
+  if (options.clientToken !== undefined) validateToken("--client-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.clientToken);
   if (options.hintToken !== undefined) validateToken("--hint-token (ROOM_WATCHER_HINT_TOKEN)", options.hintToken);
-  if (options.upstreamToken !== undefined && options.upstreamToken !== "") validateToken("--upstream-token (HATHORA_TOKEN)", options.upstreamToken);
+  if (token !== undefined && token !== "") validateToken("--token (HATHORA_TOKEN)", token);
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
+  if (options.sources?.token === "cli" && options.clientToken === undefined) {
+    // Before 0.2, --token was the clients' token: a gateway started as it was then would now be open.
+    logger.warn({}, "--token is the rooms API's token (as for wait and watch); the clients' token is --client-token, and without it any client may connect");
+  }
   const fleet = new Fleet({ maxRequestsPerSecond: options.maxRequestsPerSecond, maxInFlight: options.maxInFlight });
   const gateway = await Gateway.start({
     fleet,
-    upstream: options.upstream,
+    baseUrl,
     appId: options.appId,
-    upstreamToken: options.upstreamToken,
+    token,
     port: options.port,
     host: options.host,
-    token: options.token,
+    clientToken: options.clientToken,
     hintToken: options.hintToken,
     allowedOrigins: options.allowedOrigin,
     limits: {
