@@ -110,7 +110,7 @@ async function cluster(size: number): Promise<Node[]> {
     const links: RedisLinkState[] = [];
     const waiters = new Set<{ state: RedisLinkState; resolve: () => void }>();
     const directory = await RedisRoomDirectory.connect({
-      redis: resolveRedisOptions({ url: redis.url, leaseTtlMs: LEASE_TTL_MS, keyPrefix, instanceId: `n${i}`, reconnectMaxDelayMs: RECONNECT_MAX_DELAY_MS }),
+      redis: resolveRedisOptions({ url: redis.url, leaseTtlMs: LEASE_TTL_MS, keyPrefix, instanceId: `n${i}`, maxReconnectDelayMs: RECONNECT_MAX_DELAY_MS }),
       upstreamKey: "upstream",
       clock: clock.clock,
       logger: silentLogger,

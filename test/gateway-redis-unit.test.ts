@@ -65,15 +65,15 @@ describe("resolveRedisOptions", () => {
     [{ instanceId: "a/b" }, /instanceId/],
     [{ instanceId: "x".repeat(65) }, /instanceId/],
     [{ connectTimeoutMs: -1 }, /connectTimeoutMs/],
-    [{ reconnectMaxDelayMs: 0 }, /reconnectMaxDelayMs/],
+    [{ maxReconnectDelayMs: 0 }, /maxReconnectDelayMs/],
   ])("refuses %o", (options, message) => {
     expect(() => resolveRedisOptions({ url: "redis://127.0.0.1:6379", ...options })).toThrow(message);
   });
 
   it("keeps what it is given", () => {
     expect(
-      resolveRedisOptions({ url: "redis://h:1", leaseTtlMs: 300, keyPrefix: "rw:", instanceId: "gw-1", connectTimeoutMs: 50, reconnectMaxDelayMs: 70 }),
-    ).toMatchObject({ leaseTtlMs: 300, keyPrefix: "rw:", instanceId: "gw-1", connectTimeoutMs: 50, reconnectMaxDelayMs: 70 });
+      resolveRedisOptions({ url: "redis://h:1", leaseTtlMs: 300, keyPrefix: "rw:", instanceId: "gw-1", connectTimeoutMs: 50, maxReconnectDelayMs: 70 }),
+    ).toMatchObject({ leaseTtlMs: 300, keyPrefix: "rw:", instanceId: "gw-1", connectTimeoutMs: 50, maxReconnectDelayMs: 70 });
   });
 });
 

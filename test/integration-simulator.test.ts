@@ -11,7 +11,7 @@ import { RoomWatcher } from "../src/watch/room-watcher.js";
 import { waitForActive } from "../src/watch/wait-for-active.js";
 
 const APP = "app-test";
-const fast = { pollIntervalMs: 20, maxPollIntervalMs: 50, activePollIntervalMs: 30, retryInitialDelayMs: 5, retryMaxDelayMs: 40, maxRetryAfterMs: 50 };
+const fast = { pollIntervalMs: 20, maxPollIntervalMs: 50, activePollIntervalMs: 30, initialRetryDelayMs: 5, maxRetryDelayMs: 40, maxRetryAfterMs: 50 };
 
 let sim: Simulator;
 let fleet: Fleet;

@@ -211,7 +211,7 @@ describe("RoomWatcher under random fault schedules", () => {
           expect(e.error).toBeInstanceOf(RoomWatcherError);
           expect((e.error as RoomWatcherError).retryable).toBe(true);
           expect(e.nextDelayMs).toBeGreaterThanOrEqual(0);
-          expect(e.nextDelayMs).toBeLessThanOrEqual(Math.max(DEFAULT_POLL_OPTIONS.retryMaxDelayMs, DEFAULT_POLL_OPTIONS.maxRetryAfterMs));
+          expect(e.nextDelayMs).toBeLessThanOrEqual(Math.max(DEFAULT_POLL_OPTIONS.maxRetryDelayMs, DEFAULT_POLL_OPTIONS.maxRetryAfterMs));
         }
 
         await watcher.stop();

@@ -22,7 +22,7 @@ import { json, scriptedServer } from "./helpers/http-server.js";
 
 const APP = "app-sdk";
 const TOKEN = "tok_SDK_secret_5b7c19e2";
-const fast = { pollIntervalMs: 20, maxPollIntervalMs: 50, activePollIntervalMs: 30, retryInitialDelayMs: 5, retryMaxDelayMs: 40, maxRetryAfterMs: 50 };
+const fast = { pollIntervalMs: 20, maxPollIntervalMs: 50, activePollIntervalMs: 30, initialRetryDelayMs: 5, maxRetryDelayMs: 40, maxRetryAfterMs: 50 };
 
 let sim: Simulator;
 let fleet: Fleet;

@@ -23,7 +23,7 @@ const TOKEN = "tok_LEAK_CANARY_7c1e";
 const NEEDLES = [TOKEN, "tok_LEAK", "LEAK_CANARY", "CANARY_7c1e"];
 const APP = "app-leak";
 const ROOM = "room-leak";
-const fast = { pollIntervalMs: 10, maxPollIntervalMs: 20, activePollIntervalMs: 20, retryInitialDelayMs: 5, retryMaxDelayMs: 10, maxRetryAfterMs: 10 };
+const fast = { pollIntervalMs: 10, maxPollIntervalMs: 20, activePollIntervalMs: 20, initialRetryDelayMs: 5, maxRetryDelayMs: 10, maxRetryAfterMs: 10 };
 
 /** Every way a value gets written out: inspect (hidden properties, causes), JSON, String, each cause's message and stack. */
 function renderings(value: unknown): string[] {

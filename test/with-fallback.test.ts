@@ -34,7 +34,7 @@ async function gateway(): Promise<ScriptedGateway> {
 }
 
 function source(time: ReturnType<typeof fakeClock>, url: string, options: Partial<WebSocketSourceOptions> = {}): WebSocketSource {
-  return new WebSocketSource({ url, clock: time.clock, random: () => 0.5, reconnectInitialDelayMs: 100, reconnectMaxDelayMs: 800, ...options });
+  return new WebSocketSource({ url, clock: time.clock, random: () => 0.5, initialReconnectDelayMs: 100, maxReconnectDelayMs: 800, ...options });
 }
 
 /** A push source whose connection and results the test drives by hand. */

@@ -17,9 +17,9 @@ export interface PollScheduleOptions {
 
 export interface RetryScheduleOptions {
   /** Delay after the first failure in a row. */
-  readonly retryInitialDelayMs: number;
+  readonly initialRetryDelayMs: number;
   /** Cap of the failure delay. */
-  readonly retryMaxDelayMs: number;
+  readonly maxRetryDelayMs: number;
   /** Cap of a server's Retry-After. */
   readonly maxRetryAfterMs: number;
 }
@@ -54,7 +54,7 @@ export function jittered(baseMs: number, jitter: number, random: () => number, c
  */
 export function retryDelayMs(failures: number, options: RetryScheduleOptions, random: () => number): number {
   const exponent = Math.min(30, Math.max(0, failures - 1));
-  const base = Math.min(options.retryMaxDelayMs, options.retryInitialDelayMs * 2 ** exponent);
+  const base = Math.min(options.maxRetryDelayMs, options.initialRetryDelayMs * 2 ** exponent);
   return Math.round(base / 2 + (random() * base) / 2);
 }
 

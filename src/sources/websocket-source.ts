@@ -45,9 +45,9 @@ export interface WebSocketSourceOptions {
    */
   webSocket?: "global" | "ws" | undefined;
   /** First reconnect delay (doubling, equal jitter). Default 250 ms. */
-  reconnectInitialDelayMs?: number | undefined;
+  initialReconnectDelayMs?: number | undefined;
   /** Cap of the reconnect delay. Default 10,000 ms. */
-  reconnectMaxDelayMs?: number | undefined;
+  maxReconnectDelayMs?: number | undefined;
   /** Give up on a connection attempt after this long. Default 10,000 ms. */
   connectTimeoutMs?: number | undefined;
   /**
@@ -107,7 +107,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #timers: TimerHeap;
-  readonly #reconnect: { readonly retryInitialDelayMs: number; readonly retryMaxDelayMs: number; readonly maxRetryAfterMs: number };
+  readonly #reconnect: { readonly initialRetryDelayMs: number; readonly maxRetryDelayMs: number; readonly maxRetryAfterMs: number };
   readonly #connectTimeoutMs: number;
   readonly #staleAfterOption: number | undefined;
   readonly #notFoundRecheckMs: number;
@@ -136,10 +136,10 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#timers = new TimerHeap(this.#clock);
-    const retryInitialDelayMs = validateDurationMs("reconnectInitialDelayMs", options.reconnectInitialDelayMs ?? DEFAULT_RECONNECT_INITIAL_DELAY_MS, { allowZero: false });
-    const retryMaxDelayMs = validateDurationMs("reconnectMaxDelayMs", options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS, { allowZero: false });
-    if (retryMaxDelayMs < retryInitialDelayMs) throw new ConfigError("reconnectMaxDelayMs must not be below reconnectInitialDelayMs");
-    this.#reconnect = { retryInitialDelayMs, retryMaxDelayMs, maxRetryAfterMs: retryMaxDelayMs };
+    const initialRetryDelayMs = validateDurationMs("initialReconnectDelayMs", options.initialReconnectDelayMs ?? DEFAULT_RECONNECT_INITIAL_DELAY_MS, { allowZero: false });
+    const maxRetryDelayMs = validateDurationMs("maxReconnectDelayMs", options.maxReconnectDelayMs ?? DEFAULT_RECONNECT_MAX_DELAY_MS, { allowZero: false });
+    if (maxRetryDelayMs < initialRetryDelayMs) throw new ConfigError("maxReconnectDelayMs must not be below initialReconnectDelayMs");
+    this.#reconnect = { initialRetryDelayMs, maxRetryDelayMs, maxRetryAfterMs: maxRetryDelayMs };
     this.#connectTimeoutMs = validateDurationMs("connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, { allowZero: false });
     this.#staleAfterOption = options.staleAfterMs === undefined ? undefined : validateDurationMs("staleAfterMs", options.staleAfterMs, { allowZero: false });
     this.#staleAfterMs = this.#staleAfterOption ?? DEFAULT_STALE_AFTER_MS;

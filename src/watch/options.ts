@@ -17,8 +17,8 @@ export const DEFAULT_POLL_OPTIONS: ResolvedPollOptions = Object.freeze({
   maxPollIntervalMs: 2_000,
   activePollIntervalMs: 5_000,
   jitter: 0.2,
-  retryInitialDelayMs: 500,
-  retryMaxDelayMs: 15_000,
+  initialRetryDelayMs: 500,
+  maxRetryDelayMs: 15_000,
   maxRetryAfterMs: 60_000,
   maxConsecutiveInvalidPayloads: 3,
   minPollIntervalMs: 100,
@@ -38,9 +38,9 @@ export interface PollOptions {
   /** Relative jitter of poll delays, 0..1. Default 0.2. */
   jitter?: number | undefined;
   /** Backoff after the first failure in a row (doubling, equal jitter). Default 500 ms. */
-  retryInitialDelayMs?: number | undefined;
+  initialRetryDelayMs?: number | undefined;
   /** Cap of the failure backoff. Default 15,000 ms. */
-  retryMaxDelayMs?: number | undefined;
+  maxRetryDelayMs?: number | undefined;
   /** Cap of a 429's Retry-After. Default 60,000 ms. */
   maxRetryAfterMs?: number | undefined;
   /** Invalid payloads in a row before the watch fails. Default 3. */
@@ -88,8 +88,8 @@ function resolveUncached(options: PollOptions): ResolvedPollOptions {
     maxPollIntervalMs: validateDurationMs("maxPollIntervalMs", pick("maxPollIntervalMs"), { allowZero: false }),
     activePollIntervalMs: validateDurationMs("activePollIntervalMs", pick("activePollIntervalMs"), { allowZero: false }),
     jitter: pick("jitter"),
-    retryInitialDelayMs: validateDurationMs("retryInitialDelayMs", pick("retryInitialDelayMs"), { allowZero: false }),
-    retryMaxDelayMs: validateDurationMs("retryMaxDelayMs", pick("retryMaxDelayMs"), { allowZero: false }),
+    initialRetryDelayMs: validateDurationMs("initialRetryDelayMs", pick("initialRetryDelayMs"), { allowZero: false }),
+    maxRetryDelayMs: validateDurationMs("maxRetryDelayMs", pick("maxRetryDelayMs"), { allowZero: false }),
     maxRetryAfterMs: validateDurationMs("maxRetryAfterMs", pick("maxRetryAfterMs")),
     maxConsecutiveInvalidPayloads: pick("maxConsecutiveInvalidPayloads"),
     minPollIntervalMs: validateDurationMs("minPollIntervalMs", options.minPollIntervalMs ?? Math.min(DEFAULT_POLL_OPTIONS.minPollIntervalMs, pick("pollIntervalMs"))),

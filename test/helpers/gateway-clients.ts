@@ -23,7 +23,7 @@ export function gatewayClient(
   options: Partial<WebSocketSourceOptions> = {},
   fallback?: WithFallbackOptions & { readonly polling: PollingSource },
 ): GatewayClient {
-  const source = new WebSocketSource({ url, reconnectInitialDelayMs: 20, reconnectMaxDelayMs: 200, ...options });
+  const source = new WebSocketSource({ url, initialReconnectDelayMs: 20, maxReconnectDelayMs: 200, ...options });
   const withPolling = fallback === undefined ? undefined : withFallback(source, fallback.polling, fallback);
   const fleet = new Fleet();
   const watched = withPolling ?? source;

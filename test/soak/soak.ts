@@ -151,7 +151,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const gatewayPort = await freeStablePort(random);
   const gatewayUrl = await startGateway(gatewayPort);
   const gatewayFleet = new Fleet({ maxRequestsPerSecond: Number.POSITIVE_INFINITY, maxInFlight: 256 });
-  const wsSource = new WebSocketSource({ url: gatewayUrl, reconnectInitialDelayMs: 50, reconnectMaxDelayMs: 500 });
+  const wsSource = new WebSocketSource({ url: gatewayUrl, initialReconnectDelayMs: 50, maxReconnectDelayMs: 500 });
   const gatewaySource = withFallback(wsSource, new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 }), {
     fallbackAfterMs: FALLBACK_AFTER_MS,
     fleet: gatewayFleet,

@@ -221,7 +221,7 @@ export class RedisLink {
     this.#reconnects.get(client)?.cancel();
     this.#reconnects.set(
       client,
-      this.#options.timers.after(reconnectDelayMs(attempt, this.#options.redis.reconnectMaxDelayMs, this.#options.random), () => {
+      this.#options.timers.after(reconnectDelayMs(attempt, this.#options.redis.maxReconnectDelayMs, this.#options.random), () => {
         this.#reconnects.delete(client);
         // A failed attempt ends the client again, and "end" brings us back here.
         if (this.#state.phase !== "closing" && this.#state.phase !== "closed") client.connect().catch(() => {});

@@ -28,7 +28,7 @@ export interface GatewayRedisOptions {
   /** Give up starting when Redis has not answered within this. Default 10,000 ms. */
   connectTimeoutMs?: number | undefined;
   /** Cap of the delay between reconnection attempts. Default 2,000 ms. */
-  reconnectMaxDelayMs?: number | undefined;
+  maxReconnectDelayMs?: number | undefined;
 }
 
 /**
@@ -48,7 +48,7 @@ export interface ResolvedRedisOptions {
   readonly keyPrefix: string;
   readonly instanceId: string;
   readonly connectTimeoutMs: number;
-  readonly reconnectMaxDelayMs: number;
+  readonly maxReconnectDelayMs: number;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -79,7 +79,7 @@ export function resolveRedisOptions(options: string | GatewayRedisOptions): Reso
     keyPrefix,
     instanceId,
     connectTimeoutMs: validateDurationMs("connectTimeoutMs", given.connectTimeoutMs ?? DEFAULT_REDIS_CONNECT_TIMEOUT_MS, { allowZero: false }),
-    reconnectMaxDelayMs: validateDurationMs("reconnectMaxDelayMs", given.reconnectMaxDelayMs ?? DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS, { allowZero: false }),
+    maxReconnectDelayMs: validateDurationMs("maxReconnectDelayMs", given.maxReconnectDelayMs ?? DEFAULT_REDIS_RECONNECT_MAX_DELAY_MS, { allowZero: false }),
   };
 }
 
@@ -113,7 +113,7 @@ export function claimDelayMs(leaseTtlMs: number, random: () => number = Math.ran
 
 /** Delay before reconnection attempt `attempt` (1, 2, ...) to a lost Redis: 100 ms doubling up to `maxDelayMs`, half of it jitter. */
 export function reconnectDelayMs(attempt: number, maxDelayMs: number, random: () => number = Math.random): number {
-  return retryDelayMs(attempt, { retryInitialDelayMs: 100, retryMaxDelayMs: maxDelayMs, maxRetryAfterMs: 0 }, random);
+  return retryDelayMs(attempt, { initialRetryDelayMs: 100, maxRetryDelayMs: maxDelayMs, maxRetryAfterMs: 0 }, random);
 }
 
 /**
