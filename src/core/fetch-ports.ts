@@ -1,7 +1,7 @@
 /**
  * The ports the Fetch standard blocks ("bad ports"): fetch refuses them before connecting, with a
  * bare "bad port" error that retrying can never get past. A base URL on one of them is bad input,
- * refused when the source is made (test/fetch-ports.test.ts checks this list against the running
+ * refused when the source is made (test/core/fetch-ports.test.ts checks this list against the running
  * Node's fetch).
  */
 import { ConfigError } from "./errors.js";

@@ -1,0 +1,255 @@
+/**
+ * The learned time-to-active distribution and the poll schedule that follows from it, checked against
+ * a known distribution: seeded draws, so every run sees the same samples.
+ *
+ * Tolerances. The model is a histogram with bins 10 % wide, so within a bin it spreads mass evenly; it
+ * also only sees a sample, not the distribution. With 20,000 draws (and a maxWeight that keeps them
+ * all), the DKW inequality bounds the largest gap between the empirical and the true CDF by
+ * sqrt(ln(2 / 0.001) / (2 · 20,000)) ≈ 0.014 with probability 99.9 %; spreading mass evenly inside a
+ * 10 % bin adds at most a few thousandths where the density is smooth. Hence 0.02 on a CDF, and a
+ * quantile is right when the true CDF at it is within 0.02 of q (where the density is high that is a
+ * few per cent of the value; where the CDF is flat, any point of the flat stretch is a right answer).
+ */
+import { describe, expect, it } from "vitest";
+import { ActivationModel, type LearnedScheduleOptions } from "../../src/core/activation-model.js";
+import { DEFAULT_POLL_OPTIONS } from "../../src/watch/options.js";
+import { normal, seededRandom } from "../helpers/prng.js";
+
+const CDF_TOLERANCE = 0.02;
+/** The schedule a room gets by default: floor 100 ms, cap 2,000 ms. */
+const SCHEDULE: LearnedScheduleOptions = DEFAULT_POLL_OPTIONS;
+
+/** Standard normal CDF (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
+function phi(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.327_591_1 * x);
+  const erf = 1 - ((((1.061_405_429 * t - 1.453_152_027) * t + 1.421_413_741) * t - 0.284_496_736) * t + 0.254_829_592) * t * Math.exp(-x * x);
+  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
+}
+
+interface Distribution {
+  readonly name: string;
+  readonly draw: (random: () => number) => number;
+  readonly cdf: (ms: number) => number;
+}
+
+const logNormal = (medianMs: number, sigma: number): Distribution => ({
+  name: `log-normal, median ${medianMs} ms, sigma ${sigma}`,
+  draw: (random) => medianMs * Math.exp(sigma * normal(random)),
+  cdf: (ms) => (ms <= 0 ? 0 : phi(Math.log(ms / medianMs) / sigma)),
+});
+
+/** Warm processes (a room is ready within 50–400 ms) half the time, cold ones (seconds) the other half. */
+const WARM_AND_COLD: Distribution = {
+  name: "50 % uniform 50–400 ms, 50 % log-normal median 5 s sigma 0.35",
+  draw: (random) => (random() < 0.5 ? 50 + 350 * random() : logNormal(5_000, 0.35).draw(random)),
+  cdf: (ms) => 0.5 * Math.min(1, Math.max(0, (ms - 50) / 350)) + 0.5 * logNormal(5_000, 0.35).cdf(ms),
+};
+
+/** Times at which to compare CDFs: dense where rooms become active, and across the gap between. */
+const GRID_MS = [60, 100, 150, 225, 300, 350, 400, 600, 1_000, 2_000, 3_000, 3_500, 4_000, 4_500, 5_000, 5_500, 6_000, 7_000, 8_000, 10_000, 15_000];
+const QUANTILES = [0.05, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 0.95];
+
+function modelOf(distribution: Distribution, count: number, seed: number, maxWeight = Number.POSITIVE_INFINITY): ActivationModel {
+  const random = seededRandom(seed);
+  const model = new ActivationModel({ maxWeight });
+  for (let i = 0; i < count; i++) {
+    const ms = distribution.draw(random);
+    model.record(ms, ms);
+  }
+  return model;
+}
+
+describe("convergence on a known distribution", () => {
+  it.each([WARM_AND_COLD, logNormal(5_000, 0.35), logNormal(800, 0.8)])("$name: cdf and quantiles within tolerance", (distribution) => {
+    const model = modelOf(distribution, 20_000, 7);
+    expect(model.ready).toBe(true);
+    for (const ms of GRID_MS) expect(Math.abs(model.cdf(ms) - distribution.cdf(ms)), `cdf(${ms})`).toBeLessThanOrEqual(CDF_TOLERANCE);
+    for (const q of QUANTILES) {
+      const quantile = model.quantile(q) as number;
+      expect(Math.abs(distribution.cdf(quantile) - q), `quantile(${q}) = ${quantile}`).toBeLessThanOrEqual(CDF_TOLERANCE);
+    }
+  });
+
+  it("the median of a log-normal lands within 4 % of the true one", () => {
+    // Density at the median of log-normal(5 s, 0.35) is 1 / (5000 · 0.35 · √(2π)) ≈ 2.3e-4 per ms:
+    // a CDF error of 0.02 moves the median by about 90 ms, under 2 %; 4 % leaves room for the bins.
+    const model = modelOf(logNormal(5_000, 0.35), 20_000, 11);
+    expect(model.quantile(0.5)).toBeGreaterThan(5_000 * 0.96);
+    expect(model.quantile(0.5)).toBeLessThan(5_000 * 1.04);
+    // In the warm-and-cold mix the 0.75-quantile is the cold median (density there ≈ 1.1e-4 per ms).
+    const mixed = modelOf(WARM_AND_COLD, 20_000, 11);
+    expect(mixed.quantile(0.75)).toBeGreaterThan(5_000 * 0.96);
+    expect(mixed.quantile(0.75)).toBeLessThan(5_000 * 1.04);
+    // ...and the 0.25-quantile is the middle of the warm range, 225 ms (density ≈ 1.4e-3 per ms).
+    expect(mixed.quantile(0.25)).toBeGreaterThan(225 * 0.96);
+    expect(mixed.quantile(0.25)).toBeLessThan(225 * 1.04);
+  });
+
+  it("still converges under the default decay (1,000 to 2,000 samples' weight kept)", () => {
+    // Fewer effective samples: DKW at 99.9 % with n = 1,000 gives 0.06.
+    const model = new ActivationModel();
+    const random = seededRandom(3);
+    for (let i = 0; i < 10_000; i++) {
+      const ms = WARM_AND_COLD.draw(random);
+      model.record(ms, ms);
+    }
+    for (const ms of GRID_MS) expect(Math.abs(model.cdf(ms) - WARM_AND_COLD.cdf(ms)), `cdf(${ms})`).toBeLessThanOrEqual(0.06);
+    expect(model.samples).toBe(10_000);
+  });
+
+  it("fed intervals (notActiveAt, activeAt] as looks see them, it still converges", () => {
+    // Looks every 250 ms at a random phase: each room is known to have turned active within one
+    // 250 ms interval, and the model spreads it over that interval. Whatever the spreading, the mass
+    // of a room that turned active at T stays within T ± 250 ms, so the learned CDF at x lies between
+    // the true CDF at x − 250 and at x + 250, give or take the sampling tolerance.
+    const spacingMs = 250;
+    const random = seededRandom(42);
+    const model = new ActivationModel({ maxWeight: Number.POSITIVE_INFINITY });
+    for (let i = 0; i < 20_000; i++) {
+      const activeAtMs = WARM_AND_COLD.draw(random);
+      const phaseMs = random() * spacingMs;
+      const lastStarting = Math.max(0, phaseMs + Math.floor((activeAtMs - phaseMs) / spacingMs) * spacingMs);
+      model.record(lastStarting, lastStarting + spacingMs);
+    }
+    for (const ms of GRID_MS) {
+      const learned = model.cdf(ms);
+      expect(learned, `cdf(${ms})`).toBeGreaterThanOrEqual(WARM_AND_COLD.cdf(ms - spacingMs) - CDF_TOLERANCE);
+      expect(learned, `cdf(${ms})`).toBeLessThanOrEqual(WARM_AND_COLD.cdf(ms + spacingMs) + CDF_TOLERANCE);
+    }
+    // Where the CDF barely moves over ±250 ms (the gap, the cold part) that is as tight as point samples.
+    for (const ms of [1_000, 2_000, 5_000, 8_000]) expect(Math.abs(model.cdf(ms) - WARM_AND_COLD.cdf(ms)), `cdf(${ms})`).toBeLessThanOrEqual(0.03);
+    expect(model.quantile(0.75)).toBeGreaterThan(5_000 * 0.95);
+    expect(model.quantile(0.75)).toBeLessThan(5_000 * 1.05);
+  });
+
+  it("quantile(1) is the end of what was seen, not the end of the histogram", () => {
+    // Interval samples spread fractional weights over many bins; their float sum falls a hair short
+    // of the total, and the top quantile must not fall through to the last bin edge (~17 minutes).
+    const random = seededRandom(5);
+    const model = new ActivationModel();
+    for (let i = 0; i < 3_000; i++) model.record(random() * 3_000, 3_000 + random() * 3_000);
+    expect(model.quantile(1)).toBeLessThanOrEqual(6_000 * 1.1);
+    expect(model.quantile(0)).toBe(0);
+    expect(model.cdf(6_000 * 1.1)).toBeCloseTo(1, 9);
+  });
+});
+
+describe("the learned schedule", () => {
+  const models: readonly (readonly [string, ActivationModel])[] = [
+    ["empty", new ActivationModel()],
+    ["warm and cold", modelOf(WARM_AND_COLD, 5_000, 1)],
+    ["one point", modelOf({ name: "", draw: () => 1_234, cdf: () => 0 }, 50, 1)],
+    ["log-normal 800 ms", modelOf(logNormal(800, 0.8), 5_000, 2)],
+  ];
+  const schedules: readonly LearnedScheduleOptions[] = [
+    SCHEDULE,
+    { ...SCHEDULE, minPollIntervalMs: 50, maxPollIntervalMs: 30_000 },
+    { ...SCHEDULE, minPollIntervalMs: 500, maxPollIntervalMs: 500 },
+    { ...SCHEDULE, minPollIntervalMs: 0, maxPollIntervalMs: 1_000 },
+    { ...SCHEDULE, minPollIntervalMs: 1_000, maxPollIntervalMs: 60_000 },
+  ];
+
+  it("never asks for a delay below minPollIntervalMs or above maxPollIntervalMs, at any elapsed time", () => {
+    // Every millisecond of the first 20 s, then sparser out to beyond the last bin (1,000 s).
+    const elapsed: number[] = [-1_000, -1, 0, 0.5];
+    for (let ms = 1; ms <= 20_000; ms++) elapsed.push(ms);
+    for (let ms = 20_000; ms <= 3_000_000; ms *= 1.01) elapsed.push(ms);
+    let checked = 0;
+    for (const [name, model] of models) {
+      for (const schedule of schedules) {
+        for (const ms of elapsed) {
+          const delay = model.nextDelayMs(ms, schedule);
+          if (!(delay >= schedule.minPollIntervalMs && delay <= schedule.maxPollIntervalMs)) {
+            expect.fail(`${name}, ${JSON.stringify(schedule)}: nextDelayMs(${ms}) = ${delay}`);
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(models.length * schedules.length * 20_000);
+  });
+
+  it("looks crowd where activation is likely and thin out where it is not", () => {
+    const model = modelOf(WARM_AND_COLD, 20_000, 9);
+    const wide = { ...SCHEDULE, maxPollIntervalMs: 60_000 };
+    const delay = (ms: number) => model.nextDelayMs(ms, wide);
+    // Dense: the warm window (50–400 ms) and the cold peak (around 5 s). Sparse: the gap between.
+    for (const dense of [100, 200, 4_000, 4_500, 5_000, 5_500]) {
+      for (const sparse of [600, 1_000, 1_500, 2_000]) expect(delay(dense), `${dense} vs ${sparse}`).toBeLessThan(delay(sparse));
+    }
+    // With the default cap the gap is polled at the cap, the peaks several times as often.
+    expect(model.nextDelayMs(1_000, SCHEDULE)).toBe(2_000);
+    expect(model.nextDelayMs(5_000, SCHEDULE)).toBeLessThan(1_000);
+    expect(model.nextDelayMs(150, SCHEDULE)).toBeLessThan(2_000 / 3);
+  });
+
+  it("past everything seen, looks as seldom as allowed", () => {
+    const model = modelOf(logNormal(800, 0.2), 1_000, 4);
+    expect(model.nextDelayMs(60_000, SCHEDULE)).toBe(2_000);
+  });
+});
+
+describe("decay", () => {
+  const before = logNormal(1_000, 0.2);
+  const after = logNormal(8_000, 0.2);
+
+  function shifted(maxWeight: number | undefined): ActivationModel {
+    const random = seededRandom(13);
+    const model = new ActivationModel({ maxWeight });
+    for (let i = 0; i < 2_000; i++) {
+      const ms = before.draw(random);
+      model.record(ms, ms);
+    }
+    for (let i = 0; i < 3_000; i++) {
+      const ms = after.draw(random);
+      model.record(ms, ms);
+    }
+    return model;
+  }
+
+  it("after the host's behaviour shifts, the quantiles follow", () => {
+    const model = shifted(undefined);
+    // 2,000 old samples, then 3,000 new: with the default maxWeight (2,000) the total is halved each
+    // time it passes 2,000, three times since the shift, so the old weight is 250 of about 2,000.
+    expect(model.cdf(3_000)).toBeGreaterThan(0.1);
+    expect(model.cdf(3_000)).toBeLessThan(0.2);
+    expect(model.quantile(0.5)).toBeGreaterThan(8_000 * 0.9);
+    expect(model.quantile(0.5)).toBeLessThan(8_000 * 1.1);
+    // Without decay the old samples would keep their share, 2,000 of 5,000.
+    expect(shifted(Number.POSITIVE_INFINITY).cdf(3_000)).toBeCloseTo(0.4, 3);
+    // A smaller maxWeight forgets faster.
+    expect(shifted(200).cdf(3_000)).toBeLessThan(0.01);
+    expect(model.samples).toBe(5_000);
+  });
+});
+
+describe("readiness", () => {
+  it("is not ready before minSamples, and knows nothing before the first", () => {
+    const model = new ActivationModel();
+    expect(model.ready).toBe(false);
+    expect(model.quantile(0.5)).toBeUndefined();
+    expect(model.cdf(1_000)).toBe(0);
+    expect(model.nextDelayMs(0, SCHEDULE)).toBe(SCHEDULE.maxPollIntervalMs);
+    for (let i = 1; i < 20; i++) model.record(900, 1_000);
+    expect(model.samples).toBe(19);
+    expect(model.ready).toBe(false);
+    model.record(900, 1_000);
+    expect(model.ready).toBe(true);
+
+    const quick = new ActivationModel({ minSamples: 3 });
+    quick.record(0, 100);
+    quick.record(0, 100);
+    expect(quick.ready).toBe(false);
+    quick.record(0, 100);
+    expect(quick.ready).toBe(true);
+  });
+
+  it("ignores a sample it cannot place", () => {
+    const model = new ActivationModel({ minSamples: 1 });
+    model.record(0, Number.POSITIVE_INFINITY);
+    model.record(Number.NaN, Number.NaN);
+    expect(model.samples).toBe(0);
+    expect(model.ready).toBe(false);
+  });
+});

@@ -1,0 +1,349 @@
+/**
+ * The fleet's request budget on a fake clock: when each turn is granted (GCRA rate and burst, requests
+ * in flight, the 429 pause), in which order (urgency, then due time), and that a cancelled or aborted
+ * turn leaves nothing queued and no timer behind.
+ */
+import { getEventListeners } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import { type QueuedTurn, RequestScheduler, type RequestSchedulerOptions, Urgency } from "../../src/core/request-scheduler.js";
+import { TimerHeap } from "../../src/core/timer-heap.js";
+import { fakeClock } from "../helpers/fake-clock.js";
+import { maxInWindow, seededRandom } from "../helpers/prng.js";
+
+/** What afterEach checks: the scheduler, its timer heap and the fake clock of the running test. */
+let env: { readonly scheduler: RequestScheduler; readonly heap: TimerHeap; readonly timers: () => number } | undefined;
+
+function setup(options: Partial<RequestSchedulerOptions> = {}) {
+  const time = fakeClock(0);
+  const heap = new TimerHeap(time.clock);
+  const scheduler = new RequestScheduler(time.clock, heap, { maxInFlight: 1_000_000, maxRequestsPerSecond: 10, burst: 1, ...options });
+  /** Grant times (ms since the start) of turns by label. */
+  const granted: { readonly label: string; readonly at: number }[] = [];
+  /** Queues a turn that records its grant and, unless `hold`, releases its slot at once. */
+  const turn = (label: string, urgency: Urgency = Urgency.ROUTINE, dueAt = time.clock.now(), hold = false): QueuedTurn =>
+    scheduler.enqueue(urgency, dueAt, () => {
+      granted.push({ label, at: time.clock.now() });
+      if (!hold) scheduler.release();
+    });
+  env = { scheduler, heap, timers: time.timers };
+  return { ...time, heap, scheduler, granted, turn, labels: () => granted.map((g) => g.label), times: () => granted.map((g) => g.at) };
+}
+
+afterEach(() => {
+  // Every test drains or clears its queue: nothing may be left waiting, and no timer.
+  if (env !== undefined) {
+    expect(env.scheduler.waiting).toBe(0);
+    expect(env.heap.size).toBe(0);
+    expect(env.timers()).toBe(0);
+  }
+  env = undefined;
+});
+
+/** GCRA grant times of `count` turns queued at once at 0: `burst` back to back, then one per interval. */
+function gcraTimes(count: number, intervalMs: number, burst: number): number[] {
+  return Array.from({ length: count }, (_, i) => (i < burst ? 0 : (i - burst + 1) * intervalMs));
+}
+
+describe("rate (GCRA)", () => {
+  it.each([
+    { rate: 10, burst: 1 },
+    { rate: 10, burst: 3 },
+    { rate: 50, burst: 1 },
+    { rate: 100, burst: 5 },
+    { rate: 1_000, burst: 50 },
+  ])("$rate/s with burst $burst: turns queued at once start at exactly the GCRA times", async ({ rate, burst }) => {
+    const t = setup({ maxRequestsPerSecond: rate, burst });
+    const count = burst + 20;
+    for (let i = 0; i < count; i++) t.turn(`r${i}`);
+    // The burst is granted inside enqueue, before any time passes.
+    expect(t.granted).toHaveLength(burst);
+    expect(t.scheduler.waiting).toBe(count - burst);
+    await t.tick(30_000);
+    expect(t.times()).toEqual(gcraTimes(count, 1000 / rate, burst));
+    expect(t.labels()).toEqual(Array.from({ length: count }, (_, i) => `r${i}`));
+    expect(t.scheduler.started).toBe(count);
+  });
+
+  it("after an idle spell the burst is available again, and only the burst", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 3 });
+    for (let i = 0; i < 6; i++) t.turn(`a${i}`);
+    await t.tick(10_000);
+    expect(t.times()).toEqual([0, 0, 0, 100, 200, 300]);
+    // 10 s later the bucket is full: three back to back, then 100 ms apart.
+    for (let i = 0; i < 5; i++) t.turn(`b${i}`);
+    await t.tick(1_000);
+    expect(t.times().slice(6)).toEqual([10_000, 10_000, 10_000, 10_100, 10_200]);
+  });
+
+  it("a rate whose interval is not a whole millisecond is still achieved over a long run", async () => {
+    // 30/s is an interval of 33.33 ms; timers have whole milliseconds, so each wake rounds up. The
+    // rounding must not accumulate: 301 turns take 300 intervals (10 s), not 300 × 34 ms. Each grant
+    // comes at its exact GCRA time rounded up (one more millisecond allowed for float error).
+    const t = setup({ maxRequestsPerSecond: 30, burst: 1 });
+    for (let i = 0; i < 301; i++) t.turn(`r${i}`);
+    await t.tick(20_000);
+    expect(t.granted).toHaveLength(301);
+    const late = t.times().map((at, i) => at - (i * 1000) / 30);
+    expect(Math.min(...late)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...late)).toBeLessThanOrEqual(2);
+    expect(t.times().at(-1)).toBeLessThanOrEqual(10_001);
+    // The documented bound, W / interval + burst.
+    expect(maxInWindow(t.times(), 1_000)).toBeLessThanOrEqual(30 + 1);
+    expect(maxInWindow(t.times(), 10_000)).toBeLessThanOrEqual(300 + 1);
+  });
+
+  it("with random arrivals over ten minutes, no 10 s window holds more than 1.01 × rate × 10 starts", async () => {
+    const rate = 100;
+    const burst = 5;
+    const t = setup({ maxRequestsPerSecond: rate, burst, maxInFlight: 64 });
+    const random = seededRandom(20_261_129);
+    const durationMs = 600_000;
+    // Phases of 5 s, each idle, under the rate or well over it, so the queue fills, drains and idles.
+    let arrivals = 0;
+    for (let phase = 0; phase < durationMs; phase += 5_000) {
+      const load = [0, 0.5, 3][Math.floor(random() * 3)] as number;
+      const meanGapMs = load === 0 ? Number.POSITIVE_INFINITY : 1000 / (rate * load);
+      for (let at = phase - meanGapMs * Math.log(1 - random()); at < phase + 5_000; at -= meanGapMs * Math.log(1 - random())) {
+        const urgency = Math.floor(random() * 4) as Urgency;
+        const holdMs = Math.floor(random() * 300);
+        arrivals++;
+        t.heap.at(Math.floor(at), () => {
+          t.scheduler.enqueue(urgency, t.clock.now(), () => {
+            t.granted.push({ label: "", at: t.clock.now() });
+            t.heap.after(holdMs, () => t.scheduler.release());
+          });
+        });
+      }
+    }
+    // Long enough for the last backlog to drain.
+    await t.tick(durationMs + 120_000);
+    expect(t.granted).toHaveLength(arrivals);
+    const times = t.times();
+    // The documented bound is W / interval + burst; the issue's target is 1 % over the rate.
+    expect(maxInWindow(times, 10_000)).toBeLessThanOrEqual(Math.min(rate * 10 + burst, 1.01 * rate * 10));
+    expect(maxInWindow(times, 1_000)).toBeLessThanOrEqual(rate + burst);
+    // Not vacuous: when backlogged the budget is used to the full.
+    expect(maxInWindow(times, 10_000)).toBeGreaterThanOrEqual(rate * 10);
+    expect(t.scheduler.inFlight).toBe(0);
+  });
+});
+
+describe("requests in flight", () => {
+  it("grants wait for a release once maxInFlight are out", async () => {
+    const t = setup({ maxInFlight: 2, maxRequestsPerSecond: Number.POSITIVE_INFINITY, burst: 1 });
+    for (let i = 0; i < 5; i++) t.turn(`r${i}`, Urgency.ROUTINE, t.clock.now(), true);
+    expect(t.labels()).toEqual(["r0", "r1"]);
+    expect(t.scheduler.inFlight).toBe(2);
+    expect(t.scheduler.waiting).toBe(3);
+    // No timer while blocked on slots: only a release can help.
+    expect(t.heap.size).toBe(0);
+    await t.tick(5_000);
+    expect(t.granted).toHaveLength(2);
+    t.scheduler.release();
+    expect(t.granted.at(-1)).toEqual({ label: "r2", at: 5_000 });
+    await t.tick(1_000);
+    t.scheduler.release();
+    t.scheduler.release();
+    expect(t.granted.slice(3)).toEqual([
+      { label: "r3", at: 6_000 },
+      { label: "r4", at: 6_000 },
+    ]);
+    expect(t.scheduler.inFlight).toBe(2);
+    t.scheduler.release();
+    t.scheduler.release();
+    expect(t.scheduler.inFlight).toBe(0);
+  });
+
+  it("a released slot still waits for the rate", async () => {
+    const t = setup({ maxInFlight: 1, maxRequestsPerSecond: 10, burst: 1 });
+    t.turn("a", Urgency.ROUTINE, 0, true);
+    t.turn("b", Urgency.ROUTINE, 0, true);
+    t.scheduler.release();
+    // Slot free at 0, but the next start is due at 100.
+    expect(t.labels()).toEqual(["a"]);
+    await t.tick(100);
+    expect(t.granted).toEqual([
+      { label: "a", at: 0 },
+      { label: "b", at: 100 },
+    ]);
+    t.scheduler.release();
+  });
+});
+
+describe("pause after a 429", () => {
+  it("holds everything until then, then resumes at the rate", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    for (let i = 0; i < 3; i++) t.turn(`a${i}`);
+    await t.tick(150);
+    expect(t.times()).toEqual([0, 100]);
+    t.scheduler.pauseUntil(5_000);
+    expect(t.scheduler.pausedUntil).toBe(5_000);
+    // An earlier pause does not shorten it.
+    t.scheduler.pauseUntil(1_000);
+    expect(t.scheduler.pausedUntil).toBe(5_000);
+    for (let i = 0; i < 3; i++) t.turn(`b${i}`, Urgency.FIRST_LOOK);
+    await t.tick(4_849);
+    expect(t.granted).toHaveLength(2);
+    await t.tick(1_000);
+    // New first looks go before the old routine one, all at the rate from the end of the pause.
+    expect(t.granted.slice(2)).toEqual([
+      { label: "b0", at: 5_000 },
+      { label: "b1", at: 5_100 },
+      { label: "b2", at: 5_200 },
+      { label: "a2", at: 5_300 },
+    ]);
+  });
+
+  it("after a pause the burst starts back to back, then the rate", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 3 });
+    t.scheduler.pauseUntil(2_000);
+    for (let i = 0; i < 6; i++) t.turn(`r${i}`);
+    expect(t.granted).toHaveLength(0);
+    await t.tick(3_000);
+    expect(t.times()).toEqual([2_000, 2_000, 2_000, 2_100, 2_200, 2_300]);
+  });
+
+  it("a longer pause during a pause extends it", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    t.scheduler.pauseUntil(1_000);
+    t.turn("r");
+    await t.tick(500);
+    t.scheduler.pauseUntil(3_000);
+    await t.tick(3_000);
+    expect(t.times()).toEqual([3_000]);
+  });
+});
+
+describe("order", () => {
+  it("grants by urgency: first look, prompted, retry, routine", async () => {
+    const t = setup({ maxInFlight: 1, maxRequestsPerSecond: Number.POSITIVE_INFINITY });
+    t.turn("holder", Urgency.ROUTINE, 0, true);
+    t.turn("routine", Urgency.ROUTINE);
+    t.turn("retry", Urgency.RETRY);
+    t.turn("prompted", Urgency.PROMPTED);
+    t.turn("first", Urgency.FIRST_LOOK);
+    t.scheduler.release();
+    await t.tick(0);
+    expect(t.labels()).toEqual(["holder", "first", "prompted", "retry", "routine"]);
+  });
+
+  it("a new room's first look queued behind 1,000 routine turns is granted next", async () => {
+    const t = setup({ maxRequestsPerSecond: 100, burst: 1 });
+    for (let i = 0; i < 1_000; i++) t.turn(`old${i}`, Urgency.ROUTINE);
+    await t.tick(1_234);
+    // 0, 10, ..., 1230: 124 granted so far; the next slot is at 1240.
+    expect(t.granted).toHaveLength(124);
+    t.turn("new", Urgency.FIRST_LOOK);
+    await t.tick(5);
+    expect(t.granted).toHaveLength(124);
+    await t.tick(1);
+    expect(t.granted.at(-1)).toEqual({ label: "new", at: 1_240 });
+    await t.tick(10_000);
+    expect(t.granted).toHaveLength(1_001);
+  });
+
+  it("earlier dueAt first within an urgency, then the order of arrival", () => {
+    const t = setup({ maxInFlight: 1, maxRequestsPerSecond: Number.POSITIVE_INFINITY });
+    t.turn("holder", Urgency.ROUTINE, 0, true);
+    t.turn("due300", Urgency.ROUTINE, 300);
+    t.turn("due100", Urgency.ROUTINE, 100);
+    t.turn("due200a", Urgency.ROUTINE, 200);
+    t.turn("due200b", Urgency.ROUTINE, 200);
+    t.turn("retry999", Urgency.RETRY, 999);
+    t.scheduler.release();
+    expect(t.labels()).toEqual(["holder", "retry999", "due100", "due200a", "due200b", "due300"]);
+  });
+});
+
+describe("cancel, abort, clear", () => {
+  it("a cancelled turn is never granted; cancelling the last leaves no timer", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    t.turn("first");
+    const a = t.turn("a");
+    const b = t.turn("b");
+    const c = t.turn("c");
+    expect(t.heap.size).toBe(1);
+    t.scheduler.cancel(b);
+    t.scheduler.cancel(b);
+    expect(t.scheduler.waiting).toBe(2);
+    await t.tick(100);
+    expect(t.labels()).toEqual(["first", "a"]);
+    t.scheduler.cancel(a); // granted already: nothing happens
+    expect(t.scheduler.waiting).toBe(1);
+    t.scheduler.cancel(c);
+    expect(t.scheduler.waiting).toBe(0);
+    expect(t.heap.size).toBe(0);
+    expect(t.timers()).toBe(0);
+    await t.tick(1_000);
+    expect(t.labels()).toEqual(["first", "a"]);
+  });
+
+  it("acquire resolves when granted; the caller releases", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    t.turn("first");
+    const order: string[] = [];
+    const acquired = t.scheduler.acquire(Urgency.RETRY, new AbortController().signal).then(() => order.push(`acquired@${t.clock.now()}`));
+    await t.tick(99);
+    expect(order).toEqual([]);
+    await t.tick(1);
+    await acquired;
+    expect(order).toEqual(["acquired@100"]);
+    expect(t.scheduler.inFlight).toBe(1);
+    t.scheduler.release();
+  });
+
+  it("acquire leaves no listener on the signal once granted, at once or later (a look retrying many times)", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 20; i++) {
+      // The first is granted inside acquire (the budget has room); the rest wait for the rate.
+      await Promise.all([t.scheduler.acquire(Urgency.RETRY, signal), t.tick(100)]);
+      t.scheduler.release();
+    }
+    expect(getEventListeners(signal, "abort")).toHaveLength(0);
+  });
+
+  it("acquire aborted while waiting rejects with the reason and leaves no queued entry or timer", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    t.turn("first");
+    const controller = new AbortController();
+    const acquired = t.scheduler.acquire(Urgency.RETRY, controller.signal);
+    expect(t.scheduler.waiting).toBe(1);
+    expect(t.heap.size).toBe(1);
+    const reason = new Error("caller left");
+    controller.abort(reason);
+    await expect(acquired).rejects.toBe(reason);
+    expect(t.scheduler.waiting).toBe(0);
+    expect(t.heap.size).toBe(0);
+    expect(t.timers()).toBe(0);
+    // The slot it would have had goes to the next turn, on time.
+    t.turn("next");
+    await t.tick(100);
+    expect(t.granted.at(-1)).toEqual({ label: "next", at: 100 });
+    expect(t.scheduler.inFlight).toBe(0);
+  });
+
+  it("acquire with an aborted signal rejects at once without queueing", async () => {
+    const t = setup();
+    const reason = new Error("already gone");
+    await expect(t.scheduler.acquire(Urgency.RETRY, AbortSignal.abort(reason))).rejects.toBe(reason);
+    expect(t.scheduler.started).toBe(0);
+    expect(t.scheduler.waiting).toBe(0);
+  });
+
+  it("clear drops every queued turn and the wake timer", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    for (let i = 0; i < 10; i++) t.turn(`r${i}`);
+    await t.tick(250);
+    expect(t.labels()).toEqual(["r0", "r1", "r2"]);
+    t.scheduler.clear();
+    expect(t.scheduler.waiting).toBe(0);
+    expect(t.heap.size).toBe(0);
+    expect(t.timers()).toBe(0);
+    await t.tick(5_000);
+    expect(t.granted).toHaveLength(3);
+    // Still usable afterwards, at the rate.
+    t.turn("after");
+    expect(t.granted.at(-1)).toEqual({ label: "after", at: 5_250 });
+  });
+});

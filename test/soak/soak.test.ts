@@ -1,0 +1,38 @@
+/**
+ * The chaos soak, short and seeded (npm run soak runs the long one): whatever the faults, every room
+ * ends as the simulator says it did, and nothing is left behind.
+ */
+import { afterEach, expect, it } from "vitest";
+import { killAllCli } from "../helpers/cli-process.js";
+import { formatSummary, runSoak } from "./soak.js";
+
+// The soak's gateway processes, should it fail before stopping them.
+afterEach(killAllCli);
+
+const long = process.env.SOAK === "long";
+
+it(
+  `chaos soak (${long ? "long" : "short"}): every report matches the simulator's record, the budget holds, nothing is left`,
+  async () => {
+    const summary = await runSoak(
+      long
+        ? { seed: Number(process.env.SOAK_SEED ?? 2026), rooms: 1_000, createOverMs: 20_000, chaosMs: 30_000, settleMs: 20_000, fleetBudgetPerSecond: 100, gatewayKills: 3 }
+        : { seed: 7, rooms: 120, createOverMs: 2_000, chaosMs: 5_000, settleMs: 20_000, fleetBudgetPerSecond: 30, gatewayKills: 2 },
+    );
+    console.log(formatSummary(summary));
+    expect(summary.mismatches).toEqual([]);
+    expect(summary.unhandled).toEqual([]);
+    expect(summary.fullest10sWindow).toBeLessThanOrEqual(summary.budget10s);
+    expect(summary.leftAfterStop).toEqual({ timers: 0, fleetTimers: 0, resources: [], listeners: 0 });
+    // The chaos really happened.
+    for (const kind of ["crash", "rateLimitBurst", "latencySpike", "drop", "malformed", "http500", "rateLimit", "gatewayKill"]) {
+      expect(summary.faults[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
+    expect(summary.roomsByMode.gateway).toBeGreaterThan(0);
+    // The gateway's clients lost it, fell back to polling during the long outage, and returned to push.
+    expect(summary.gatewayClients.disconnected).toBeGreaterThan(0);
+    expect(summary.gatewayClients.fallbacks).toBeGreaterThan(0);
+    expect(summary.gatewayClients.resumedPush).toBe(summary.gatewayClients.fallbacks);
+  },
+  long ? 180_000 : 60_000,
+);
