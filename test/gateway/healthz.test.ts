@@ -6,14 +6,11 @@
  * starts, at most once a minute while it lasts (on a fake clock), and when it ends; the start-up probe
  * makes a wrong upstream visible at once and leaves nothing behind.
  */
-import { randomBytes } from "node:crypto";
-import { createConnection } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { PollResult } from "../../src/core/observation.js";
 import { ConfigError, GatewayError, NetworkError } from "../../src/core/errors.js";
 import { sendReadyHint } from "../../src/sources/ready-hint.js";
 import type { GatewayLogger, LogFields } from "../../src/gateway/logging.js";
-import { GATEWAY_SUBPROTOCOL } from "../../src/protocol/messages.js";
 import { GatewayCloseCode } from "../../src/protocol/close-codes.js";
 import type { GatewayRedisEvent } from "../../src/gateway/server.js";
 import { Gateway, PROBE_ROOM_ID, PROBE_WAIT_MS } from "../../src/gateway/server.js";
@@ -29,7 +26,7 @@ import { freeStablePort } from "../helpers/free-port.js";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.js";
 import { ScriptedSource, starting } from "../helpers/scripted-source.js";
 import { conditions } from "../helpers/waiting.js";
-import { connectRaw } from "../helpers/ws-client.js";
+import { connectRaw, silentPeer } from "../helpers/ws-client.js";
 
 const APP = "app-gw-health";
 
@@ -244,28 +241,7 @@ describe("/healthz and the upstream's trouble, through real sockets", () => {
     const time = fakeClock();
     const gateway = await Gateway.start({ baseUrl: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
     // A peer that completes the handshake by hand and never answers the going-away close, so close() waits.
-    const socket = createConnection(gateway.port, "127.0.0.1");
-    let received = Buffer.alloc(0);
-    const { notify, until } = conditions();
-    socket.on("data", (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      notify();
-    });
-    const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    socket.write(
-      [
-        "GET / HTTP/1.1",
-        "Host: 127.0.0.1",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
-        "Sec-WebSocket-Version: 13",
-        `Sec-WebSocket-Protocol: ${GATEWAY_SUBPROTOCOL}`,
-        "",
-        "",
-      ].join("\r\n"),
-    );
-    await until(() => received.includes('"type":"welcome"'));
+    const { ended } = await silentPeer(gateway.port);
     expect((await healthz(gateway)).body.status).toBe("degraded"); // port 9 refuses the probe
 
     const closing = gateway.close();

@@ -3,8 +3,6 @@
  * bad input gets (an error message or a documented close code), the limits, auth, hints, /healthz
  * and /metrics. Table-driven parsing first.
  */
-import { randomBytes } from "node:crypto";
-import { createConnection } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { Gateway } from "../../src/gateway/server.js";
 import { GATEWAY_SUBPROTOCOL, parseClientMessage, ProtocolErrorCode, type EndedMessage, type SnapshotMessage, type UpdateMessage } from "../../src/protocol/messages.js";
@@ -14,7 +12,7 @@ import { HttpError } from "../../src/core/errors.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { fakeClock } from "../helpers/fake-clock.js";
 import { ScriptedSource, starting } from "../helpers/scripted-source.js";
-import { connectRaw } from "../helpers/ws-client.js";
+import { connectRaw, silentPeer } from "../helpers/ws-client.js";
 import { conditions } from "../helpers/waiting.js";
 
 const APP = "app-proto";
@@ -232,36 +230,17 @@ describe("graceful shutdown on a fake clock", () => {
     const time = fakeClock();
     const gateway = await Gateway.start({ baseUrl: "http://127.0.0.1:59", appId: APP, clock: time.clock, shutdownGraceMs: 3_000, defaultMetrics: false, limits: { heartbeatIntervalMs: 0 } });
     // A peer that completes the handshake by hand and then never answers anything, close frames included.
-    const socket = createConnection(gateway.port, "127.0.0.1");
-    let received = Buffer.alloc(0);
-    const { notify, until } = conditions();
-    socket.on("data", (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      notify();
-    });
-    const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
-    socket.write(
-      [
-        "GET / HTTP/1.1",
-        "Host: 127.0.0.1",
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
-        "Sec-WebSocket-Version: 13",
-        `Sec-WebSocket-Protocol: ${GATEWAY_SUBPROTOCOL}`,
-        "",
-        "",
-      ].join("\r\n"),
-    );
-    await until(() => received.includes('"type":"welcome"'));
-    expect(received.toString("latin1")).toMatch(/^HTTP\/1\.1 101 /);
-    const welcomeEnd = received.length;
+    const peer = await silentPeer(gateway.port);
+    const { until, ended } = peer;
+    const received = peer.received;
+    expect(received().toString("latin1")).toMatch(/^HTTP\/1\.1 101 /);
+    const welcomeEnd = received().length;
 
     let closed = false;
     const closing = gateway.close().then(() => (closed = true));
     // The going-away close frame: opcode 8, status 1001.
-    await until(() => received.subarray(welcomeEnd).includes(Buffer.from([0x88])));
-    const frame = received.subarray(received.indexOf(0x88, welcomeEnd));
+    await until(() => received().subarray(welcomeEnd).includes(Buffer.from([0x88])));
+    const frame = received().subarray(received().indexOf(0x88, welcomeEnd));
     expect(frame.readUInt16BE(2)).toBe(GatewayCloseCode.GOING_AWAY);
     await time.tick(2_999);
     expect(closed).toBe(false);

@@ -7,6 +7,8 @@ import { type WebSocket, WebSocketServer } from "ws";
 import type { PollResult } from "../../src/core/observation.js";
 import { GATEWAY_SUBPROTOCOL, parseClientMessage, type ClientMessage, type ServerMessage } from "../../src/protocol/messages.js";
 import type { SourceListener, TransientFailure } from "../../src/core/source.js";
+import { WebSocketSource, type WebSocketSourceOptions } from "../../src/sources/websocket-source.js";
+import type { fakeClock } from "./fake-clock.js";
 import { conditions } from "./waiting.js";
 
 /** A gateway whose every move the test scripts. */
@@ -102,3 +104,29 @@ export function recorder() {
   return { listener, results, failures, fatals, until };
 }
 
+
+/**
+ * What the WebSocket source's tests and withFallback's share: scripted gateways closed after each test
+ * (`afterEach(() => cleanups.run())`), and sources on the fake clock with the reconnect schedule they
+ * assert (100 ms, doubling to 800 ms, no jitter).
+ */
+export function scriptedGatewayHarness() {
+  const pending: Array<() => Promise<void>> = [];
+  const cleanups = {
+    push: (cleanup: () => Promise<void>) => pending.push(cleanup),
+    run: async () => {
+      for (const cleanup of pending.splice(0).reverse()) await cleanup();
+    },
+  };
+  return {
+    cleanups,
+    gateway: async (): Promise<ScriptedGateway> => {
+      const g = new ScriptedGateway();
+      await g.listen();
+      cleanups.push(() => g.close());
+      return g;
+    },
+    source: (time: ReturnType<typeof fakeClock>, url: string, options: Partial<WebSocketSourceOptions> = {}): WebSocketSource =>
+      new WebSocketSource({ url, clock: time.clock, random: () => 0.5, initialReconnectDelayMs: 100, maxReconnectDelayMs: 800, ...options }),
+  };
+}

@@ -2,8 +2,11 @@
  * A raw WebSocket client for gateway tests: records every message and the close, and lets a test
  * wait for the one it expects instead of sleeping.
  */
+import { randomBytes } from "node:crypto";
+import { createConnection } from "node:net";
 import { WebSocket } from "ws";
 import { GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage } from "../../src/protocol/messages.js";
+import { conditions } from "./waiting.js";
 
 export interface RawClient {
   readonly ws: WebSocket;
@@ -82,4 +85,35 @@ export function connectRaw(url: string, options: RawClientOptions = {}): Promise
     });
     ws.once("error", (error) => reject(error));
   });
+}
+
+/**
+ * A WebSocket peer made by hand over a plain socket: it completes the gateway's handshake and then
+ * never answers anything, close frames included, so a test sees what the gateway does with a peer that
+ * does not play along. `received` is every byte the gateway sent; `until` waits for a condition on it.
+ */
+export async function silentPeer(port: number): Promise<{ received: () => Buffer; until: (done: () => boolean) => Promise<void>; ended: Promise<void> }> {
+  const socket = createConnection(port, "127.0.0.1");
+  let received = Buffer.alloc(0);
+  const { notify, until } = conditions();
+  socket.on("data", (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    notify();
+  });
+  const ended = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  socket.write(
+    [
+      "GET / HTTP/1.1",
+      "Host: 127.0.0.1",
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+      "Sec-WebSocket-Version: 13",
+      `Sec-WebSocket-Protocol: ${GATEWAY_SUBPROTOCOL}`,
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  await until(() => received.includes('"type":"welcome"'));
+  return { received: () => received, until, ended };
 }

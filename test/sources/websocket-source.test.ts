@@ -11,28 +11,15 @@ import { GATEWAY_SUBPROTOCOL, toWireResult } from "../../src/protocol/messages.j
 import { GatewayCloseCode } from "../../src/protocol/close-codes.js";
 import type { TransientFailure } from "../../src/core/source.js";
 import { chooseWebSocket, loadSocketFactory } from "../../src/sources/gateway-socket.js";
-import { WebSocketSource, type WebSocketSourceOptions } from "../../src/sources/websocket-source.js";
+import { WebSocketSource } from "../../src/sources/websocket-source.js";
 import { fakeClock } from "../helpers/fake-clock.js";
-import { recorder, ScriptedGateway } from "../helpers/scripted-gateway.js";
+import { recorder, scriptedGatewayHarness } from "../helpers/scripted-gateway.js";
 import { active, starting } from "../helpers/scripted-source.js";
 
 const wire = toWireResult;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function gateway(): Promise<ScriptedGateway> {
-  const g = new ScriptedGateway();
-  await g.listen();
-  cleanups.push(() => g.close());
-  return g;
-}
-
-function source(time: ReturnType<typeof fakeClock>, url: string, options: Partial<WebSocketSourceOptions> = {}): WebSocketSource {
-  return new WebSocketSource({ url, clock: time.clock, random: () => 0.5, initialReconnectDelayMs: 100, maxReconnectDelayMs: 800, ...options });
-}
+const { gateway, source, cleanups } = scriptedGatewayHarness();
+afterEach(() => cleanups.run());
 
 describe("WebSocketSource on a fake clock", () => {
   it("reconnects on a capped, jittered schedule while the gateway is unreachable, and leaves no timer", async () => {

@@ -11,31 +11,17 @@ import type { PollResult } from "../../src/core/observation.js";
 import { GatewayError, HttpError, NetworkError } from "../../src/core/errors.js";
 import { toWireResult } from "../../src/protocol/messages.js";
 import type { SourceListener } from "../../src/core/source.js";
-import { WebSocketSource, type WebSocketSourceOptions } from "../../src/sources/websocket-source.js";
 import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
 import { withFallback, type PushConnectionEvents } from "../../src/watch/with-fallback.js";
 import { fakeClock } from "../helpers/fake-clock.js";
-import { recorder, ScriptedGateway } from "../helpers/scripted-gateway.js";
+import { recorder, scriptedGatewayHarness } from "../helpers/scripted-gateway.js";
 import { active, ScriptedSource, starting, type Step } from "../helpers/scripted-source.js";
 
 const wire = toWireResult;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function gateway(): Promise<ScriptedGateway> {
-  const g = new ScriptedGateway();
-  await g.listen();
-  cleanups.push(() => g.close());
-  return g;
-}
-
-function source(time: ReturnType<typeof fakeClock>, url: string, options: Partial<WebSocketSourceOptions> = {}): WebSocketSource {
-  return new WebSocketSource({ url, clock: time.clock, random: () => 0.5, initialReconnectDelayMs: 100, maxReconnectDelayMs: 800, ...options });
-}
+const { gateway, source, cleanups } = scriptedGatewayHarness();
+afterEach(() => cleanups.run());
 
 /** A push source whose connection and results the test drives by hand. */
 class ManualPushSource extends EventEmitter<PushConnectionEvents> {
