@@ -22,6 +22,11 @@ const KINDS = {
   core: { label: "room-watcher (the core entry, dist/index.js)", urls: [dist("index.js")] },
   wide: { label: "the old wide entry (core + gateway + simulator entries)", urls: [dist("index.js"), dist("gateway/index.js"), dist("simulator/index.js")] },
 };
+// The real old entry too, when given: the dist/index.js of a build of an older commit (the one-entry
+// package), e.g. BENCH_IMPORT_PREVIOUS=/tmp/old/dist/index.js after `git worktree add /tmp/old d553820`.
+if (process.env.BENCH_IMPORT_PREVIOUS !== undefined) {
+  KINDS.previous = { label: `the previous package's entry (${process.env.BENCH_IMPORT_PREVIOUS})`, urls: [new URL(`file://${process.env.BENCH_IMPORT_PREVIOUS}`).href] };
+}
 
 /** One fresh process importing `urls`: the import's own duration (ms, measured inside) and the process's (spawn to exit). */
 function sample(urls) {
@@ -40,10 +45,11 @@ const commit = (() => {
   }
 })();
 const load = os.loadavg()[0].toFixed(2);
-const samples = { core: [], wide: [] };
-// Alternate, and swap the order every round, so that neither kind always runs right after the other.
+const kinds = Object.keys(KINDS);
+const samples = Object.fromEntries(kinds.map((kind) => [kind, []]));
+// Alternate, and reverse the order every round, so that no kind always runs right after another.
 for (let round = 0; round < RUNS; round++) {
-  const order = round % 2 === 0 ? ["core", "wide"] : ["wide", "core"];
+  const order = round % 2 === 0 ? kinds : [...kinds].reverse();
   for (const kind of order) samples[kind].push(sample(KINDS[kind].urls));
 }
 
@@ -51,9 +57,9 @@ const median = (values) => percentile(values, 50);
 const summary = Object.fromEntries(
   Object.entries(samples).map(([kind, list]) => [kind, { import: stats(list.map((s) => s.importMs)), process: stats(list.map((s) => s.processMs)) }]),
 );
-const ratio = (field) => median(samples.wide.map((s) => s[field])) / median(samples.core.map((s) => s[field]));
-const importRatio = ratio("importMs");
-const processRatio = ratio("processMs");
+const ratio = (kind, field) => median(samples[kind].map((s) => s[field])) / median(samples.core.map((s) => s[field]));
+const importRatio = ratio("wide", "importMs");
+const processRatio = ratio("wide", "processMs");
 
 const cpu = os.cpus();
 console.log(
@@ -63,12 +69,14 @@ console.log(
 console.log("");
 console.log("| what is imported | import p50 | min | max | process p50 | min | max |");
 console.log("|---|---|---|---|---|---|---|");
-for (const kind of ["core", "wide"]) {
+for (const kind of kinds) {
   const s = summary[kind];
   console.log(`| ${KINDS[kind].label} | ${s.import.p50} ms | ${s.import.min} ms | ${s.import.max} ms | ${s.process.p50} ms | ${s.process.min} ms | ${s.process.max} ms |`);
 }
 console.log("");
-console.log(`median ratio, wide / core: import ${importRatio.toFixed(2)}×, whole process ${processRatio.toFixed(2)}×`);
+for (const kind of kinds.filter((k) => k !== "core")) {
+  console.log(`median ratio, ${kind} / core: import ${ratio(kind, "importMs").toFixed(2)}×, whole process ${ratio(kind, "processMs").toFixed(2)}×`);
+}
 
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(
