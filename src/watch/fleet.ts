@@ -42,7 +42,7 @@ export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOpt
   burst?: number | undefined;
   /** Learn the time to active from what the fleet sees and time looks by it. Default true. */
   learn?: boolean | undefined;
-  /** Where `watch()` and `waitForActive()` look unless told otherwise. Default: the Hathora HTTP API from appId, baseUrl, token... */
+  /** Where the watchers and waits given this fleet look unless told otherwise. Default: the Hathora HTTP API from appId, baseUrl, token... */
   source?: RoomSource | undefined;
   /** A 404 this soon after a room's first look means "not there yet" (the fleet's own view; watchers have theirs). Default 5,000 ms. */
   notFoundGraceMs?: number | undefined;
