@@ -10,5 +10,5 @@ export { DEFAULT_LEASE_TTL_MS, type GatewayRedisOptions, type RedisLinkState } f
 export { createJsonLogger, type GatewayLogger, type JsonLoggerOptions, type LogFields, type LogLevel } from "./logging.js";
 export { ClientMessageSchema, GATEWAY_SUBPROTOCOL, ProtocolErrorCode, ServerMessageSchema, type ClientMessage, type ServerMessage } from "../protocol/messages.js";
 export { GatewayCloseCode } from "../protocol/close-codes.js";
-export { sendReadyHint, DEFAULT_HINT_TIMEOUT_MS, type ReadyHintOptions } from "../sources/ready-hint.js";
+export { sendReadyHint, DEFAULT_HINT_INITIAL_RETRY_DELAY_MS, DEFAULT_HINT_TIMEOUT_MS, type ReadyHintOptions } from "../sources/ready-hint.js";
 export { ClusterError, InvalidStateError } from "../core/errors.js";
