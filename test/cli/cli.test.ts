@@ -3,22 +3,14 @@
  * waits for events (a process exit, a line on stdout, an answered request), never for time.
  */
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.js";
 import { EXIT_CODE_MEANINGS, ExitCode, exitCodeHelp } from "../../src/cli/exit-codes.js";
 import { DEFAULT_LEASE_TTL_MS } from "../../src/gateway/redis/options.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import { ConnectionInfoV2Schema } from "../../src/providers/hathora/schemas.js";
 import type { ExposedPort } from "../../src/core/observation.js";
-import {
-  type CliProcess,
-  type Exchange,
-  killAllCli,
-  type RecordingProxy,
-  spawnCli,
-  type SpawnCliOptions,
-  startRecordingProxy,
-} from "../helpers/cli-process.js";
+import { cliForTest, type Exchange, killAllCli, type RecordingProxy, startRecordingProxy } from "../helpers/cli-process.js";
 import { json, scriptedServer } from "../helpers/http-server.js";
 
 const APP = "app-cli";
@@ -39,15 +31,7 @@ afterAll(async () => {
   await sim.close();
 });
 
-/** Spawns the CLI for this test; it is killed when the test ends if it is still running. */
-function cli(context: TestContext, args: readonly string[], options?: SpawnCliOptions): CliProcess {
-  const run = spawnCli(args, options);
-  context.onTestFinished(async () => {
-    run.kill();
-    await run.exited;
-  });
-  return run;
-}
+const cli = cliForTest;
 
 const roomArgs = (command: "wait" | "watch", roomId: string, baseUrl: string, ...extra: string[]): string[] => [
   command,

@@ -5,13 +5,13 @@
  * rooms API is polled instead. However the command ends, it closes its socket itself (close code 1000
  * on the gateway's side, not a dropped connection) and the process exits by itself.
  */
-import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/cli/exit-codes.js";
 import type { LogFields } from "../../src/gateway/logging.js";
 import { Gateway } from "../../src/gateway/server.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import type { ExposedPort } from "../../src/core/observation.js";
-import { type CliProcess, type Exchange, killAllCli, type RecordingProxy, spawnCli, type SpawnCliOptions, startRecordingProxy } from "../helpers/cli-process.js";
+import { cliForTest, type Exchange, killAllCli, type RecordingProxy, startRecordingProxy } from "../helpers/cli-process.js";
 import { freeStablePort } from "../helpers/free-port.js";
 
 const APP = "app-cli-gw";
@@ -62,14 +62,7 @@ afterAll(async () => {
   await sim.close();
 });
 
-function cli(context: TestContext, args: readonly string[], options?: SpawnCliOptions): CliProcess {
-  const run = spawnCli(args, options);
-  context.onTestFinished(async () => {
-    run.kill();
-    await run.exited;
-  });
-  return run;
-}
+const cli = cliForTest;
 
 /** Connections the gateway saw closed, by close code, since `from` entries of its log. */
 const closesSince = (from: number): unknown[] => log.entries.slice(from).filter((e) => e.message === "connection closed").map((e) => e.fields.code);

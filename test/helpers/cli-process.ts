@@ -54,6 +54,16 @@ export function spawnCli(args: readonly string[], options: SpawnCliOptions = {})
   return spawnChild(process.execPath, [CLI_PATH, ...args], options);
 }
 
+/** spawnCli for one test: the process is killed when the test ends, if it is still running. */
+export function cliForTest(context: { onTestFinished(hook: () => Promise<void>): void }, args: readonly string[], options?: SpawnCliOptions): CliProcess {
+  const run = spawnCli(args, options);
+  context.onTestFinished(async () => {
+    run.kill();
+    await run.exited;
+  });
+  return run;
+}
+
 /** Any command as a child, watched like the CLI: same environment scrubbing, lifetime and line waits. */
 export function spawnChild(command: string, args: readonly string[], options: SpawnCliOptions = {}): CliProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };

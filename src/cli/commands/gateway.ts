@@ -55,7 +55,7 @@ POST /hints/{roomId} share the port. Logs are JSON lines on stderr. SIGTERM or C
 every client with 1001 (going away) and exits 0. Tokens are never printed or logged.
 
 GET /healthz says ok, degraded (200, with reasons: a failing upstream, Redis disconnected) or draining
-(503, while shutting down). At start the gateway asks the upstream once, so a wrong --upstream is
+(503, while shutting down). At start the gateway asks the upstream once, so a wrong --base-url is
 logged at warn at once.
 
 Shared mode (--redis): every gateway started with the same Redis and upstream shares one upstream
