@@ -9,7 +9,7 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { SnapshotMessage, UpdateMessage } from "../../../src/protocol/messages.js";
+import type { EndedMessage, SnapshotMessage, UpdateMessage } from "../../../src/protocol/messages.js";
 import { DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, Gateway, type GatewayRedisEvent } from "../../../src/gateway/server.js";
 import { HathoraHttpSource } from "../../../src/providers/hathora/http-source.js";
 import type { PollingSource } from "../../../src/core/source.js";
@@ -126,13 +126,23 @@ async function spreadOwnership(urls: readonly string[], roomIds: readonly string
   return recorders;
 }
 
-/** Every update a raw client got for a room follows the one before it: no gap, no resync. */
+/**
+ * Every update a raw client got for a room follows the one before it: no gap, no resync. The one
+ * exception is the protocol's own: a follower passes a room's `ended` on whatever its number (the room is
+ * over either way, see the hub's "ended" case), so the last message may come after a gap. Seen once in
+ * four CI runs on 2026-12-04 (a takeover racing the ending); the ending itself is still checked.
+ */
 function expectContiguous(raw: RawClient, roomId: string): void {
   const sequenced = raw.messages.filter(
-    (m): m is SnapshotMessage | UpdateMessage => (m.type === "snapshot" || m.type === "update" || m.type === "ended") && m.roomId === roomId,
+    (m): m is SnapshotMessage | UpdateMessage | EndedMessage => (m.type === "snapshot" || m.type === "update" || m.type === "ended") && m.roomId === roomId,
   );
   expect(sequenced.filter((m) => m.type === "snapshot")).toHaveLength(1);
-  for (let i = 1; i < sequenced.length; i++) expect(sequenced[i]?.seq, `room ${roomId}, message ${i}`).toBe((sequenced[i - 1]?.seq ?? 0) + 1);
+  for (let i = 1; i < sequenced.length; i++) {
+    const message = sequenced[i];
+    const expected = (sequenced[i - 1]?.seq ?? 0) + 1;
+    if (message?.type === "ended" && i === sequenced.length - 1) expect(message.seq, `room ${roomId}, its ending`).toBeGreaterThanOrEqual(expected);
+    else expect(message?.seq, `room ${roomId}, message ${i}`).toBe(expected);
+  }
 }
 
 describe("gateway shared mode (three instances on one Redis)", () => {
