@@ -42,3 +42,13 @@ export function conditions(): { notify: () => void; until: (done: () => boolean)
     },
   };
 }
+
+/** What `promise` rejects with; throws if it resolves instead. */
+export async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a rejection");
+}

@@ -10,6 +10,7 @@ import {
 import { HathoraHttpSource } from "../../../src/providers/hathora/http-source.js";
 import { fakeClock } from "../../helpers/fake-clock.js";
 import { json, scriptedServer } from "../../helpers/http-server.js";
+import { failure } from "../../helpers/waiting.js";
 
 let server: Awaited<ReturnType<typeof scriptedServer>>;
 beforeAll(async () => {
@@ -22,14 +23,6 @@ afterAll(async () => {
 const TOKEN = "tok_secret_DO_NOT_LEAK_1234";
 const port = { host: "1.proxy.hathora.dev", name: "default", port: 34567, transportType: "tcp" };
 const poll = (source: HathoraHttpSource, roomId = "room-1") => source.poll(roomId, { signal: new AbortController().signal });
-const failure = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-};
 
 describe("HathoraHttpSource", () => {
   it("GETs the v2 connection-info path with percent-encoded parameters and the bearer token", async () => {

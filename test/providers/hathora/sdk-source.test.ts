@@ -19,6 +19,7 @@ import { Fleet } from "../../../src/watch/fleet.js";
 import { RoomWatcher } from "../../../src/watch/room-watcher.js";
 import { waitForActive } from "../../../src/watch/wait-for-active.js";
 import { json, scriptedServer } from "../../helpers/http-server.js";
+import { failure } from "../../helpers/waiting.js";
 
 const APP = "app-sdk";
 const TOKEN = "tok_SDK_secret_5b7c19e2";
@@ -41,14 +42,6 @@ afterEach(async () => {
 
 const client = (options: ConstructorParameters<typeof HathoraCloud>[0] = {}) => new HathoraCloud({ serverURL: sim.url, appId: APP, ...options });
 const poll = (source: HathoraSdkSource, roomId: string, signal = new AbortController().signal) => source.poll(roomId, { signal });
-const failure = async (promise: Promise<unknown>): Promise<unknown> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-};
 
 describe("HathoraSdkSource", () => {
   it("a starting room, then the simulator's port once it is active", async () => {
