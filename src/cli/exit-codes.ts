@@ -23,7 +23,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   [ExitCode.OK]: "the room is active (wait), or the command finished normally",
   [ExitCode.ERROR]: "an error: a terminal HTTP error (401, 402, 403, 422, ...), an invalid payload, anything unexpected",
   [ExitCode.USAGE]: "bad arguments or configuration (the message names the flag)",
-  [ExitCode.TERMINATED]: "the room ended before it became active: destroyed, suspended or not found",
+  [ExitCode.TERMINATED]: "the room ended before it became active: the host ended it (destroyed, shut down, deleted, an error, ...) or it was not found",
   [ExitCode.TIMEOUT]: "the room did not become active within --timeout",
   [ExitCode.INTERRUPTED]: "interrupted (Ctrl-C, SIGINT, SIGTERM)",
 };
@@ -39,6 +39,10 @@ export function exitCodeOf(reason: TerminationReason): ExitCode {
   switch (reason) {
     case "destroyed":
     case "suspended":
+    case "shutdown":
+    case "unhealthy":
+    case "error":
+    case "deleted":
     case "not_found":
       return ExitCode.TERMINATED;
     case "timeout":

@@ -137,18 +137,30 @@ export class WaitTimeoutError extends RoomWatcherError {
 /** waitForActive: the room ended before it became active. `evidence` says where the watch looked and what it saw. */
 export class RoomTerminatedError extends RoomWatcherError {
   readonly roomId: string;
-  /** How it ended: destroyed, suspended, not_found, stopped or failed. */
+  /** How it ended: what the host said (destroyed, shutdown, error, deleted, ...), not_found, stopped or failed. */
   readonly reason: string;
   readonly evidence: WatchEvidence | undefined;
+  /** The host's own word for the state the room ended in, when it gave one. */
+  readonly hostState: string | undefined;
+  /** What the host said went wrong, when it said. */
+  readonly detail: string | undefined;
 
-  constructor(roomId: string, reason: string, cause: unknown, evidence?: WatchEvidence) {
+  constructor(roomId: string, reason: string, cause: unknown, evidence?: WatchEvidence, words: { hostState?: string | undefined; detail?: string | undefined } = {}) {
     // The evidence names its last error already: say it once.
     const why = cause instanceof Error && cause !== evidence?.lastError ? ` (${cause.message})` : "";
-    super(ErrorCode.ROOM_TERMINATED, `room ${roomId} terminated before it became active: ${reason}${why}${seen(evidence)}`, { cause });
+    super(ErrorCode.ROOM_TERMINATED, `room ${roomId} terminated before it became active: ${reason}${hostWords(words)}${why}${seen(evidence)}`, { cause });
     this.roomId = roomId;
     this.reason = reason;
     this.evidence = evidence;
+    this.hostState = words.hostState;
+    this.detail = words.detail;
   }
+}
+
+/** " (host state Shutdown: detail)", or nothing when the host said nothing of its own. */
+function hostWords({ hostState, detail }: { hostState?: string | undefined; detail?: string | undefined }): string {
+  const words = [hostState === undefined ? undefined : `host state ${hostState}`, detail].filter((w) => w !== undefined && w !== "");
+  return words.length === 0 ? "" : ` (${words.join(": ")})`;
 }
 
 /** Why a gateway (or the WebSocket source talking to one) gave up. */

@@ -26,10 +26,38 @@ export type Observation =
   | { readonly kind: "active"; readonly connection: Connection }
   /** The upstream does not know the room (404). */
   | { readonly kind: "not_found" }
-  /** The upstream says the room has ended (legacy `destroyed` / `suspended` statuses). */
-  | { readonly kind: "ended"; readonly reason: "destroyed" | "suspended" }
+  /** The host says the room has ended: why, in provider-neutral terms, and in the host's own words. */
+  | {
+      readonly kind: "ended";
+      readonly reason: EndReason;
+      /** The host's own word for the state it ended in (Agones `Shutdown`, Edgegap `ERROR`, ...), when it gave one. */
+      readonly hostState?: string | undefined;
+      /** What the host said went wrong (Edgegap's `error_detail`, say), when it said. */
+      readonly detail?: string | undefined;
+    }
   /** A status value nobody documented: tolerated, reported, and no change of state. */
   | { readonly kind: "unrecognized"; readonly status: string };
+
+/**
+ * Why a host says a room ended. Each provider maps its own states onto these; the host's word is
+ * kept beside it in `hostState`.
+ */
+export const EndReason = {
+  /** Gone: a `destroyed` status, a 404 after the room was seen, Edgegap `TERMINATED`. */
+  DESTROYED: "destroyed",
+  /** Hathora's deprecated suspend API. */
+  SUSPENDED: "suspended",
+  /** Shut down on purpose while running: Agones `Shutdown`, Edgegap `TERMINATING`. */
+  SHUTDOWN: "shutdown",
+  /** The host gave up on an unresponsive server: Agones `Unhealthy`. */
+  UNHEALTHY: "unhealthy",
+  /** The host reports an error: Agones `Error`, Edgegap `ERROR` (with `detail`). */
+  ERROR: "error",
+  /** The resource was deleted: a Kubernetes DELETED event. */
+  DELETED: "deleted",
+} as const;
+export type EndReason = (typeof EndReason)[keyof typeof EndReason];
+export const END_REASONS: readonly EndReason[] = Object.values(EndReason);
 
 /** A value outside a documented enum, tolerated and reported. */
 export interface Warning {
@@ -67,7 +95,7 @@ export function sameObservation(a: Observation, b: Observation): boolean {
     case "active":
       return b.kind === "active" && sameConnection(a.connection, b.connection);
     case "ended":
-      return b.kind === "ended" && a.reason === b.reason;
+      return b.kind === "ended" && a.reason === b.reason && a.hostState === b.hostState && a.detail === b.detail;
     case "unrecognized":
       return b.kind === "unrecognized" && a.status === b.status;
     default:
@@ -86,7 +114,7 @@ export function observationKey(observation: Observation): string {
       return `active:${JSON.stringify([exposedPort, ...additionalExposedPorts].map(portKey))}`;
     }
     case "ended":
-      return `ended:${observation.reason}`;
+      return `ended:${JSON.stringify([observation.reason, observation.hostState ?? null, observation.detail ?? null])}`;
     case "unrecognized":
       return `unrecognized:${observation.status}`;
     default:

@@ -11,13 +11,11 @@
  * `terminated` is final. ALLOWED_TRANSITIONS lists every edge; transition() never takes another.
  */
 import type { Connection, Observation } from "./observation.js";
-import { sameConnection } from "./observation.js";
+import { EndReason, sameConnection } from "./observation.js";
 
+/** Why a watch ended: what the host said (an EndReason), or what the watch itself decided. */
 export const TerminationReason = {
-  /** The room was destroyed: 404 after it had been seen, or a `destroyed` status. */
-  DESTROYED: "destroyed",
-  /** A `suspended` status (deprecated suspend API). */
-  SUSPENDED: "suspended",
+  ...EndReason,
   /** 404 from the first look on, for longer than the not-found grace. */
   NOT_FOUND: "not_found",
   /** The room did not become active before the deadline. */
@@ -57,6 +55,10 @@ export type RoomState =
       readonly reason: TerminationReason;
       readonly lastConnection: Connection | undefined;
       readonly cause: unknown;
+      /** The host's own word for the state the room ended in, when it gave one. */
+      readonly hostState: string | undefined;
+      /** What the host said went wrong, when it said. */
+      readonly detail: string | undefined;
     };
 export type RoomStatus = RoomState["status"];
 
@@ -83,6 +85,8 @@ export type RoomTransitionEvent =
       readonly reason: TerminationReason;
       readonly lastConnection: Connection | undefined;
       readonly cause: unknown;
+      readonly hostState: string | undefined;
+      readonly detail: string | undefined;
     };
 
 export interface Transition {
@@ -124,11 +128,18 @@ export function lastConnectionOf(state: RoomState): Connection | undefined {
 
 const unchanged = (state: RoomState): Transition => ({ state, events: [] });
 
-function terminate(state: RoomState, at: number, reason: TerminationReason, cause: unknown): Transition {
+/** What the host said of the ending, when the host ended the room. */
+interface HostWords {
+  readonly hostState?: string | undefined;
+  readonly detail?: string | undefined;
+}
+
+function terminate(state: RoomState, at: number, reason: TerminationReason, cause: unknown, words: HostWords = {}): Transition {
   const lastConnection = lastConnectionOf(state);
+  const { hostState, detail } = words;
   return {
-    state: { status: "terminated", since: at, reason, lastConnection, cause },
-    events: [{ type: "terminated", at, reason, lastConnection, cause }],
+    state: { status: "terminated", since: at, reason, lastConnection, cause, hostState, detail },
+    events: [{ type: "terminated", at, reason, lastConnection, cause, hostState, detail }],
   };
 }
 
@@ -146,7 +157,7 @@ function observe(state: Exclude<RoomState, { status: "terminated" }>, at: number
     case "unrecognized":
       return unchanged(state);
     case "ended":
-      return terminate(state, at, observation.reason, undefined);
+      return terminate(state, at, observation.reason, undefined, observation);
     case "not_found":
       if (state.status === "unknown") {
         return at < state.notFoundGraceUntil ? unchanged(state) : terminate(state, at, "not_found", undefined);

@@ -16,6 +16,8 @@ export interface PollingSource {
   readonly key: string;
   /** Where this source looks for `roomId`, for messages: no secret in it. */
   target?(roomId: string): SourceTarget;
+  /** Throws ConfigError when `roomId` can never name a room here (the provider's own id rule), before any request. */
+  checkRoomId?(roomId: string): void;
   /** One look at the room. Throws RoomWatcherError (retryable or not); rejects with `signal.reason` on abort. */
   poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult>;
 }
@@ -46,6 +48,8 @@ export interface PushSource {
   readonly key: string;
   /** Where this source looks for `roomId`, for messages: no secret in it. */
   target?(roomId: string): SourceTarget;
+  /** Throws ConfigError when `roomId` can never name a room here (the provider's own id rule), before any request. */
+  checkRoomId?(roomId: string): void;
   /**
    * Starts telling `listener` about the room, its current state first. The fleet subscribes once
    * per room however many watchers it has. `unsubscribe` resolves once nothing is left running.

@@ -1,21 +1,25 @@
 /** Validation of the values that end up in a URL or a header: nothing may reach another endpoint or host, or fail on every request. */
 import { ConfigError } from "./errors.js";
 
-/** 1..100 characters of `[a-zA-Z0-9_-]`: a room (or app) id, safe in a URL path as it is. */
-export const ROOM_ID_PATTERN = /^[a-zA-Z0-9_-]{1,100}$/;
+/**
+ * A room id, whichever provider it comes from: Hathora's room ids, Kubernetes object names (up to
+ * 253 characters, with dots), Edgegap request ids. No slash, and never `.` or `..`, since it cannot
+ * start with a dot: safe in a URL path segment as it is. A provider checks its own, narrower rule.
+ */
+export const ROOM_ID_PATTERN = /^[a-zA-Z0-9_-][a-zA-Z0-9_.-]{0,252}$/;
+/** ROOM_ID_PATTERN in words, for messages. */
+export const ROOM_ID_RULE = "1..253 characters of [a-zA-Z0-9_.-], not starting with a dot";
 
-export function validateRoomId(roomId: unknown): string {
-  if (typeof roomId !== "string" || !ROOM_ID_PATTERN.test(roomId)) {
-    throw new ConfigError(`invalid room id ${JSON.stringify(String(roomId)).slice(0, 120)}: expected 1..100 characters of [a-zA-Z0-9_-]`);
+/** `value` when it is a string matching `pattern`; else a ConfigError naming `what` and the `rule` in words. */
+export function validateId(what: string, value: unknown, pattern: RegExp, rule: string): string {
+  if (typeof value !== "string" || !pattern.test(value)) {
+    throw new ConfigError(`invalid ${what} ${JSON.stringify(String(value)).slice(0, 120)}: expected ${rule}`);
   }
-  return roomId;
+  return value;
 }
 
-export function validateAppId(appId: unknown): string {
-  if (typeof appId !== "string" || !ROOM_ID_PATTERN.test(appId)) {
-    throw new ConfigError(`invalid app id ${JSON.stringify(String(appId)).slice(0, 120)}: expected 1..100 characters of [a-zA-Z0-9_-]`);
-  }
-  return appId;
+export function validateRoomId(roomId: unknown): string {
+  return validateId("room id", roomId, ROOM_ID_PATTERN, ROOM_ID_RULE);
 }
 
 /** An http(s) URL without credentials, query or fragment; returned without a trailing slash. */

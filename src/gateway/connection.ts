@@ -126,7 +126,13 @@ export class GatewayConnection implements Subscriber {
     if (state.invalidRun > 0) this.#state = { ...state, invalidRun: 0 };
     const message = parsed.message;
     switch (message.type) {
-      case "subscribe":
+      case "subscribe": {
+        const refusal = hub.refusal(message.roomId);
+        if (refusal !== undefined) {
+          metrics.protocolErrors.inc({ code: ProtocolErrorCode.BAD_MESSAGE });
+          this.#reply({ type: "error", code: ProtocolErrorCode.BAD_MESSAGE, message: refusal, roomId: message.roomId });
+          return;
+        }
         if (!hub.isSubscribed(this, message.roomId) && hub.countOf(this) >= limits.maxSubscriptionsPerConnection) {
           metrics.protocolErrors.inc({ code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS });
           this.#reply({
@@ -139,6 +145,7 @@ export class GatewayConnection implements Subscriber {
         }
         hub.subscribe(this, message.roomId);
         return;
+      }
       case "unsubscribe":
         hub.unsubscribe(this, message.roomId);
         return;

@@ -10,7 +10,7 @@
  * the cluster's snapshot after a gap (sending their subscribers a fresh snapshot), and take the watch
  * over, sequence numbers and all, when the owner's lease lapses.
  */
-import { type PollResult, observationKey, sameObservation } from "../core/observation.js";
+import { END_REASONS, type PollResult, observationKey, sameObservation } from "../core/observation.js";
 import { initialState, isTerminal } from "../core/room-state.js";
 import { RoomWatcherError } from "../core/errors.js";
 import type { SourceListener, TransientFailure } from "../core/source.js";
@@ -126,6 +126,16 @@ export class RoomHub {
    * snapshot at once (shared, once the directory has said who watches it), then every change. The
    * caller validated `roomId` and the limits.
    */
+  /** Why the upstream could never have `roomId` (its provider's id rule), or undefined when it could. */
+  refusal(roomId: string): string | undefined {
+    try {
+      this.#options.source.checkRoomId?.(roomId);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
   subscribe(subscriber: Subscriber, roomId: string): void {
     if (this.#controller.signal.aborted) return;
     let room = this.#rooms.get(roomId);
@@ -399,14 +409,24 @@ export class RoomHub {
   #endFromState(room: Room, at: number, learnedAtHr: number): void {
     const state = room.stateView.state;
     if (!isTerminal(state)) return;
-    const reason = state.reason === "destroyed" || state.reason === "suspended" || state.reason === "not_found" ? state.reason : "failed";
-    this.#end(room, reason, undefined, at, learnedAtHr);
+    const hostSaid = state.reason === "not_found" || (END_REASONS as readonly string[]).includes(state.reason);
+    const reason = hostSaid ? (state.reason as EndedMessage["reason"]) : "failed";
+    this.#end(room, reason, undefined, at, learnedAtHr, { hostState: state.hostState, detail: state.detail });
   }
 
   /** The owner ends the room: tells everyone (here and, shared, every instance), then drops it. */
-  #end(room: Room, reason: EndedMessage["reason"], error: WireError | undefined, at: number, learnedAtHr: number): void {
+  #end(room: Room, reason: EndedMessage["reason"], error: WireError | undefined, at: number, learnedAtHr: number, words: { hostState?: string | undefined; detail?: string | undefined } = {}): void {
     room.seq++;
-    const message: EndedMessage = { type: "ended", roomId: room.roomId, seq: room.seq, reason, at, ...(error === undefined ? {} : { error }) };
+    const message: EndedMessage = {
+      type: "ended",
+      roomId: room.roomId,
+      seq: room.seq,
+      reason,
+      at,
+      ...(error === undefined ? {} : { error }),
+      ...(words.hostState === undefined ? {} : { hostState: words.hostState }),
+      ...(words.detail === undefined ? {} : { detail: words.detail }),
+    };
     const text = encodeServerMessage(message);
     this.#publish(room, message, text);
     this.#conclude(room, message, text, learnedAtHr);

@@ -4,7 +4,7 @@
  * writes a response. The server gathers the facts (health, metrics text, the hub's verdict on a hint).
  */
 import type { ServerResponse } from "node:http";
-import { ROOM_ID_PATTERN } from "../core/validate.js";
+import { ROOM_ID_PATTERN, ROOM_ID_RULE } from "../core/validate.js";
 import { HINT_PATH_PREFIX } from "../protocol/hints.js";
 import type { GatewayHealth, GatewayStats } from "./health.js";
 import type { HintOutcome } from "./metrics.js";
@@ -79,7 +79,7 @@ export function readHint(check: TokenCheck | undefined, authorization: string | 
   } catch {
     roomId = "";
   }
-  if (!ROOM_ID_PATTERN.test(roomId)) return { ok: false, outcome: "invalid", answer: jsonAnswer(400, { message: "room id must be 1..100 characters of [a-zA-Z0-9_-]" }) };
+  if (!ROOM_ID_PATTERN.test(roomId)) return { ok: false, outcome: "invalid", answer: jsonAnswer(400, { message: `room id must be ${ROOM_ID_RULE}` }) };
   return { ok: true, roomId };
 }
 

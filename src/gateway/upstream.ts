@@ -30,6 +30,10 @@ export class CountingSource implements PollingSource {
     return this.#requests;
   }
 
+  checkRoomId(roomId: string): void {
+    this.#inner.checkRoomId?.(roomId);
+  }
+
   async poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult> {
     this.#requests++;
     let result: PollResult;

@@ -7,10 +7,11 @@
  */
 import { z } from "zod";
 import type { ExposedPort, PollResult } from "../core/observation.js";
-import { ROOM_ID_PATTERN } from "../core/validate.js";
+import { END_REASONS, type EndReason } from "../core/observation.js";
+import { ROOM_ID_PATTERN, ROOM_ID_RULE } from "../core/validate.js";
 
 /** A room id on the wire: what every provider's ids fit, and nothing that could reach another path. */
-const RoomIdSchema = z.string().regex(ROOM_ID_PATTERN, "must be 1..100 characters of [a-zA-Z0-9_-]");
+const RoomIdSchema = z.string().regex(ROOM_ID_PATTERN, `must be ${ROOM_ID_RULE}`);
 
 /** A port on the wire, whichever provider it came from; the transport type is an open enum. */
 const ExposedPortSchema: z.ZodType<ExposedPort> = z.object({
@@ -43,11 +44,17 @@ const ConnectionSchema = z.object({
   additionalExposedPorts: z.array(ExposedPortSchema).max(8),
 });
 
+const EndReasonSchema = z.enum(END_REASONS as [EndReason, ...EndReason[]]);
+/** The host's own word for the state a room ended in (Agones `Shutdown`, Edgegap `ERROR`). */
+const HostStateSchema = z.string().max(200);
+/** What the host said went wrong. */
+const DetailSchema = z.string().max(2000);
+
 export const ObservationSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("starting") }),
   z.object({ kind: z.literal("active"), connection: ConnectionSchema }),
   z.object({ kind: z.literal("not_found") }),
-  z.object({ kind: z.literal("ended"), reason: z.enum(["destroyed", "suspended"]) }),
+  z.object({ kind: z.literal("ended"), reason: EndReasonSchema, hostState: HostStateSchema.optional(), detail: DetailSchema.optional() }),
   z.object({ kind: z.literal("unrecognized"), status: z.string().max(200) }),
 ]);
 
@@ -116,9 +123,14 @@ export const EndedMessageSchema = z.object({
   type: z.literal("ended"),
   roomId: RoomIdSchema,
   seq,
-  reason: z.enum(["destroyed", "suspended", "not_found", "failed"]),
+  /** What the host said (an end reason), `not_found`, or `failed` (a terminal error). */
+  reason: z.enum(["not_found", "failed", ...END_REASONS] as const),
   /** For `failed`: what ended it. */
   error: WireErrorSchema.optional(),
+  /** For an end reason: the host's own word for the state, when it gave one. */
+  hostState: HostStateSchema.optional(),
+  /** For an end reason: what the host said went wrong, when it said. */
+  detail: DetailSchema.optional(),
   at,
 });
 /** The gateway could not act on a client message; the connection stays open. */

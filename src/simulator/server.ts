@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CreateRoomParamsSchema, RoomIdSchema, type ApiError } from "../providers/hathora/schemas.js";
-import { ROOM_ID_PATTERN } from "../core/validate.js";
+import { HATHORA_ID_PATTERN } from "../providers/hathora/schemas.js";
 import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "./faults.js";
 import type { SimulatedTime } from "./simulated-time.js";
 import type { World } from "./world.js";
@@ -374,7 +374,7 @@ export function createSimulatorServer(world: World, options: SimulatorServerOpti
       send(res, apiError(401, "Unauthorized"));
       return;
     }
-    if (!ROOM_ID_PATTERN.test(route.appId) || (options.appId !== undefined && route.appId !== options.appId)) {
+    if (!HATHORA_ID_PATTERN.test(route.appId) || (options.appId !== undefined && route.appId !== options.appId)) {
       send(res, apiError(404, `App ${route.appId} not found`));
       return;
     }

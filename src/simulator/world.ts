@@ -15,7 +15,7 @@
 import { ConfigError } from "../core/errors.js";
 import type { ConnectionInfoV1, ConnectionInfoV2, Region, ResumeRoomResponse, Room, RoomAllocation, RoomStatus, RoomWithoutAllocations } from "../providers/hathora/schemas.js";
 import type { ExposedPort } from "../core/observation.js";
-import { ROOM_ID_PATTERN } from "../core/validate.js";
+import { HATHORA_ID_PATTERN } from "../providers/hathora/schemas.js";
 import { EventQueue } from "./event-queue.js";
 import { createRandom, type Random } from "./random.js";
 
@@ -254,10 +254,10 @@ export class World {
   createRoom(nowMs: number, input: CreateRoomInput): CreatedRoom {
     return this.#run(nowMs, () => {
       if (input.roomId !== undefined) {
-        if (!ROOM_ID_PATTERN.test(input.roomId)) throw new ConfigError(`invalid room id: ${input.roomId}`);
+        if (!HATHORA_ID_PATTERN.test(input.roomId)) throw new ConfigError(`invalid room id: ${input.roomId}`);
         if (this.#rooms.has(input.roomId)) throw new ConfigError(`room already exists: ${input.roomId}`);
       }
-      if (!ROOM_ID_PATTERN.test(input.appId)) throw new ConfigError(`invalid app id: ${input.appId}`);
+      if (!HATHORA_ID_PATTERN.test(input.appId)) throw new ConfigError(`invalid app id: ${input.appId}`);
       const region = input.region ?? "Seattle";
       const scenario = input.scenario ?? this.#drawScenario(input.appId, region, true);
       if (scenario === Scenario.WARM && this.#findWarmProcess(input.appId, region) === undefined) {

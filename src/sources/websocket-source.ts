@@ -330,10 +330,6 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
         room.lastSeq = undefined;
         room.awaitingSnapshot = true;
         switch (message.reason) {
-          case "destroyed":
-          case "suspended":
-            this.#tell(room, { observation: { kind: "ended", reason: message.reason }, warnings: [] }, now);
-            return;
           case "not_found":
             // The gateway stopped looking; we have not necessarily stopped waiting (our grace is our own).
             this.#tell(room, { observation: { kind: "not_found" }, warnings: [] }, now);
@@ -342,8 +338,12 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
           case "failed":
             this.#fail(room, errorFromWire(message.error, this.#token), now);
             return;
+          default: {
+            const { reason, hostState, detail } = message;
+            this.#tell(room, { observation: { kind: "ended", reason, hostState, detail }, warnings: [] }, now);
+            return;
+          }
         }
-        return;
       }
       case "failure": {
         const room = this.#live(message.roomId);

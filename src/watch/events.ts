@@ -34,6 +34,10 @@ export interface TerminatedEvent {
   readonly lastConnection: Connection | undefined;
   /** What ended it, for `failed` and `aborted`. */
   readonly cause: unknown;
+  /** The host's own word for the state the room ended in (Agones `Shutdown`, Edgegap `ERROR`), when the host ended it. */
+  readonly hostState: string | undefined;
+  /** What the host said went wrong (Edgegap's `error_detail`), when it said. */
+  readonly detail: string | undefined;
   readonly at: number;
   /** What the watch saw of its upstream: where it looked, the looks answered and failed, the last error, a hint. */
   readonly evidence: WatchEvidence;

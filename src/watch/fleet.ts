@@ -163,6 +163,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   /** Joins (or starts) the one feed of `roomId` on `source`: a poll loop, or a push subscription. @internal */
   subscribe(source: RoomSource, roomId: string, options: ResolvedPollOptions, listener: SourceListener, placement: RoomPollPlacement = {}): Subscription {
     validateRoomId(roomId);
+    source.checkRoomId?.(roomId);
     const key = keyOf(source, roomId);
     let feed = this.#feeds.get(key);
     if (feed === undefined || feed.stopped) {

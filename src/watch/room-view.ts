@@ -122,7 +122,7 @@ function emitChange(
         safeEmit(
           emitter,
           "terminated",
-          Object.freeze({ roomId, reason: event.reason, lastConnection: event.lastConnection, cause: event.cause, at: event.at, evidence: evidence.snapshot() }),
+          Object.freeze({ roomId, reason: event.reason, lastConnection: event.lastConnection, cause: event.cause, hostState: event.hostState, detail: event.detail, at: event.at, evidence: evidence.snapshot() }),
         );
         break;
       default:

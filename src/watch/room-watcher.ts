@@ -57,6 +57,7 @@ export class RoomWatcher extends EventEmitter<RoomWatcherEvents> {
     this.fleet = options.fleet ?? getDefaultFleet();
     const source = sourceFromOptions(options) ?? this.fleet.defaultSource;
     if (source === undefined) throw new ConfigError("either source or appId is required");
+    source.checkRoomId?.(this.roomId);
     this.source = source;
     this.timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : validateDurationMs("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     this.notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? this.fleet.notFoundGraceMs);

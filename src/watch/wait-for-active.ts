@@ -66,6 +66,6 @@ function terminationError(event: TerminatedEvent, timeoutMs: number): unknown {
     case "aborted":
       return event.cause;
     default:
-      return new RoomTerminatedError(event.roomId, event.reason, event.cause, event.evidence);
+      return new RoomTerminatedError(event.roomId, event.reason, event.cause, event.evidence, event);
   }
 }

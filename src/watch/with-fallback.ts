@@ -101,8 +101,14 @@ export class FallbackSource extends EventEmitter<FallbackSourceEvents> implement
     return this.#push.target?.(roomId) ?? this.#polling.target?.(roomId) ?? { name: "the push source", url: this.#push.key };
   }
 
+  checkRoomId(roomId: string): void {
+    this.#push.checkRoomId?.(roomId);
+    this.#polling.checkRoomId?.(roomId);
+  }
+
   subscribe(roomId: string, listener: SourceListener): { unsubscribe(): Promise<void> } {
     validateRoomId(roomId);
+    this.checkRoomId(roomId);
     const room: FallbackRoom = { roomId, listener, push: undefined, poll: undefined, ended: false };
     if (this.#rooms.size === 0) {
       // Hear the push source only while there are rooms: a long-lived source keeps no listener of ours.

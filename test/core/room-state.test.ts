@@ -18,7 +18,7 @@ const states: Record<string, RoomState> = {
   starting: { status: "starting", since: 0, previous: undefined },
   rescheduling: { status: "starting", since: 0, previous: conn(1) },
   active: { status: "active", since: 0, connection: conn(1), moved: false },
-  terminated: { status: "terminated", since: 0, reason: "destroyed", lastConnection: undefined, cause: undefined },
+  terminated: { status: "terminated", since: 0, reason: "destroyed", lastConnection: undefined, cause: undefined, hostState: undefined, detail: undefined },
 };
 
 const observed = (observation: Observation, at = 10): RoomInput => ({ type: "observed", at, observation });
@@ -30,6 +30,9 @@ const inputs: Record<string, RoomInput> = {
   notFoundLate: observed({ kind: "not_found" }, 5_000),
   destroyed: observed({ kind: "ended", reason: "destroyed" }),
   suspended: observed({ kind: "ended", reason: "suspended" }),
+  shutdown: observed({ kind: "ended", reason: "shutdown", hostState: "Shutdown" }),
+  hostError: observed({ kind: "ended", reason: "error", hostState: "ERROR", detail: "image pull failed" }),
+  deleted: observed({ kind: "ended", reason: "deleted" }),
   unrecognized: observed({ kind: "unrecognized", status: "warming" }),
   deadline: { type: "deadline", at: 10 },
   aborted: { type: "aborted", at: 10, cause: new Error("bye") },
@@ -45,6 +48,9 @@ const table: Array<[string, string, RoomStatus, string[], string?]> = [
   ["unknown", "notFoundLate", "terminated", ["terminated"], "not_found"],
   ["unknown", "destroyed", "terminated", ["terminated"], "destroyed"],
   ["unknown", "suspended", "terminated", ["terminated"], "suspended"],
+  ["starting", "shutdown", "terminated", ["terminated"], "shutdown"],
+  ["starting", "hostError", "terminated", ["terminated"], "error"],
+  ["active", "deleted", "terminated", ["terminated"], "deleted"],
   ["unknown", "unrecognized", "unknown", []],
   ["unknown", "deadline", "terminated", ["terminated"], "timeout"],
   ["unknown", "aborted", "terminated", ["terminated"], "aborted"],
@@ -114,7 +120,13 @@ describe("transition", () => {
   it("terminated keeps the last connection and the cause", () => {
     const cause = new Error("401");
     const { state } = transition(states.active as RoomState, { type: "failed", at: 3, cause });
-    expect(state).toEqual({ status: "terminated", since: 3, reason: "failed", lastConnection: conn(1), cause });
+    expect(state).toEqual({ status: "terminated", since: 3, reason: "failed", lastConnection: conn(1), cause, hostState: undefined, detail: undefined });
+  });
+
+  it("an ending the host reports keeps the host's own word and detail, in the state and the event", () => {
+    const { state, events } = transition(states.active as RoomState, inputs.hostError as RoomInput);
+    expect(state).toEqual({ status: "terminated", since: 10, reason: "error", lastConnection: conn(1), cause: undefined, hostState: "ERROR", detail: "image pull failed" });
+    expect(events).toEqual([{ type: "terminated", at: 10, reason: "error", lastConnection: conn(1), cause: undefined, hostState: "ERROR", detail: "image pull failed" }]);
   });
 
   it("the not-found grace ends at since + grace", () => {

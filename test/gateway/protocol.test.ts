@@ -28,7 +28,9 @@ describe("parseClientMessage", () => {
     ["array", "[1,2]", false, ProtocolErrorCode.UNKNOWN_TYPE],
     ["bad room id", '{"type":"subscribe","roomId":"../x"}', false, ProtocolErrorCode.BAD_MESSAGE],
     ["missing room id", '{"type":"subscribe"}', false, ProtocolErrorCode.BAD_MESSAGE],
-    ["long room id", JSON.stringify({ type: "subscribe", roomId: "a".repeat(101) }), false, ProtocolErrorCode.BAD_MESSAGE],
+    ["long room id", JSON.stringify({ type: "subscribe", roomId: "a".repeat(254) }), false, ProtocolErrorCode.BAD_MESSAGE],
+    ["room id of dots", JSON.stringify({ type: "subscribe", roomId: ".." }), false, ProtocolErrorCode.BAD_MESSAGE],
+    ["Kubernetes object name", JSON.stringify({ type: "subscribe", roomId: "game.server-1" }), true, undefined],
   ];
   it.each(cases)("%s", (_name, text, ok, code) => {
     const parsed = parseClientMessage(text);
@@ -117,6 +119,17 @@ describe("gateway protocol on loopback", () => {
     client.send({ type: "unsubscribe", roomId: "lim1" });
     client.send({ type: "subscribe", roomId: "lim3" });
     expect(await client.next((m) => m.type === "snapshot" && m.roomId === "lim3")).toMatchObject({ type: "snapshot", roomId: "lim3" });
+    client.ws.close();
+    await client.closed;
+  });
+
+  it("refuses a room id the upstream's provider could never have (a dot, for Hathora) with bad_message, keeping the connection", async () => {
+    const client = await connectRaw(gateway.url, { token });
+    client.send({ type: "subscribe", roomId: "game.server-1" });
+    expect(await client.next((m) => m.type === "error")).toMatchObject({ code: "bad_message", roomId: "game.server-1", message: expect.stringContaining("1..100 characters of [a-zA-Z0-9_-]") });
+    expect(gateway.stats.rooms).toBe(0);
+    client.send({ type: "subscribe", roomId: "fine-1" });
+    expect(await client.next((m) => m.type === "snapshot")).toMatchObject({ roomId: "fine-1" });
     client.ws.close();
     await client.closed;
   });

@@ -57,9 +57,9 @@ describe("readHint and hintAnswer", () => {
     ["no token", check, undefined, "room-1", { outcome: "unauthorized", status: 401, message: "Unauthorized" }],
     ["a wrong token, even for a malformed room", check, "Bearer hint", "%%%", { outcome: "unauthorized", status: 401, message: "Unauthorized" }],
     ["another scheme", check, "Basic hint s3cret", "room-1", { outcome: "unauthorized", status: 401, message: "Unauthorized" }],
-    ["bad percent-encoding", check, "Bearer hint s3cret", "%E0%A4%A", { outcome: "invalid", status: 400, message: "room id must be 1..100 characters of [a-zA-Z0-9_-]" }],
-    ["an empty room id", check, "bearer hint s3cret", "", { outcome: "invalid", status: 400, message: "room id must be 1..100 characters of [a-zA-Z0-9_-]" }],
-    ["a room id with a slash", check, "Bearer hint s3cret", "a%2Fb", { outcome: "invalid", status: 400, message: "room id must be 1..100 characters of [a-zA-Z0-9_-]" }],
+    ["bad percent-encoding", check, "Bearer hint s3cret", "%E0%A4%A", { outcome: "invalid", status: 400, message: "room id must be 1..253 characters of [a-zA-Z0-9_.-], not starting with a dot" }],
+    ["an empty room id", check, "bearer hint s3cret", "", { outcome: "invalid", status: 400, message: "room id must be 1..253 characters of [a-zA-Z0-9_.-], not starting with a dot" }],
+    ["a room id with a slash", check, "Bearer hint s3cret", "a%2Fb", { outcome: "invalid", status: 400, message: "room id must be 1..253 characters of [a-zA-Z0-9_.-], not starting with a dot" }],
     ["a well-formed hint, percent-decoded", check, "Bearer hint s3cret", "room%2D1", { ok: true, roomId: "room-1" }],
   ])("%s", (_name, token, authorization, segment, expected) => {
     const read = readHint(token, authorization, segment);

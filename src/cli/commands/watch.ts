@@ -37,6 +37,8 @@ export async function runWatch(roomId: string, options: WatchCliOptions, io: Cli
       roomId,
       reason: event.reason,
       lastConnection: event.lastConnection,
+      ...(event.hostState === undefined ? {} : { hostState: event.hostState }),
+      ...(event.detail === undefined ? {} : { detail: event.detail }),
       at: event.at,
       ...(event.cause === undefined ? {} : { cause: errorJson(event.cause) }),
       evidence: evidenceJson(event.evidence),

@@ -20,7 +20,8 @@ import type { SourceTarget } from "../../core/evidence.js";
 import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "./parse.js";
 import { assertFetchablePort } from "../../core/fetch-ports.js";
 import type { PollingSource } from "../../core/source.js";
-import { validateAppId, validateBaseUrl, validateDurationMs, validateRoomId, validateToken } from "../../core/validate.js";
+import { validateHathoraId } from "./schemas.js";
+import { validateBaseUrl, validateDurationMs, validateToken } from "../../core/validate.js";
 
 export const DEFAULT_BASE_URL = "https://api.hathora.dev";
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -60,7 +61,7 @@ export class HathoraHttpSource implements PollingSource {
   readonly #clock: Clock;
 
   constructor(options: HathoraSourceOptions) {
-    this.appId = validateAppId(options.appId);
+    this.appId = validateHathoraId("app id", options.appId);
     this.baseUrl = validateBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
     this.apiVersion = options.apiVersion ?? "v2";
     this.requestTimeoutMs = validateDurationMs("requestTimeoutMs", options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, { allowZero: false });
@@ -73,9 +74,13 @@ export class HathoraHttpSource implements PollingSource {
     this.key = `hathora:${this.apiVersion}:${this.baseUrl}:${this.appId}:${options.fetch === undefined ? "global" : fetchIdentity(options.fetch)}`;
   }
 
+  checkRoomId(roomId: string): void {
+    validateHathoraId("room id", roomId);
+  }
+
   /** The connection-info URL of a room, path parameters validated and percent-encoded. */
   urlOf(roomId: string): string {
-    validateRoomId(roomId);
+    validateHathoraId("room id", roomId);
     return `${this.baseUrl}/rooms/${this.apiVersion}/${encodeURIComponent(this.appId)}/connectioninfo/${encodeURIComponent(roomId)}`;
   }
 

@@ -6,10 +6,17 @@
  */
 import { z } from "zod";
 import type { TransportType } from "../../core/observation.js";
-import { ROOM_ID_PATTERN } from "../../core/validate.js";
+import { validateId } from "../../core/validate.js";
 
-/** Hathora documents room ids (and app ids) as 1..100 characters of `[a-zA-Z0-9_-]`. */
-export const RoomIdSchema = z.string().regex(ROOM_ID_PATTERN, "must be 1..100 characters of [a-zA-Z0-9_-]");
+/** Hathora documents room ids and app ids as 1..100 characters of `[a-zA-Z0-9_-]`. */
+export const HATHORA_ID_PATTERN = /^[a-zA-Z0-9_-]{1,100}$/;
+const HATHORA_ID_RULE = "1..100 characters of [a-zA-Z0-9_-]";
+export const RoomIdSchema = z.string().regex(HATHORA_ID_PATTERN, `must be ${HATHORA_ID_RULE}`);
+
+/** A Hathora room id or app id (`what`), or a ConfigError naming it. */
+export function validateHathoraId(what: "room id" | "app id", value: unknown): string {
+  return validateId(what, value, HATHORA_ID_PATTERN, HATHORA_ID_RULE);
+}
 
 export const KNOWN_TRANSPORT_TYPES = ["tcp", "udp", "tls"] as const;
 export type KnownTransportType = (typeof KNOWN_TRANSPORT_TYPES)[number];

@@ -37,7 +37,8 @@ import {
 import { apiErrorMessage, parseConnectionInfoV2 } from "./parse.js";
 import { DEFAULT_REQUEST_TIMEOUT_MS } from "./http-source.js";
 import type { PollingSource } from "../../core/source.js";
-import { validateAppId, validateDurationMs, validateRoomId, validateToken } from "../../core/validate.js";
+import { validateHathoraId } from "./schemas.js";
+import { validateDurationMs, validateToken } from "../../core/validate.js";
 
 export interface HathoraSdkSourceOptions {
   /** The SDK client (`HathoraCloud` or `HathoraCloudCore`); its server URL, HTTP client and hooks are used as they are. */
@@ -72,7 +73,7 @@ export class HathoraSdkSource implements PollingSource {
     }
     const appId = options.appId ?? options.client._options.appId;
     if (appId === undefined) throw new ConfigError("appId is required: pass it, or create the HathoraCloud client with an appId");
-    this.appId = validateAppId(appId);
+    this.appId = validateHathoraId("app id", appId);
     // A token given as a function is only known per request; one given as a string is checked now.
     const token = options.client._options.hathoraDevToken;
     if (typeof token === "string" && token !== "") validateToken("the client's hathoraDevToken", token);
@@ -83,8 +84,12 @@ export class HathoraSdkSource implements PollingSource {
   }
 
   /** One look at the room. Throws RoomWatcherError (retryable or not); rejects with `signal.reason` on abort. */
+  checkRoomId(roomId: string): void {
+    validateHathoraId("room id", roomId);
+  }
+
   async poll(roomId: string, options: { readonly signal: AbortSignal }): Promise<PollResult> {
-    validateRoomId(roomId);
+    validateHathoraId("room id", roomId);
     const { signal } = options;
     signal.throwIfAborted();
     const deadline = requestDeadline(signal, this.requestTimeoutMs, this.#clock, () => new RequestTimeoutError(this.requestTimeoutMs));
