@@ -4,13 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { DEFAULT_BASE_URL } from "../providers/hathora/http-source.js";
 import { DEFAULT_FALLBACK_AFTER_MS } from "../watch/with-fallback.js";
 import { DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS } from "../watch/options.js";
 import { parseMs, parseNonNegativeInt, parsePort, parsePositiveMs, parsePositiveNumber } from "./args.js";
 import { runDemo } from "./commands/demo.js";
 import { registerGatewayCommand } from "./commands/gateway.js";
-import { runSimulate } from "./commands/simulate.js";
+import { runSimulate, type SimulateCliOptions } from "./commands/simulate.js";
 import { runWait } from "./commands/wait.js";
 import { runWatch } from "./commands/watch.js";
 import { ExitCode, exitCodeHelp } from "./exit-codes.js";
@@ -18,6 +17,7 @@ import { DEMO_FLAG_NAMES, SIMULATE_FLAG_NAMES, WATCH_FLAG_NAMES } from "./flag-n
 import { errorJson } from "./format.js";
 import { guarded } from "./guarded.js";
 import { type CliIo, line } from "./io.js";
+import { addUpstreamOptions, DEFAULT_PROVIDER, PROVIDERS } from "./providers/index.js";
 import { type WatchCliOptions, watchSecrets } from "./watch-options.js";
 
 
@@ -28,19 +28,15 @@ function packageVersion(): string {
 }
 
 function addWatchOptions(command: Command, io: CliIo): Command {
-  return command
-    .addOption(new Option("--app-id <id>", "Hathora application id").env("HATHORA_APP_ID").makeOptionMandatory())
-    .addOption(new Option("--base-url <url>", "rooms API origin").env("HATHORA_BASE_URL").default(DEFAULT_BASE_URL))
-    .addOption(new Option("--token <token>", "bearer token (connection info needs none; never printed)").env("HATHORA_TOKEN"))
-    .addOption(new Option("--api-version <version>", "connection-info endpoint").choices(["v1", "v2"]).default("v2"))
+  return addUpstreamOptions(command)
     .addOption(new Option("--timeout <ms>", "deadline to become active, 0 for none").argParser(parseMs).default(DEFAULT_TIMEOUT_MS))
     .addOption(new Option("--poll-interval <ms>", "first delay between looks while starting").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.pollIntervalMs))
     .addOption(
-      new Option("--gateway <ws-url>", "watch through a room-watcher gateway (WebSocket push) instead of polling; the rooms API (--app-id, --base-url) is polled while it is unreachable"),
+      new Option("--gateway <ws-url>", "watch through a room-watcher gateway (WebSocket push) instead of polling; the provider is polled directly while it is unreachable"),
     )
     .addOption(new Option("--gateway-token <token>", "token the gateway asks clients for (never printed)").env("ROOM_WATCHER_GATEWAY_TOKEN"))
     .addOption(
-      new Option("--gateway-fallback-after <ms>", "with --gateway: poll the rooms API directly once the gateway has been unreachable this long")
+      new Option("--gateway-fallback-after <ms>", "with --gateway: poll the provider directly once the gateway has been unreachable this long")
         .argParser(parseMs)
         .default(DEFAULT_FALLBACK_AFTER_MS),
     )
@@ -85,8 +81,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         ].join("\n"),
       ),
     io,
-  ).action(async (roomId: string, options: WatchCliOptions) =>
-    setExit(await guarded(io, { json: options.json, secrets: watchSecrets(options), flagNames: WATCH_FLAG_NAMES }, () => runWait(roomId, options, io))),
+  ).action(async (roomId: string, options: WatchCliOptions, command: Command) =>
+    setExit(await guarded(io, { json: options.json, secrets: watchSecrets(options, io), flagNames: WATCH_FLAG_NAMES }, () => runWait(roomId, options, io, command))),
   );
 
   addWatchOptions(
@@ -112,20 +108,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         ].join("\n"),
       ),
     io,
-  ).action(async (roomId: string, options: WatchCliOptions) =>
-    setExit(await guarded(io, { json: options.json, secrets: watchSecrets(options), flagNames: WATCH_FLAG_NAMES }, () => runWatch(roomId, options, io))),
+  ).action(async (roomId: string, options: WatchCliOptions, command: Command) =>
+    setExit(await guarded(io, { json: options.json, secrets: watchSecrets(options, io), flagNames: WATCH_FLAG_NAMES }, () => runWatch(roomId, options, io, command))),
   );
 
   program
     .command("simulate")
-    .description("run the Hathora-compatible simulator; the first line printed is its base URL")
+    .description("run a fake host (--provider, Hathora's rooms API unless given); the first line printed is its URL")
+    .addOption(new Option("--provider <name>", "which host to fake").choices(Object.keys(PROVIDERS)).default(DEFAULT_PROVIDER))
     .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(parsePort).default(0))
     .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
     .addOption(new Option("--seed <n>", "seed of every random draw").argParser(parseNonNegativeInt).default(1))
     .addOption(new Option("--token <token>", "bearer token admin calls must carry (default: any)").env("SIMULATOR_TOKEN"))
-    .addOption(new Option("--app-id <id>", "the only app id served (default: any)"))
+    .addOption(new Option("--app-id <id>", "Hathora: the only app id served (default: any)"))
     .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parsePositiveNumber).default(1))
-    .option("--json", "print the first line as JSON: {url, port, seed, timeScale, appId}", false)
+    .option("--json", "print the first line as JSON: {provider, url, seed, timeScale, ...what the provider adds}", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText(
       "after",
@@ -138,7 +135,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         "  $ room-watcher simulate --json &   # first line: {\"url\":\"http://127.0.0.1:...\",\"port\":...}",
       ].join("\n"),
     )
-    .action(async (options: { port: number; host: string; seed: number; token?: string; appId?: string; timeScale: number; json: boolean }) =>
+    .action(async (options: SimulateCliOptions & { json: boolean }) =>
       setExit(await guarded(io, { json: options.json, secrets: [options.token], flagNames: SIMULATE_FLAG_NAMES }, () => runSimulate(options, io))),
     );
 

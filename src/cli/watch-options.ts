@@ -1,17 +1,19 @@
 /** The options `wait` and `watch` share, and how they become RoomWatcher options. */
-import { HathoraHttpSource } from "../providers/hathora/http-source.js";
+import type { Command } from "commander";
+import { ConfigError } from "../core/errors.js";
+import { isPushSource } from "../core/source.js";
 import { validateToken } from "../core/validate.js";
 import { WebSocketSource } from "../sources/websocket-source.js";
 import { DEFAULT_POLL_OPTIONS, type PollOptions } from "../watch/options.js";
 import type { RoomWatcherOptions } from "../watch/room-watcher.js";
 import { withFallback } from "../watch/with-fallback.js";
 import type { CliIo } from "./io.js";
+import { upstreamOf, upstreamSecrets } from "./providers/index.js";
 
+/** Besides these, the provider's own flags (`--app-id`, `--namespace`, ...), read by the provider: src/cli/providers/. */
 export interface WatchCliOptions {
-  appId: string;
-  baseUrl: string;
-  token?: string | undefined;
-  apiVersion: "v1" | "v2";
+  /** `--provider`: where rooms live. Default hathora. */
+  provider: string;
   /** Deadline in ms; 0 for none. */
   timeout: number;
   pollInterval?: number | undefined;
@@ -26,9 +28,9 @@ export interface WatchCliOptions {
   json: boolean;
 }
 
-/** Every secret the options hold, for redaction. */
-export function watchSecrets(options: WatchCliOptions): Array<string | undefined> {
-  return [options.token, options.gatewayToken];
+/** Every secret the options (and the variables they fall back to) hold, for redaction. */
+export function watchSecrets(options: WatchCliOptions, io: CliIo): Array<string | undefined> {
+  return [...upstreamSecrets(options, io.env), options.gatewayToken];
 }
 
 /**
@@ -37,7 +39,7 @@ export function watchSecrets(options: WatchCliOptions): Array<string | undefined
  * withFallback. The socket closes once the command's last watcher has stopped, whichever way
  * it ended (active, ended, timeout, Ctrl-C), so nothing keeps the process alive.
  */
-export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io: CliIo): RoomWatcherOptions {
+export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io: CliIo, command?: Command): RoomWatcherOptions {
   const pollOptions: PollOptions = {
     pollIntervalMs: options.pollInterval,
     // A first delay above the default cap would be refused by the library as "above maxPollIntervalMs",
@@ -47,19 +49,15 @@ export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io:
   };
   // Tokens no header can carry are refused here, by flag, rather than sent and retried as a network
   // error until the deadline.
-  const token = options.token === undefined || options.token === "" ? options.token : validateToken("--token (HATHORA_TOKEN)", options.token);
   const gatewayToken = options.gatewayToken === undefined ? undefined : validateToken("--gateway-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.gatewayToken);
-  const upstream = { appId: options.appId, baseUrl: options.baseUrl, token, apiVersion: options.apiVersion };
-  const source =
-    options.gateway === undefined
-      ? undefined
-      : withFallback(new WebSocketSource({ url: options.gateway, token: gatewayToken }), new HathoraHttpSource(upstream), {
-          fallbackAfterMs: options.gatewayFallbackAfter,
-          pollOptions,
-        });
+  const upstream = upstreamOf(options, io, command).source;
+  let source = upstream;
+  if (options.gateway !== undefined) {
+    if (isPushSource(upstream)) throw new ConfigError(`--gateway falls back to polling the provider, and --provider ${options.provider} is pushed already: watch it directly`);
+    source = withFallback(new WebSocketSource({ url: options.gateway, token: gatewayToken }), upstream, { fallbackAfterMs: options.gatewayFallbackAfter, pollOptions });
+  }
   return {
     roomId,
-    ...upstream,
     source,
     timeoutMs: options.timeout === 0 ? Number.POSITIVE_INFINITY : options.timeout,
     ...pollOptions,

@@ -260,7 +260,7 @@ describe.concurrent("usage errors exit 2 with a message on stderr and send no re
       name: "wait without --app-id (HATHORA_APP_ID unset)",
       roomId: "usage-room-1",
       args: (roomId, baseUrl) => ["wait", roomId, "--base-url", baseUrl],
-      stderr: "error: required option '--app-id <id>' not specified\n(run with --help for usage)\n",
+      stderr: "room-watcher: --app-id (HATHORA_APP_ID) is required with --provider hathora\n",
     },
     {
       name: "wait ../x (a room id that is a path)",
@@ -373,6 +373,9 @@ describe.concurrent("input that can never work exits 2 at once, naming the flag"
     { args: ["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, "--redis", "redis://127.0.0.1:9", "--lease-ttl", "10"], flag: "--lease-ttl" },
     { args: ["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, "--max-in-flight", "0"], flag: "--max-in-flight" },
     { args: ["wait", "r1", "--app-id", "app/../x"], flag: "--app-id" },
+    { args: ["wait", "r1", "--provider", "nope"], flag: "--provider" },
+    { args: ["gateway", "--provider", "nope"], flag: "--provider" },
+    { args: ["simulate", "--provider", "nope"], flag: "--provider" },
   ];
   it.for(cases)("$args.0 $args.1 ... names $flag", async ({ args, flag }, context) => {
     const result = await cli(context, args).exited;
@@ -584,7 +587,7 @@ describe("room-watcher simulate --json", () => {
   it("prints its settings and base URL as one JSON line first, and exits 0 on SIGINT", async (context) => {
     const run = cli(context, ["simulate", "--json", "--seed", "4", "--time-scale", "10"]);
     const first = JSON.parse(await run.line(() => true)) as { url: string; port: number };
-    expect(first).toEqual({ url: `http://127.0.0.1:${first.port}`, port: expect.any(Number), seed: 4, timeScale: 10, appId: null });
+    expect(first).toEqual({ provider: "hathora", url: `http://127.0.0.1:${first.port}`, port: expect.any(Number), seed: 4, timeScale: 10, appId: null });
     expect((await fetch(`${first.url}/rooms/v2/app/connectioninfo/nope`)).status).toBe(404);
     run.kill("SIGINT");
     const exit = await run.exited;

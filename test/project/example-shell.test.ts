@@ -111,7 +111,7 @@ describe("examples/wait-and-connect.sh", () => {
     const exit = await script(context, "some-room", { HATHORA_BASE_URL: sim.url }).exited;
     expect(exit.code).toBe(2);
     expect(exit.stdout).toBe("");
-    expect(exit.stderr).toContain("error: required option '--app-id <id>' not specified");
+    expect(exit.stderr).toContain("room-watcher: --app-id (HATHORA_APP_ID) is required with --provider hathora");
     expect(exit.stderr.endsWith("bad arguments or configuration (is HATHORA_APP_ID set?)\n")).toBe(true);
   });
 

@@ -10,20 +10,24 @@ import { Gateway } from "../../gateway/server.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
 import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
 import { DEFAULT_LEASE_TTL_MS, redisUrlSecrets } from "../../gateway/redis/options.js";
-import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUESTS_PER_SECOND, Fleet } from "../../watch/fleet.js";
+import { DEFAULT_MAX_IN_FLIGHT, Fleet } from "../../watch/fleet.js";
 import { DEFAULT_POLL_OPTIONS } from "../../watch/options.js";
 import { parseNonNegativeInt, parsePort, parsePositiveInt, parsePositiveMs } from "../args.js";
 import { ExitCode } from "../exit-codes.js";
 import { GATEWAY_FLAG_NAMES } from "../flag-names.js";
 import { guarded } from "../guarded.js";
 import { type CliIo, line } from "../io.js";
+import { addUpstreamOptions, providerOf, upstreamOf, upstreamSecrets } from "../providers/index.js";
+import { isPushSource } from "../../core/source.js";
 
+/** Besides these, the provider's own flags (`--app-id`, `--namespace`, ...), read by the provider: src/cli/providers/. */
 export interface GatewayCliOptions {
+  /** `--provider`: where rooms live. Default hathora. */
+  provider?: string | undefined;
   baseUrl?: string | undefined;
   /** The old name of --base-url, still accepted. */
   upstream?: string | undefined;
-  appId: string;
-  /** The rooms API's token, as for wait and watch. */
+  /** The provider's token, as for wait and watch. */
   token?: string | undefined;
   /** The old name of --token, still accepted. */
   upstreamToken?: string | undefined;
@@ -39,7 +43,8 @@ export interface GatewayCliOptions {
   maxFrameBytes?: number | undefined;
   maxBufferedBytes?: number | undefined;
   heartbeatInterval?: number | undefined;
-  maxRequestsPerSecond: number;
+  /** Default: the provider's. */
+  maxRequestsPerSecond?: number | undefined;
   maxInFlight: number;
   activePollInterval?: number | undefined;
   redis?: string | undefined;
@@ -79,13 +84,10 @@ the clients' token, once --token, is --client-token (ROOM_WATCHER_GATEWAY_TOKEN,
 
 /** Adds `gateway` to the program; `setExit` receives its exit code. */
 export function registerGatewayCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
-    .command("gateway")
-    .description("push room changes to WebSocket subscribers, watching each room upstream once; the first line printed is its ws URL")
-    .addOption(new Option("--base-url <url>", "rooms API origin to watch (required)").env("HATHORA_BASE_URL"))
+  addUpstreamOptions(
+    program.command("gateway").description("push room changes to WebSocket subscribers, watching each room upstream once; the first line printed is its ws URL"),
+  )
     .addOption(new Option("--upstream <url>").hideHelp())
-    .addOption(new Option("--app-id <id>", "the application whose rooms clients subscribe to").env("HATHORA_APP_ID").makeOptionMandatory())
-    .addOption(new Option("--token <token>", "bearer token for the rooms API (connection info needs none)").env("HATHORA_TOKEN"))
     .addOption(new Option("--upstream-token <token>").hideHelp())
     .addOption(new Option("--port <n>", "port to listen on (0: any free port)").argParser(parsePort).default(0))
     .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
@@ -97,7 +99,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--max-frame-bytes <n>", "largest client frame; larger closes with 1009").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxFrameBytes))
     .addOption(new Option("--max-buffered-bytes <n>", "send buffer per connection; past it, 4429 slow consumer").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxBufferedBytes))
     .addOption(new Option("--heartbeat-interval <ms>", "ping interval, 0 for none").argParser(parseNonNegativeInt).default(DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs))
-    .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(parsePositiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
+    .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together (default: the provider's, under its own limit)").argParser(parsePositiveInt))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(parsePositiveInt).default(DEFAULT_MAX_IN_FLIGHT))
     .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.activePollIntervalMs))
     .addOption(new Option("--redis <url>", "shared mode: share rooms with every gateway on this Redis (redis://[:password@]host[:port][/db], rediss:// for TLS)").env("ROOM_WATCHER_REDIS_URL"))
@@ -107,14 +109,16 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--log-level <level>", "JSON log level on stderr").choices(["debug", "info", "warn", "error", "silent"]).default("info"))
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", HELP)
-    .action(async (options: GatewayCliOptions, command: Command) => setExit(await runGatewayGuarded({ ...options, sources: { baseUrl: command.getOptionValueSource("baseUrl"), token: command.getOptionValueSource("token") } }, io)));
+    .action(async (options: GatewayCliOptions, command: Command) =>
+      setExit(await runGatewayGuarded({ ...options, sources: { baseUrl: command.getOptionValueSource("baseUrl"), token: command.getOptionValueSource("token") } }, io, command)),
+    );
 }
 
-function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise<number> {
-  const secrets = [options.token, options.clientToken, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
+function runGatewayGuarded(options: GatewayCliOptions, io: CliIo, command: Command): Promise<number> {
+  const secrets = [...upstreamSecrets(options, io.env), options.clientToken, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
   // A message about the base URL names the flag the user gave.
   const flagNames = options.upstream !== undefined && (options.baseUrl === undefined || options.sources?.baseUrl === "env") ? { ...GATEWAY_FLAG_NAMES, "base URL": "--upstream", baseUrl: "--upstream" } : GATEWAY_FLAG_NAMES;
-  return guarded(io, { json: false, secrets, flagNames }, () => runGateway(options, io));
+  return guarded(io, { json: false, secrets, flagNames }, () => runGateway(options, io, command));
 }
 
 /** One value from a flag and its old name (which has no variable of its own): the old flag beats the variable; two flags must agree. */
@@ -125,28 +129,32 @@ function eitherFlag(value: string | undefined, source: string | undefined, old: 
   return value;
 }
 
-export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise<number> {
+export async function runGateway(options: GatewayCliOptions, io: CliIo, command?: Command): Promise<number> {
   if (options.redis === undefined && (options.leaseTtl !== undefined || options.instanceId !== undefined)) {
     throw new ConfigError("--lease-ttl and --instance-id need --redis (or ROOM_WATCHER_REDIS_URL): without it the gateway shares nothing");
   }
   const baseUrl = eitherFlag(options.baseUrl, options.sources?.baseUrl, options.upstream, "--base-url", "--upstream");
-  if (baseUrl === undefined) throw new ConfigError("the gateway needs --base-url (or HATHORA_BASE_URL): the rooms API to watch");
   const token = eitherFlag(options.token, options.sources?.token, options.upstreamToken, "--token", "--upstream-token");
   // Named by flag here; the Gateway would refuse them too, by option name.
   if (options.clientToken !== undefined) validateToken("--client-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.clientToken);
   if (options.hintToken !== undefined) validateToken("--hint-token (ROOM_WATCHER_HINT_TOKEN)", options.hintToken);
-  if (token !== undefined && token !== "") validateToken("--token (HATHORA_TOKEN)", token);
+  const provider = providerOf(options, command);
+  const baseUrlVariable = provider.env.baseUrl;
+  if (baseUrl === undefined && baseUrlVariable !== undefined && io.env[baseUrlVariable] === undefined) {
+    // A gateway serves many clients for a long time: it names its upstream instead of taking a default.
+    throw new ConfigError(`the gateway needs --base-url (or ${baseUrlVariable}): the API to watch`);
+  }
+  const { source } = upstreamOf({ ...options, baseUrl, token }, io, command);
+  if (isPushSource(source)) throw new ConfigError(`the gateway does not serve --provider ${provider.name} yet`);
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
   if (options.sources?.token === "cli" && options.clientToken === undefined) {
     // Before 0.2, --token was the clients' token: a gateway started as it was then would now be open.
     logger.warn({}, "--token is the rooms API's token (as for wait and watch); the clients' token is --client-token, and without it any client may connect");
   }
-  const fleet = new Fleet({ maxRequestsPerSecond: options.maxRequestsPerSecond, maxInFlight: options.maxInFlight });
+  const fleet = new Fleet({ maxRequestsPerSecond: options.maxRequestsPerSecond ?? provider.maxRequestsPerSecond, maxInFlight: options.maxInFlight });
   const gateway = await Gateway.start({
     fleet,
-    baseUrl,
-    appId: options.appId,
-    token,
+    source,
     port: options.port,
     host: options.host,
     clientToken: options.clientToken,

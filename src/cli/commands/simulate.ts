@@ -1,9 +1,11 @@
-/** `room-watcher simulate`: run the simulator until Ctrl-C; the first line is its base URL (JSON with --json). */
-import { Simulator } from "../../simulator/simulator.js";
+/** `room-watcher simulate`: run a provider's fake host until Ctrl-C; the first line is its URL (JSON with --json). */
 import { ExitCode } from "../exit-codes.js";
 import { type CliIo, line } from "../io.js";
+import { providerOf } from "../providers/index.js";
 
 export interface SimulateCliOptions {
+  /** `--provider`: which host to fake. Default hathora. */
+  provider?: string | undefined;
   port: number;
   host: string;
   seed: number;
@@ -15,23 +17,17 @@ export interface SimulateCliOptions {
 }
 
 export async function runSimulate(options: SimulateCliOptions, io: CliIo): Promise<number> {
-  const simulator = await Simulator.start({
-    port: options.port,
-    hostname: options.host,
-    seed: options.seed,
-    token: options.token,
-    appId: options.appId,
-    timeScale: options.timeScale,
-  });
+  const provider = providerOf(options, undefined);
+  const simulator = await provider.simulate(
+    { port: options.port, host: options.host, seed: options.seed, timeScale: options.timeScale, token: options.token, flags: options },
+    io,
+  );
   if (options.json) {
-    line(io.stdout, JSON.stringify({ url: simulator.url, port: simulator.port, seed: options.seed, timeScale: options.timeScale, appId: options.appId ?? null }));
+    line(io.stdout, JSON.stringify({ provider: provider.name, url: simulator.url, seed: options.seed, timeScale: options.timeScale, ...simulator.details }));
   } else {
     line(io.stdout, simulator.url);
   }
-  line(
-    io.stderr,
-    `simulator listening (seed ${options.seed}, time scale ${options.timeScale}, admin token ${options.token === undefined ? "any" : "set"}${options.appId === undefined ? "" : `, app ${options.appId}`}); Ctrl-C to stop`,
-  );
+  line(io.stderr, `${simulator.banner}; Ctrl-C to stop`);
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     else io.signal.addEventListener("abort", () => resolve(), { once: true });

@@ -1,4 +1,5 @@
 /** `room-watcher wait`: block until the room is active, print where to connect. */
+import type { Command } from "commander";
 import { getDefaultFleet } from "../../watch/fleet.js";
 import { resolvePollOptions } from "../../watch/options.js";
 import { RoomWatcher, type RoomWatcherOptions } from "../../watch/room-watcher.js";
@@ -16,8 +17,8 @@ import { roomWatcherOptions, type WatchCliOptions, watchSecrets } from "../watch
 /** How often the progress line's clock moves. */
 const PROGRESS_TICK_MS = 250;
 
-export async function runWait(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
-  const watchOptions = roomWatcherOptions(roomId, options, io);
+export async function runWait(roomId: string, options: WatchCliOptions, io: CliIo, command?: Command): Promise<number> {
+  const watchOptions = roomWatcherOptions(roomId, options, io, command);
   // A second watcher of the same room joins the wait's poll (same fleet, same upstream), so it costs
   // no request, and sees every change and failure the wait goes through: people get a live line on
   // stderr, scripts get a line whenever looks start failing, fail differently or recover.
@@ -63,7 +64,7 @@ function reportFailures(roomId: string, watchOptions: RoomWatcherOptions, option
   if (source === undefined) return { stop: () => Promise.resolve() };
   const report = new FailureReport(roomId, source.target?.(roomId));
   const say = (text: string | undefined): void => {
-    if (text !== undefined) line(io.stderr, `${styles.yellow("room-watcher:")} ${redactSecrets(text, watchSecrets(options))}`);
+    if (text !== undefined) line(io.stderr, `${styles.yellow("room-watcher:")} ${redactSecrets(text, watchSecrets(options, io))}`);
   };
   const subscription = fleet.subscribe(source, roomId, resolvePollOptions(watchOptions), {
     onResult: () => say(report.answered()),
@@ -82,7 +83,7 @@ function showProgress(roomId: string, watchOptions: RoomWatcherOptions, options:
   let detail = "";
   const render = (): void => {
     const elapsed = `${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
-    status.show(redactSecrets(`waiting for room ${roomId}: ${state}${detail} · ${elapsed}`, watchSecrets(options)), styles.dim);
+    status.show(redactSecrets(`waiting for room ${roomId}: ${state}${detail} · ${elapsed}`, watchSecrets(options, io)), styles.dim);
   };
   const ticker = setInterval(render, PROGRESS_TICK_MS);
   render();

@@ -1,4 +1,5 @@
 /** `room-watcher watch`: print every event until the room ends or Ctrl-C. */
+import type { Command } from "commander";
 import { RoomWatcher } from "../../watch/room-watcher.js";
 import type { TerminatedEvent } from "../../watch/events.js";
 import { exitCodeOf } from "../exit-codes.js";
@@ -9,18 +10,18 @@ import { type CliIo, line } from "../io.js";
 import { type Paint, stylesFor } from "../style.js";
 import { roomWatcherOptions, type WatchCliOptions, watchSecrets } from "../watch-options.js";
 
-export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo): Promise<number> {
-  const watcher = new RoomWatcher(roomWatcherOptions(roomId, options, io));
+export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo, command?: Command): Promise<number> {
+  const watcher = new RoomWatcher(roomWatcherOptions(roomId, options, io, command));
   const styles = stylesFor(io.stdout, io.env);
   const paintOf: Record<string, Paint> = { active: styles.green, starting: styles.yellow, terminated: styles.red, error: styles.red, warning: styles.yellow };
   const print = (event: string, payload: Record<string, unknown>, human: string): void => {
     // The source already keeps the token out of its errors; this is the last line of defence.
     if (options.json) {
-      line(io.stdout, redactSecrets(JSON.stringify({ event, ...payload }), watchSecrets(options)));
+      line(io.stdout, redactSecrets(JSON.stringify({ event, ...payload }), watchSecrets(options, io)));
       return;
     }
     const paint = paintOf[event] ?? ((text: string) => text);
-    line(io.stdout, `${styles.dim(new Date().toISOString())}  ${paint(event.padEnd(10))} ${roomId}  ${redactSecrets(human, watchSecrets(options))}`);
+    line(io.stdout, `${styles.dim(new Date().toISOString())}  ${paint(event.padEnd(10))} ${roomId}  ${redactSecrets(human, watchSecrets(options, io))}`);
   };
   watcher.on("status", (e) => options.json && print("status", { ...e }, ""));
   watcher.on("starting", (e) => print("starting", { ...e }, e.rescheduled ? `rescheduled (was ${describeConnection(e.previous)})` : ""));

@@ -1,0 +1,76 @@
+/**
+ * `--provider`: every provider the CLI knows, the flags that name an upstream, and the one way
+ * commands turn those flags into a source. Hathora is the default.
+ */
+import { type Command, Option } from "commander";
+import { ConfigError } from "../../core/errors.js";
+import type { RoomSource } from "../../core/source.js";
+import type { CliIo } from "../io.js";
+import { hathora } from "./hathora.js";
+import { type CliProvider, flagValue, type UpstreamFlags } from "./provider.js";
+
+export type { CliProvider, RunningSimulator, SimulateOptions, UpstreamFlags } from "./provider.js";
+
+export const PROVIDERS: Readonly<Record<string, CliProvider>> = { hathora };
+export const DEFAULT_PROVIDER = "hathora";
+
+/** Flags every provider with an HTTP API reads, defined once; each provider says which it reads and its own variables. */
+const SHARED_KEYS: readonly string[] = ["baseUrl", "token"];
+
+function envList(key: string): string {
+  return Object.values(PROVIDERS)
+    .filter((p) => p.env[key] !== undefined)
+    .map((p) => p.env[key])
+    .join(", ");
+}
+
+/** `--provider` and the union of every provider's flags. Defaults and variables are each provider's, applied in `upstreamOf`. */
+export function addUpstreamOptions(command: Command): Command {
+  command.addOption(new Option("--provider <name>", "where rooms live").choices(Object.keys(PROVIDERS)).default(DEFAULT_PROVIDER));
+  command.addOption(new Option("--base-url <url>", `the provider's API origin (default: the provider's; env ${envList("baseUrl")})`));
+  command.addOption(new Option("--token <token>", `the provider's API token, never printed (env ${envList("token")})`));
+  const seen = new Set(command.options.map((o) => o.long));
+  for (const provider of Object.values(PROVIDERS)) {
+    for (const option of provider.options()) {
+      if (seen.has(option.long)) continue;
+      seen.add(option.long);
+      command.addOption(option);
+    }
+  }
+  return command;
+}
+
+/** What `--provider` and its flags describe. */
+export interface Upstream {
+  readonly provider: CliProvider;
+  readonly source: RoomSource;
+  readonly secrets: ReadonlyArray<string | undefined>;
+}
+
+/** The provider `--provider` names; a flag of another provider given with it can never work, and says so. */
+export function providerOf(flags: UpstreamFlags, command: Command | undefined): CliProvider {
+  const name = flagValue(flags, "provider") ?? DEFAULT_PROVIDER;
+  const provider = PROVIDERS[name];
+  if (provider === undefined) throw new ConfigError(`unknown --provider ${JSON.stringify(name)}: expected one of ${Object.keys(PROVIDERS).join(", ")}`);
+  if (command !== undefined) {
+    const own = new Set([...SHARED_KEYS, ...provider.flagKeys]);
+    for (const option of command.options) {
+      const key = option.attributeName();
+      if (own.has(key) || command.getOptionValueSource(key) !== "cli") continue;
+      const owner = Object.values(PROVIDERS).find((p) => p.flagKeys.includes(key));
+      if (owner !== undefined) throw new ConfigError(`${option.long} is a flag of --provider ${owner.name}, not of --provider ${provider.name}`);
+    }
+  }
+  return provider;
+}
+
+/** Every secret any provider's flags or variables could hold: redacted whichever provider runs. */
+export function upstreamSecrets(flags: UpstreamFlags, env: Readonly<Record<string, string | undefined>>): Array<string | undefined> {
+  return Object.values(PROVIDERS).flatMap((provider) => provider.secrets(flags, env));
+}
+
+/** The source the flags describe, with every secret they hold. */
+export function upstreamOf(flags: UpstreamFlags, io: CliIo, command?: Command): Upstream {
+  const provider = providerOf(flags, command);
+  return { provider, source: provider.source(flags, io), secrets: provider.secrets(flags, io.env) };
+}
