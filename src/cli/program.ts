@@ -7,7 +7,8 @@ import { Command, CommanderError, Option } from "commander";
 import { DEFAULT_FALLBACK_AFTER_MS } from "../watch/with-fallback.js";
 import { DEFAULT_POLL_OPTIONS, DEFAULT_TIMEOUT_MS } from "../watch/options.js";
 import { parseMs, parseNonNegativeInt, parsePort, parsePositiveMs, parsePositiveNumber } from "./args.js";
-import { runDemo } from "./commands/demo.js";
+import { type DemoCliOptions, runDemo } from "./commands/demo.js";
+import { DEMO_PROVIDERS } from "../demo/demo.js";
 import { registerGatewayCommand } from "./commands/gateway.js";
 import { runSimulate, type SimulateCliOptions } from "./commands/simulate.js";
 import { runWait } from "./commands/wait.js";
@@ -142,13 +143,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program
     .command("demo")
     .description("the main job with no account: simulator, a mix of rooms, live progress, a summary")
+    .addOption(new Option("--provider <name>", "which provider's fake host").choices(DEMO_PROVIDERS).default(DEFAULT_PROVIDER))
     .addOption(new Option("--seed <n>", "seed of the simulator").argParser(parseNonNegativeInt).default(7))
     .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parsePositiveNumber).default(20))
     .option("--json", "print the summary as JSON", false)
     .option("--gateway", "watch through an in-process gateway (WebSocket push), the simulated game servers sending readiness hints", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText("after", "\nExamples:\n  $ room-watcher demo --seed 3\n  $ room-watcher demo --gateway")
-    .action(async (options: { seed: number; timeScale: number; json: boolean; gateway: boolean }) =>
+    .action(async (options: DemoCliOptions & { json: boolean }) =>
       setExit(await guarded(io, { json: options.json, secrets: [], flagNames: DEMO_FLAG_NAMES }, () => runDemo(options, io))),
     );
 

@@ -8,6 +8,8 @@ import { type CliIo, line } from "../io.js";
 import { type Styles, stylesFor } from "../style.js";
 
 export interface DemoCliOptions {
+  /** Which provider's fake host. Default hathora. */
+  provider?: string | undefined;
   seed: number;
   timeScale: number;
   json: boolean;
@@ -37,9 +39,10 @@ export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<numbe
   };
   if (!options.json) {
     const via = options.gateway === true ? ", watching through a gateway (readiness hints on)" : "";
-    line(io.stdout, `room-watcher demo: simulator seed ${options.seed}, time scale ${options.timeScale}x${via}`);
+    const provider = options.provider === undefined || options.provider === "hathora" ? "" : `${options.provider} `;
+    line(io.stdout, `room-watcher demo: ${provider}simulator seed ${options.seed}, time scale ${options.timeScale}x${via}`);
   }
-  const result = await runDemoScenario({ seed: options.seed, timeScale: options.timeScale, onProgress, gateway: options.gateway });
+  const result = await runDemoScenario({ provider: options.provider, seed: options.seed, timeScale: options.timeScale, onProgress, gateway: options.gateway });
   render?.done();
   if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
   else line(io.stdout, `\n${summaryText(result, stylesFor(io.stdout, io.env))}`);
