@@ -201,7 +201,9 @@ export class Reflector {
     const timeoutSeconds = MIN_WATCH_TIMEOUT_SECONDS + Math.floor(random() * (MAX_WATCH_TIMEOUT_SECONDS - MIN_WATCH_TIMEOUT_SECONDS + 1));
     const controller = new AbortController();
     const onStop = (): void => controller.abort(stop.reason);
-    stop.addEventListener("abort", onStop, { once: true });
+    // A listener (our own source, failing a room) may have stopped us while the list was being applied.
+    if (stop.aborted) onStop();
+    else stop.addEventListener("abort", onStop, { once: true });
     let lastHeardAt = startedAt;
     let watchdog: TimerHandle | undefined;
     const arm = (delayMs: number): void => {

@@ -7,7 +7,7 @@
  * runs as it does on a polled host; one seen and then gone is `deleted`.
  */
 import { type Clock, systemClock } from "../../core/clock.js";
-import { ConfigError, InvalidPayloadError, type RoomWatcherError } from "../../core/errors.js";
+import { ConfigError, InvalidPayloadError } from "../../core/errors.js";
 import type { SourceTarget } from "../../core/evidence.js";
 import { identities } from "../../core/identity.js";
 import type { PollResult } from "../../core/observation.js";
