@@ -68,8 +68,8 @@ export default tseslint.config(
             // The core entry runs anywhere fetch does: nothing Node-only, nothing of the gateway or simulator.
             {
               target: "./src/index.ts",
-              from: ["./src/gateway", "./src/simulator", "./src/demo", "./src/cli", "./src/providers/hathora/sdk-source.ts"],
-              message: "the core entry is isomorphic: the gateway, the simulator and the SDK have entries of their own",
+              from: ["./src/gateway", "./src/simulator", "./src/demo", "./src/cli", "./src/providers/hathora/sdk-source.ts", "./src/providers/agones"],
+              message: "the core entry is isomorphic: the gateway, the simulator, the SDK and Agones have entries of their own",
             },
           ],
         },

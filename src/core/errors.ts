@@ -28,6 +28,8 @@ export const ErrorCode = {
   CLUSTER: "RW_CLUSTER",
   /** A method was called in a state that does not allow it (a gateway's `listen()` twice, or after `close()`). */
   INVALID_STATE: "RW_INVALID_STATE",
+  /** The upstream refused our credentials (401) or their rights (403, a missing RBAC verb); `verb` and `resource` say which. */
+  ACCESS_DENIED: "RW_ACCESS_DENIED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -206,5 +208,26 @@ export class ClusterError extends RoomWatcherError {
 export class InvalidStateError extends RoomWatcherError {
   constructor(message: string, options: RoomWatcherErrorOptions = {}) {
     super(ErrorCode.INVALID_STATE, message, { ...options, retryable: false });
+  }
+}
+
+/**
+ * The upstream refused us: 401 (the credentials are not accepted) or 403 (they lack a right, such as a
+ * Kubernetes RBAC verb). Not retryable: the same credentials are refused again. The message names the
+ * verb and resource, never the credentials.
+ */
+export class AccessDeniedError extends RoomWatcherError {
+  readonly status: number;
+  /** What we tried to do (`list`, `watch`, `get`). */
+  readonly verb: string;
+  /** What we tried to do it on (`gameservers.agones.dev` in namespace `default`). */
+  readonly resource: string;
+
+  constructor(status: number, verb: string, resource: string, apiMessage: string | undefined, options: RoomWatcherErrorOptions = {}) {
+    const what = status === 401 ? "the credentials were not accepted" : `the credentials lack the "${verb}" right`;
+    super(ErrorCode.ACCESS_DENIED, `HTTP ${status}: ${what} (${verb} ${resource})${apiMessage ? `: ${apiMessage}` : ""}`, { ...options, retryable: false });
+    this.status = status;
+    this.verb = verb;
+    this.resource = resource;
   }
 }

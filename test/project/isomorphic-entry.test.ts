@@ -12,7 +12,8 @@ import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const NODE_ONLY = ["pino", "prom-client", "ioredis", "ws"];
+// @kubernetes/client-node: only room-watcher/agones may load it (issue 14).
+const NODE_ONLY = ["pino", "prom-client", "ioredis", "ws", "@kubernetes/client-node"];
 const NODE_ONLY_PATH = new RegExp(`node_modules/(${NODE_ONLY.join("|")})/`);
 
 describe("the core entry is isomorphic", () => {
