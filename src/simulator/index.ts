@@ -7,3 +7,12 @@ export { Endpoint } from "./server.js";
 export type { FaultOptions, RateLimitFault } from "./faults.js";
 export type { HintCounts, HintTarget } from "./hints.js";
 export { Scenario, type RoomTruth, type TransitionHook, type TruthEntry, type TruthStatus } from "./world.js";
+export {
+  AgonesSimulator,
+  type AgonesSimulatorOptions,
+  type CreateGameServerOptions,
+} from "./agones/simulator.js";
+export type { AgonesFaultOptions, WatchFaultOptions } from "./agones/faults.js";
+export type { Verb as AgonesVerb, Operation as AgonesOperation } from "./agones/router.js";
+export type { GameServer, GameServerState } from "./agones/game-server.js";
+export { AgonesScenario, type GameServerTruth, type TruthEntry as GameServerTruthEntry, type AgonesTransitionHook } from "./agones/world.js";

@@ -3,20 +3,16 @@
  * Hathora rooms API wire format exactly (shared/reference/hathora-rooms-api.md). The world holds the
  * state; this file turns requests into world calls at the current simulated time.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CreateRoomParamsSchema, RoomIdSchema, type ApiError } from "../providers/hathora/schemas.js";
 import { HATHORA_ID_PATTERN } from "../providers/hathora/schemas.js";
 import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "./faults.js";
+import { bearerToken, CancellableWaits, MAX_BODY_BYTES, pathSegments, readBody, tokenEquals } from "./http-kit.js";
 import type { SimulatedTime } from "./simulated-time.js";
+import { createTicker } from "./ticker.js";
 import type { World } from "./world.js";
 
-/** Larger request bodies are answered 413. */
-export const MAX_BODY_BYTES = 64 * 1024;
-/** An oversized body is drained (so the client can read the 413) up to this size, then the socket closes. */
-const MAX_DRAIN_BYTES = 1024 * 1024;
-/** setTimeout's upper bound. */
-const MAX_TIMER_MS = 2_147_483_647;
+export { MAX_BODY_BYTES } from "./http-kit.js";
 
 export const Endpoint = {
   CREATE: "create",
@@ -109,33 +105,6 @@ function apiError(status: number, message: string, headers?: Record<string, stri
   return { status, body, headers };
 }
 
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
-}
-
-type BodyResult = { readonly kind: "ok"; readonly text: string } | { readonly kind: "tooLarge" } | { readonly kind: "aborted" };
-
-function readBody(req: IncomingMessage): Promise<BodyResult> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) return Promise.resolve({ kind: "tooLarge" });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else if (size > MAX_DRAIN_BYTES) resolve({ kind: "tooLarge" });
-    });
-    req.on("end", () => {
-      resolve(size > MAX_BODY_BYTES ? { kind: "tooLarge" } : { kind: "ok", text: Buffer.concat(chunks).toString("utf8") });
-    });
-    req.on("error", () => resolve({ kind: "aborted" }));
-    req.on("close", () => {
-      if (!req.complete) resolve({ kind: "aborted" });
-    });
-  });
-}
-
 function send(res: ServerResponse, reply: Reply, rawBody?: string): void {
   if (res.headersSent || res.destroyed) return;
   const text = rawBody ?? (reply.body === undefined ? undefined : JSON.stringify(reply.body));
@@ -148,23 +117,14 @@ function send(res: ServerResponse, reply: Reply, rawBody?: string): void {
   res.end(text);
 }
 
-/** Splits and percent-decodes a path; undefined when a segment is not valid percent-encoding. */
-function pathSegments(pathname: string): string[] | undefined {
-  try {
-    return pathname.split("/").slice(1).map((segment) => decodeURIComponent(segment));
-  } catch {
-    return undefined;
-  }
-}
-
 export function createSimulatorServer(world: World, options: SimulatorServerOptions): SimulatorServer {
   const { time, faults } = options;
-  const tokenDigest = options.token === undefined ? undefined : digest(options.token);
+  const token = options.token;
   const requestsByRoom = new Map<string, Map<Endpoint, number>>();
   const requestsByEndpoint = new Map<Endpoint, number>();
   let totalRequests = 0;
-  const pendingWaits = new Set<{ timer: NodeJS.Timeout; resolve: (completed: boolean) => void }>();
-  let tickTimer: NodeJS.Timeout | undefined;
+  const waits = new CancellableWaits();
+  const ticker = options.tickMs === undefined ? undefined : createTicker(world, time, options.tickMs);
   let closing: Promise<void> | undefined;
 
   function count(roomId: string | undefined, endpoint: Endpoint): void {
@@ -186,42 +146,14 @@ export function createSimulatorServer(world: World, options: SimulatorServerOpti
     return sum;
   }
 
-  /** Resolves true after `delayMs`, or false at once if the server closes first. */
-  function wait(delayMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const entry = {
-        timer: setTimeout(() => {
-          pendingWaits.delete(entry);
-          resolve(true);
-        }, Math.min(delayMs, MAX_TIMER_MS)),
-        resolve,
-      };
-      pendingWaits.add(entry);
-    });
-  }
-
   function worldChanged(): void {
-    if (options.tickMs === undefined || closing !== undefined) return;
-    if (tickTimer !== undefined) clearTimeout(tickTimer);
-    tickTimer = undefined;
-    const nextAtMs = world.nextEventAtMs();
-    if (nextAtMs === undefined) return;
-    const untilDueMs = Math.max(0, Math.ceil(time.realTimeOf(nextAtMs) - time.clock.now()));
-    // Wake at the next due event, but at least every tickMs: an injected clock may jump ahead of real time.
-    const delayMs = Math.min(MAX_TIMER_MS, untilDueMs, options.tickMs);
-    tickTimer = setTimeout(() => {
-      tickTimer = undefined;
-      world.advance(time.now());
-      worldChanged();
-    }, delayMs);
-    tickTimer.unref();
+    if (closing === undefined) ticker?.changed();
   }
 
   function authorized(req: IncomingMessage): boolean {
-    const match = /^Bearer +(\S.*)$/i.exec(req.headers.authorization ?? "");
-    const presented = match?.[1]?.trim();
-    if (presented === undefined || presented.length === 0) return false;
-    return tokenDigest === undefined || timingSafeEqual(digest(presented), tokenDigest);
+    const presented = bearerToken(req);
+    if (presented === undefined) return false;
+    return token === undefined || tokenEquals(presented, token);
   }
 
   function roomNotFound(roomId: string): Reply {
@@ -338,7 +270,7 @@ export function createSimulatorServer(world: World, options: SimulatorServerOpti
       const decision = faults.decide(route.roomId, Date.now());
       if (decision.latencyMs > 0) {
         faults.record("latency");
-        if (!(await wait(decision.latencyMs)) || res.destroyed) return;
+        if (!(await waits.wait(decision.latencyMs)) || res.destroyed) return;
       }
       const { outcome } = decision;
       switch (outcome.kind) {
@@ -409,13 +341,8 @@ export function createSimulatorServer(world: World, options: SimulatorServerOpti
 
   function close(): Promise<void> {
     closing ??= new Promise<void>((resolve) => {
-      if (tickTimer !== undefined) clearTimeout(tickTimer);
-      tickTimer = undefined;
-      for (const entry of pendingWaits) {
-        clearTimeout(entry.timer);
-        entry.resolve(false);
-      }
-      pendingWaits.clear();
+      ticker?.stop();
+      waits.cancelAll();
       // close() stops accepting; closeAllConnections() ends keep-alive and in-flight sockets so it can finish.
       server.close(() => resolve());
       server.closeAllConnections();
