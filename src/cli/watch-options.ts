@@ -39,7 +39,7 @@ export function watchSecrets(options: WatchCliOptions, io: CliIo): Array<string 
  * withFallback. The socket closes once the command's last watcher has stopped, whichever way
  * it ended (active, ended, timeout, Ctrl-C), so nothing keeps the process alive.
  */
-export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io: CliIo, command?: Command): RoomWatcherOptions {
+export async function roomWatcherOptions(roomId: string, options: WatchCliOptions, io: CliIo, command?: Command): Promise<RoomWatcherOptions> {
   const pollOptions: PollOptions = {
     pollIntervalMs: options.pollInterval,
     // A first delay above the default cap would be refused by the library as "above maxPollIntervalMs",
@@ -50,7 +50,7 @@ export function roomWatcherOptions(roomId: string, options: WatchCliOptions, io:
   // Tokens no header can carry are refused here, by flag, rather than sent and retried as a network
   // error until the deadline.
   const gatewayToken = options.gatewayToken === undefined ? undefined : validateToken("--gateway-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.gatewayToken);
-  const upstream = upstreamOf(options, io, command).source;
+  const upstream = (await upstreamOf(options, io, command)).source;
   let source = upstream;
   if (options.gateway !== undefined) {
     if (isPushSource(upstream)) throw new ConfigError(`--gateway falls back to polling the provider, and --provider ${options.provider} is pushed already: watch it directly`);

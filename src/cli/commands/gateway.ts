@@ -144,7 +144,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     // A gateway serves many clients for a long time: it names its upstream instead of taking a default.
     throw new ConfigError(`the gateway needs --base-url (or ${baseUrlVariable}): the API to watch`);
   }
-  const { source } = upstreamOf({ ...options, baseUrl, token }, io, command);
+  const { source } = await upstreamOf({ ...options, baseUrl, token }, io, command);
   if (isPushSource(source)) throw new ConfigError(`the gateway does not serve --provider ${provider.name} yet`);
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
   if (options.sources?.token === "cli" && options.clientToken === undefined) {

@@ -18,7 +18,7 @@ import { roomWatcherOptions, type WatchCliOptions, watchSecrets } from "../watch
 const PROGRESS_TICK_MS = 250;
 
 export async function runWait(roomId: string, options: WatchCliOptions, io: CliIo, command?: Command): Promise<number> {
-  const watchOptions = roomWatcherOptions(roomId, options, io, command);
+  const watchOptions = await roomWatcherOptions(roomId, options, io, command);
   // A second watcher of the same room joins the wait's poll (same fleet, same upstream), so it costs
   // no request, and sees every change and failure the wait goes through: people get a live line on
   // stderr, scripts get a line whenever looks start failing, fail differently or recover.

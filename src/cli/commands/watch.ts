@@ -11,7 +11,7 @@ import { type Paint, stylesFor } from "../style.js";
 import { roomWatcherOptions, type WatchCliOptions, watchSecrets } from "../watch-options.js";
 
 export async function runWatch(roomId: string, options: WatchCliOptions, io: CliIo, command?: Command): Promise<number> {
-  const watcher = new RoomWatcher(roomWatcherOptions(roomId, options, io, command));
+  const watcher = new RoomWatcher(await roomWatcherOptions(roomId, options, io, command));
   const styles = stylesFor(io.stdout, io.env);
   const paintOf: Record<string, Paint> = { active: styles.green, starting: styles.yellow, terminated: styles.red, error: styles.red, warning: styles.yellow };
   const print = (event: string, payload: Record<string, unknown>, human: string): void => {
@@ -48,5 +48,5 @@ export async function runWatch(roomId: string, options: WatchCliOptions, io: Cli
     interrupted ? event.reason : `${event.reason}: ${describeEvidence(event.evidence)}`,
   );
   await watcher.stop();
-  return exitCodeOf(event.reason);
+  return exitCodeOf(event.reason, event.cause);
 }

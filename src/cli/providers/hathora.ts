@@ -19,7 +19,8 @@ export const hathora: CliProvider = {
     new Option("--app-id <id>", `Hathora: the application (env ${ENV.appId}; required)`),
     new Option("--api-version <version>", "Hathora: connection-info endpoint (default: v2)").choices(["v1", "v2"]),
   ],
-  source(flags, io) {
+  // eslint-disable-next-line @typescript-eslint/require-await -- the seam is async: other providers load credentials first
+  async source(flags, io) {
     const appId = flagValue(flags, "appId") ?? io.env[ENV.appId];
     if (appId === undefined || appId === "") throw new ConfigError(`--app-id (${ENV.appId}) is required with --provider hathora`);
     const token = tokenOf(flags, io.env);

@@ -6,12 +6,13 @@ import { type Command, Option } from "commander";
 import { ConfigError } from "../../core/errors.js";
 import type { RoomSource } from "../../core/source.js";
 import type { CliIo } from "../io.js";
+import { agones } from "./agones.js";
 import { hathora } from "./hathora.js";
 import { type CliProvider, flagValue, type UpstreamFlags } from "./provider.js";
 
 export type { CliProvider, RunningSimulator, SimulateOptions, UpstreamFlags } from "./provider.js";
 
-export const PROVIDERS: Readonly<Record<string, CliProvider>> = { hathora };
+export const PROVIDERS: Readonly<Record<string, CliProvider>> = { hathora, agones };
 export const DEFAULT_PROVIDER = "hathora";
 
 /** Flags every provider with an HTTP API reads, defined once; each provider says which it reads and its own variables. */
@@ -70,7 +71,7 @@ export function upstreamSecrets(flags: UpstreamFlags, env: Readonly<Record<strin
 }
 
 /** The source the flags describe, with every secret they hold. */
-export function upstreamOf(flags: UpstreamFlags, io: CliIo, command?: Command): Upstream {
+export async function upstreamOf(flags: UpstreamFlags, io: CliIo, command?: Command): Promise<Upstream> {
   const provider = providerOf(flags, command);
-  return { provider, source: provider.source(flags, io), secrets: provider.secrets(flags, io.env) };
+  return { provider, source: await provider.source(flags, io), secrets: provider.secrets(flags, io.env) };
 }

@@ -30,8 +30,8 @@ export interface CliProvider {
   options(): Option[];
   /** The environment variables each flag falls back to, in the order read: shown in messages and help. */
   readonly env: Readonly<Record<string, string>>;
-  /** The source the flags describe. Throws ConfigError, naming the flag, for what can never work. */
-  source(flags: UpstreamFlags, io: CliIo): RoomSource;
+  /** The source the flags describe. Rejects with a ConfigError, naming the flag, for what can never work. */
+  source(flags: UpstreamFlags, io: CliIo): Promise<RoomSource>;
   /** Every secret the flags and the environment hold, for redaction. */
   secrets(flags: UpstreamFlags, env: Readonly<Record<string, string | undefined>>): ReadonlyArray<string | undefined>;
   /** Upstream requests per second one process should start by default: under the host's own limit. */
