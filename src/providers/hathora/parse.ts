@@ -3,40 +3,17 @@
  * A body that breaks the shape throws InvalidPayloadError with the zod issues as its cause;
  * a value outside a documented open enum is kept and reported as a Warning.
  */
-import type { z } from "zod";
 import type { ExposedPort, Observation, PollResult, Warning } from "../../core/observation.js";
 import { InvalidPayloadError } from "../../core/errors.js";
+import { parseWith } from "../../core/wire-json.js";
 import {
-  ApiErrorSchema,
   ConnectionInfoV1Schema,
   ConnectionInfoV2Schema,
   KNOWN_TRANSPORT_TYPES,
   LEGACY_TERMINAL_STATUSES,
 } from "./schemas.js";
 
-/** JSON.parse that throws InvalidPayloadError instead of SyntaxError. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new InvalidPayloadError("response body is not valid JSON", { cause: error });
-  }
-}
-
-/** safeParse, or InvalidPayloadError carrying the zod issues. */
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const summary = result.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
-      .join("; ");
-    throw new InvalidPayloadError(`${what} does not match the documented shape (${summary})`, {
-      cause: result.error.issues,
-    });
-  }
-  return result.data;
-}
+export { apiErrorMessage, parseJson, parseWith } from "../../core/wire-json.js";
 
 function transportWarnings(ports: readonly ExposedPort[]): Warning[] {
   const known: readonly string[] = KNOWN_TRANSPORT_TYPES;
@@ -104,15 +81,5 @@ export function parseConnectionInfoV1(body: unknown, expectedRoomId?: string): P
 function checkRoomId(actual: string, expected: string | undefined): void {
   if (expected !== undefined && actual !== expected) {
     throw new InvalidPayloadError(`connection info is for room "${actual}", not "${expected}"`);
-  }
-}
-
-/** The ApiError message of an error body, if it has one; never throws. */
-export function apiErrorMessage(text: string): string | undefined {
-  try {
-    const parsed = ApiErrorSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.message.slice(0, 500) : undefined;
-  } catch {
-    return undefined;
   }
 }
