@@ -7,3 +7,10 @@ export { Endpoint } from "./server.js";
 export type { FaultOptions, RateLimitFault } from "./faults.js";
 export type { HintCounts, HintTarget } from "./hints.js";
 export { Scenario, type RoomTruth, type TransitionHook, type TruthEntry, type TruthStatus } from "./world.js";
+export {
+  EdgegapEndpoint,
+  EdgegapSimulator,
+  type EdgegapSimulatorOptions,
+} from "./edgegap/simulator.js";
+export { EdgegapScenario, type EdgegapDeploymentTruth, type EdgegapPortSpec, type EdgegapTruthEntry } from "./edgegap/world.js";
+export type { WebhookCounts, WebhookFaults } from "./edgegap/webhook-caller.js";

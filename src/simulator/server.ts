@@ -3,20 +3,16 @@
  * Hathora rooms API wire format exactly (shared/reference/hathora-rooms-api.md). The world holds the
  * state; this file turns requests into world calls at the current simulated time.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { digest, MAX_BODY_BYTES, MAX_TIMER_MS, pathSegments, readBody, send, type Reply } from "./http-kit.js";
 import { CreateRoomParamsSchema, RoomIdSchema, type ApiError } from "../providers/hathora/schemas.js";
 import { HATHORA_ID_PATTERN } from "../providers/hathora/schemas.js";
 import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "./faults.js";
 import type { SimulatedTime } from "./simulated-time.js";
 import type { World } from "./world.js";
 
-/** Larger request bodies are answered 413. */
-export const MAX_BODY_BYTES = 64 * 1024;
-/** An oversized body is drained (so the client can read the 413) up to this size, then the socket closes. */
-const MAX_DRAIN_BYTES = 1024 * 1024;
-/** setTimeout's upper bound. */
-const MAX_TIMER_MS = 2_147_483_647;
+export { MAX_BODY_BYTES } from "./http-kit.js";
 
 export const Endpoint = {
   CREATE: "create",
@@ -66,12 +62,6 @@ interface Route {
   readonly processId?: string | undefined;
 }
 
-interface Reply {
-  readonly status: number;
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>> | undefined;
-}
-
 const ROOM_ACTIONS: Readonly<Record<string, { endpoint: Endpoint; method: "GET" | "POST" }>> = {
   connectioninfo: { endpoint: Endpoint.CONNECTION_INFO, method: "GET" },
   info: { endpoint: Endpoint.INFO, method: "GET" },
@@ -107,54 +97,6 @@ function matchRoute(segments: readonly string[]): Route | undefined {
 function apiError(status: number, message: string, headers?: Record<string, string>): Reply {
   const body: ApiError = { message };
   return { status, body, headers };
-}
-
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
-}
-
-type BodyResult = { readonly kind: "ok"; readonly text: string } | { readonly kind: "tooLarge" } | { readonly kind: "aborted" };
-
-function readBody(req: IncomingMessage): Promise<BodyResult> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > MAX_DRAIN_BYTES) return Promise.resolve({ kind: "tooLarge" });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else if (size > MAX_DRAIN_BYTES) resolve({ kind: "tooLarge" });
-    });
-    req.on("end", () => {
-      resolve(size > MAX_BODY_BYTES ? { kind: "tooLarge" } : { kind: "ok", text: Buffer.concat(chunks).toString("utf8") });
-    });
-    req.on("error", () => resolve({ kind: "aborted" }));
-    req.on("close", () => {
-      if (!req.complete) resolve({ kind: "aborted" });
-    });
-  });
-}
-
-function send(res: ServerResponse, reply: Reply, rawBody?: string): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = rawBody ?? (reply.body === undefined ? undefined : JSON.stringify(reply.body));
-  const headers: Record<string, string> = { ...reply.headers };
-  if (text !== undefined) {
-    headers["content-type"] = "application/json";
-    headers["content-length"] = String(Buffer.byteLength(text));
-  }
-  res.writeHead(reply.status, headers);
-  res.end(text);
-}
-
-/** Splits and percent-decodes a path; undefined when a segment is not valid percent-encoding. */
-function pathSegments(pathname: string): string[] | undefined {
-  try {
-    return pathname.split("/").slice(1).map((segment) => decodeURIComponent(segment));
-  } catch {
-    return undefined;
-  }
 }
 
 export function createSimulatorServer(world: World, options: SimulatorServerOptions): SimulatorServer {
