@@ -51,6 +51,9 @@ case $status in
   4)
     echo "room $room was not joinable within ${WAIT_TIMEOUT_MS:-120000} ms: give up or destroy it" >&2
     ;;
+  5)
+    echo "the rooms API refused our credentials (401 or 403): check HATHORA_TOKEN" >&2
+    ;;
   130)
     echo "interrupted" >&2
     ;;

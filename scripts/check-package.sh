@@ -68,6 +68,19 @@ try {
 } finally {
   await sim.close();
 }
+// The Edgegap entry against the fake Edgegap.
+const { EdgegapHttpSource } = await import("room-watcher/edgegap");
+const { EdgegapSimulator } = await import("room-watcher/simulator");
+const edgegap = await EdgegapSimulator.start({ seed: 3, timeScale: 50, token: "pack-token-1234" });
+try {
+  const id = edgegap.createDeployment();
+  const source = new EdgegapHttpSource({ token: "pack-token-1234", portName: "gameport", baseUrl: edgegap.url });
+  const { exposedPort } = await waitForActive({ roomId: id, source, timeoutMs: 20_000 });
+  if (exposedPort.port !== edgegap.truth(id)?.externalPorts.gameport) throw new Error("wrong edgegap port");
+  console.log(`edgegap esm ok ${exposedPort.host}:${exposedPort.port}`);
+} finally {
+  await edgegap.close();
+}
 EOF
 cat > cjs.cjs <<'EOF'
 const { waitForActive } = require("room-watcher");

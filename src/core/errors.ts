@@ -26,6 +26,10 @@ export const ErrorCode = {
   GATEWAY: "RW_GATEWAY",
   /** A gateway in shared mode could not reach or use its Redis. */
   CLUSTER: "RW_CLUSTER",
+  /** A ready room has no port of the name the source was told to connect players to (an Edgegap port name, say). */
+  UNKNOWN_PORT: "RW_UNKNOWN_PORT",
+  /** A webhook call was refused: a wrong secret in its path, or a body that names no deployment; `reason` says which. */
+  WEBHOOK: "RW_WEBHOOK",
   /** A method was called in a state that does not allow it (a gateway's `listen()` twice, or after `close()`). */
   INVALID_STATE: "RW_INVALID_STATE",
   /** The upstream refused our credentials (401) or their rights (403, a missing RBAC verb); `verb` and `resource` say which. */
@@ -102,6 +106,22 @@ export class RateLimitedError extends RoomWatcherError {
       { retryable: true },
     );
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * A ready room has no port named `portName`: the name is wrong for this app, and asking again will not
+ * add it. Not retryable; `available` lists the names it does have.
+ */
+export class UnknownPortError extends RoomWatcherError {
+  readonly portName: string;
+  readonly available: readonly string[];
+
+  constructor(portName: string, available: readonly string[]) {
+    const names = available.length === 0 ? "it has none" : `it has ${available.map((n) => JSON.stringify(n)).join(", ")}`;
+    super(ErrorCode.UNKNOWN_PORT, `no port named ${JSON.stringify(portName)} (${names})`, { retryable: false, hint: "is the port name right? It is the port's name in the app version" });
+    this.portName = portName;
+    this.available = Object.freeze([...available]);
   }
 }
 
@@ -201,6 +221,25 @@ export class GatewayError extends RoomWatcherError {
 export class ClusterError extends RoomWatcherError {
   constructor(message: string, options: RoomWatcherErrorOptions = {}) {
     super(ErrorCode.CLUSTER, message, { retryable: true, ...options });
+  }
+}
+
+/** Why a webhook call was refused. */
+export type WebhookErrorReason =
+  /** The secret in its path is not the one the webhook URLs were built with (a forged or stale URL). */
+  | "bad_secret"
+  /** The path is not a webhook path, or names an event there is no webhook for. */
+  | "bad_path"
+  /** The body is not JSON, or names no deployment. */
+  | "bad_body";
+
+/** A webhook call that can never be a hint (it never reaches the upstream). Not retryable: the same call is refused again. */
+export class WebhookError extends RoomWatcherError {
+  readonly reason: WebhookErrorReason;
+
+  constructor(reason: WebhookErrorReason, message: string, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.WEBHOOK, message, { ...options, retryable: false });
+    this.reason = reason;
   }
 }
 

@@ -152,7 +152,7 @@ function wrongType(value: unknown): unknown {
   return [];
 }
 
-function withoutField(body: unknown, random: Random): unknown {
+function withoutField(body: unknown, random: Random, essential: readonly string[] | undefined): unknown {
   if (Array.isArray(body)) {
     if (body.length === 0) return {};
     const first: unknown = body[0];
@@ -163,7 +163,7 @@ function withoutField(body: unknown, random: Random): unknown {
     return body.map((item: unknown) => withoutField1(item, dropped));
   }
   if (typeof body !== "object" || body === null) return {};
-  const keys = Object.keys(body).filter((k) => !OPTIONAL_FIELDS.has(k));
+  const keys = Object.keys(body).filter((k) => (essential === undefined ? !OPTIONAL_FIELDS.has(k) : essential.includes(k)));
   return keys.length === 0 ? 0 : withoutField1(body, random.pick(keys));
 }
 
@@ -172,8 +172,11 @@ function withoutField1(item: unknown, key: string): unknown {
   return Object.fromEntries(Object.entries(item).filter(([k]) => k !== key));
 }
 
-/** A body that breaks the documented shape of `body` in the given way. */
-export function malformBody(body: unknown, kind: MalformedKind, random: Random): string {
+/**
+ * A body that breaks the documented shape of `body` in the given way. `essentialFields` names the fields
+ * a reader cannot do without, for a missing one to be chosen from (default: any but Hathora's optional ones).
+ */
+export function malformBody(body: unknown, kind: MalformedKind, random: Random, essentialFields?: readonly string[]): string {
   switch (kind) {
     case MalformedKind.TRUNCATED: {
       const json = JSON.stringify(body);
@@ -184,7 +187,7 @@ export function malformBody(body: unknown, kind: MalformedKind, random: Random):
       return JSON.stringify(Object.fromEntries(Object.entries(body).map(([k, v]) => [k, wrongType(v)])));
     }
     case MalformedKind.MISSING_FIELDS:
-      return JSON.stringify(withoutField(body, random));
+      return JSON.stringify(withoutField(body, random, essentialFields));
     default: {
       const unreachable: never = kind;
       throw new Error(`unknown malformed kind ${String(unreachable)}`);

@@ -1,16 +1,29 @@
 /**
- * Request plumbing both simulated APIs share (the Hathora rooms API and the Kubernetes API): bounded
- * body reading, path splitting, constant-time bearer token checks and timers that close() can cancel.
+/**
+ * Request plumbing every simulated API shares (the Hathora rooms API, the Kubernetes API, Edgegap):
+ * bounded body reading, JSON replies, path splitting, constant-time bearer token checks and timers
+ * that close() can cancel.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Larger request bodies are answered 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** An oversized body is drained (so the client can read the 413) up to this size, then the socket closes. */
-const MAX_DRAIN_BYTES = 1024 * 1024;
+export const MAX_DRAIN_BYTES = 1024 * 1024;
 /** setTimeout's upper bound. */
 export const MAX_TIMER_MS = 2_147_483_647;
+
+export interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/** SHA-256 of a token: equal-length buffers for timingSafeEqual, whatever was presented. */
+export function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
 
 export type BodyResult = { readonly kind: "ok"; readonly text: string } | { readonly kind: "tooLarge" } | { readonly kind: "aborted" };
 
@@ -35,6 +48,18 @@ export function readBody(req: IncomingMessage): Promise<BodyResult> {
   });
 }
 
+export function send(res: ServerResponse, reply: Reply, rawBody?: string): void {
+  if (res.headersSent || res.destroyed) return;
+  const text = rawBody ?? (reply.body === undefined ? undefined : JSON.stringify(reply.body));
+  const headers: Record<string, string> = { ...reply.headers };
+  if (text !== undefined) {
+    headers["content-type"] = "application/json";
+    headers["content-length"] = String(Buffer.byteLength(text));
+  }
+  res.writeHead(reply.status, headers);
+  res.end(text);
+}
+
 /** Splits and percent-decodes a path; undefined when a segment is not valid percent-encoding. */
 export function pathSegments(pathname: string): string[] | undefined {
   try {
@@ -42,10 +67,6 @@ export function pathSegments(pathname: string): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
 }
 
 /** The bearer token of a request, or undefined when there is none. */

@@ -7,7 +7,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import { CreateRoomParamsSchema, RoomIdSchema, type ApiError } from "../providers/hathora/schemas.js";
 import { HATHORA_ID_PATTERN } from "../providers/hathora/schemas.js";
 import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "./faults.js";
-import { bearerToken, CancellableWaits, MAX_BODY_BYTES, pathSegments, readBody, tokenEquals } from "./http-kit.js";
+import { bearerToken, CancellableWaits, MAX_BODY_BYTES, pathSegments, readBody, send, tokenEquals, type Reply } from "./http-kit.js";
 import type { SimulatedTime } from "./simulated-time.js";
 import { createTicker } from "./ticker.js";
 import type { World } from "./world.js";
@@ -62,12 +62,6 @@ interface Route {
   readonly processId?: string | undefined;
 }
 
-interface Reply {
-  readonly status: number;
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string>> | undefined;
-}
-
 const ROOM_ACTIONS: Readonly<Record<string, { endpoint: Endpoint; method: "GET" | "POST" }>> = {
   connectioninfo: { endpoint: Endpoint.CONNECTION_INFO, method: "GET" },
   info: { endpoint: Endpoint.INFO, method: "GET" },
@@ -103,18 +97,6 @@ function matchRoute(segments: readonly string[]): Route | undefined {
 function apiError(status: number, message: string, headers?: Record<string, string>): Reply {
   const body: ApiError = { message };
   return { status, body, headers };
-}
-
-function send(res: ServerResponse, reply: Reply, rawBody?: string): void {
-  if (res.headersSent || res.destroyed) return;
-  const text = rawBody ?? (reply.body === undefined ? undefined : JSON.stringify(reply.body));
-  const headers: Record<string, string> = { ...reply.headers };
-  if (text !== undefined) {
-    headers["content-type"] = "application/json";
-    headers["content-length"] = String(Buffer.byteLength(text));
-  }
-  res.writeHead(reply.status, headers);
-  res.end(text);
 }
 
 export function createSimulatorServer(world: World, options: SimulatorServerOptions): SimulatorServer {

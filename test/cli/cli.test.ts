@@ -410,17 +410,17 @@ describe.concurrent("the token is never printed", () => {
     { via: "--token", json: false },
     { via: "HATHORA_TOKEN", json: true },
     { via: "--token", json: true },
-  ] as const)("wait, token from $via, json $json: a 401 exits 1", async ({ via, json: asJson }, context) => {
+  ] as const)("wait, token from $via, json $json: a 401 exits 5", async ({ via, json: asJson }, context) => {
     const { roomId } = sim.createRoom(APP, { scenario: "never" });
     sim.setRoomFaults(roomId, { errorRates: { 401: 1 } });
     const args = roomArgs("wait", roomId, proxy.url, ...(via === "--token" ? ["--token", TOKEN] : []), ...(asJson ? ["--json"] : []));
     const result = await cli(context, args, via === "HATHORA_TOKEN" ? { env: { HATHORA_TOKEN: TOKEN } } : {}).exited;
     const message = unauthorized(roomId);
     expect(result).toEqual({
-      code: ExitCode.ERROR,
+      code: ExitCode.DENIED,
       signal: null,
       stdout: asJson
-        ? `${JSON.stringify({ ok: false, exitCode: 1, error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message, reason: "failed" }, evidence: evidence401(roomId) })}\n`
+        ? `${JSON.stringify({ ok: false, exitCode: 5, error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message, reason: "failed" }, evidence: evidence401(roomId) })}\n`
         : "",
       stderr: `room-watcher: ${message}\n`,
     });
@@ -429,11 +429,11 @@ describe.concurrent("the token is never printed", () => {
     expect(result.stdout + result.stderr).not.toContain(TOKEN);
   });
 
-  it("watch --json: a 401 ends the stream with `failed` and exits 1", async (context) => {
+  it("watch --json: a 401 ends the stream with `failed` and exits 5", async (context) => {
     const { roomId } = sim.createRoom(APP, { scenario: "never" });
     sim.setRoomFaults(roomId, { errorRates: { 401: 1 } });
     const result = await cli(context, roomArgs("watch", roomId, proxy.url, "--json"), { env: { HATHORA_TOKEN: TOKEN } }).exited;
-    expect(result.code).toBe(ExitCode.ERROR);
+    expect(result.code).toBe(ExitCode.DENIED);
     expect(result.stderr).toBe("");
     const events = ndjson(result.stdout);
     expect(events).toEqual([
@@ -471,12 +471,12 @@ describe.concurrent("the token is never printed", () => {
       it(`wait${asJson ? " --json" : ""} redacts it`, async (context) => {
         const result = await cli(context, roomArgs("wait", "echo-room", echo.url, ...flags)).exited;
         expect(result).toEqual({
-          code: ExitCode.ERROR,
+          code: ExitCode.DENIED,
           signal: null,
           stdout: asJson
             ? `${JSON.stringify({
                 ok: false,
-                exitCode: 1,
+                exitCode: 5,
                 error: { name: "RoomTerminatedError", code: "RW_ROOM_TERMINATED", message: message(), reason: "failed" },
                 evidence: {
                   ...evidence401("echo-room", "HTTP 401: token Bearer [redacted] is not valid here"),
@@ -491,7 +491,7 @@ describe.concurrent("the token is never printed", () => {
 
       it(`watch${asJson ? " --json" : ""} redacts it`, async (context) => {
         const result = await cli(context, roomArgs("watch", "echo-room", echo.url, ...flags)).exited;
-        expect(result.code).toBe(ExitCode.ERROR);
+        expect(result.code).toBe(ExitCode.DENIED);
         expect(result.stdout).toContain("HTTP 401: token Bearer [redacted] is not valid here");
         expect(result.stdout + result.stderr).not.toContain(TOKEN);
       });
@@ -723,7 +723,7 @@ describe("on a terminal (runCli in process, streams that say they are TTYs)", ()
     const { roomId } = sim.createRoom(APP, { scenario: "never" });
     sim.setRoomFaults(roomId, { errorRates: { 403: 1 } });
     const { stdout, stderr, io } = inProcess(env, { stdout: true, stderr: true });
-    expect(await runCli(roomArgs("wait", roomId, sim.url), io)).toBe(ExitCode.ERROR);
+    expect(await runCli(roomArgs("wait", roomId, sim.url), io)).toBe(ExitCode.DENIED);
     expect(stdout.text).toBe("");
     const message = `room ${roomId} terminated before it became active: failed: no look at the rooms API succeeded: 1 look failed, the last: HTTP 403: Forbidden [RW_HTTP]; ${lookedAt(sim.url, roomId)}\n`;
     expect(stderr.text.endsWith(`${CLEAR_LINE}${colour ? "\u001b[31mroom-watcher:\u001b[39m" : "room-watcher:"} ${message}`)).toBe(true);

@@ -185,14 +185,14 @@ describe.concurrent("the CLI", () => {
   const runs: Array<{ way: Way; command: "wait" | "watch"; upstream: string; exitCode: number }> = [
     ...ways.flatMap((way) => [
       { way, command: "wait" as const, upstream: "200 active on a host named after the header", exitCode: 0 },
-      { way, command: "wait" as const, upstream: "401 echoing the header", exitCode: 1 },
-      { way, command: "watch" as const, upstream: "500 echoing the header, then 401", exitCode: 1 },
+      { way, command: "wait" as const, upstream: "401 echoing the header", exitCode: 5 },
+      { way, command: "watch" as const, upstream: "500 echoing the header, then 401", exitCode: 5 },
     ]),
     ...[ways[1], ways[2]].flatMap((way) => [
       { way, command: "wait" as const, upstream: "200 that is not JSON and echoes the header", exitCode: 1 },
       { way, command: "wait" as const, upstream: "400 with the header past the 500-character cut", exitCode: 1 },
-      { way, command: "wait" as const, upstream: "429 echoing the header, then 401", exitCode: 1 },
-      { way, command: "watch" as const, upstream: "200 whose status is the header, then 401", exitCode: 1 },
+      { way, command: "wait" as const, upstream: "429 echoing the header, then 401", exitCode: 5 },
+      { way, command: "watch" as const, upstream: "200 whose status is the header, then 401", exitCode: 5 },
       // An active room is watched until Ctrl-C: interrupted once it has printed the active event.
       { way, command: "watch" as const, upstream: "200 active on a host named after the header", exitCode: 130 },
     ]),

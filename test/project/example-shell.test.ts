@@ -115,13 +115,22 @@ describe("examples/wait-and-connect.sh", () => {
     expect(exit.stderr.endsWith("bad arguments or configuration (is HATHORA_APP_ID set?)\n")).toBe(true);
   });
 
-  it("exit 1: a terminal API error", async (context) => {
+  it("exit 5: the credentials refused (403)", async (context) => {
     const { roomId } = sim.createRoom(APP, { scenario: "never" });
     sim.setRoomFaults(roomId, { errorRates: { 403: 1 } });
     const exit = await script(context, roomId, { HATHORA_APP_ID: APP, HATHORA_BASE_URL: sim.url }).exited;
+    expect(exit.code).toBe(5);
+    expect(exit.stdout).toBe("");
+    expect(exit.stderr).toMatch(/^room-watcher: .*403.*\nthe rooms API refused our credentials \(401 or 403\): check HATHORA_TOKEN\n$/);
+  });
+
+  it("exit 1: a terminal API error", async (context) => {
+    const { roomId } = sim.createRoom(APP, { scenario: "never" });
+    sim.setRoomFaults(roomId, { errorRates: { 422: 1 } });
+    const exit = await script(context, roomId, { HATHORA_APP_ID: APP, HATHORA_BASE_URL: sim.url }).exited;
     expect(exit.code).toBe(1);
     expect(exit.stdout).toBe("");
-    expect(exit.stderr).toMatch(/^room-watcher: .*403.*\nroom-watcher failed \(exit 1\): an API error or a bug; see its message above\n$/);
+    expect(exit.stderr).toMatch(/^room-watcher: .*422.*\nroom-watcher failed \(exit 1\): an API error or a bug; see its message above\n$/);
   });
 
   it("exit 130: Ctrl-C (SIGINT to the script's process group) while it waits", async (context) => {

@@ -42,6 +42,21 @@ describe("the core entry is isomorphic", () => {
     expect(bundle).not.toMatch(/\bfrom\s*["']ws["']|\bimport\s*["']ws["']|require\(\s*["']ws["']\s*\)/);
   });
 
+  it("room-watcher/edgegap bundles for the browser with no Node built-in and nothing external", async () => {
+    const result = await build({
+      entryPoints: [fileURLToPath(new URL("../../src/edgegap.ts", import.meta.url))],
+      bundle: true,
+      platform: "browser",
+      format: "esm",
+      write: false,
+      metafile: true,
+      logLevel: "silent",
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toEqual(expect.arrayContaining(["src/edgegap.ts", "src/providers/edgegap/http-source.ts", "src/core/http-get.ts"]));
+    expect(inputs.filter((input) => NODE_ONLY_PATH.test(input) || input.startsWith("node:"))).toEqual([]);
+  });
+
   /** What a fresh Node process loads to import `specifier`, seen by an ESM resolve hook and the CommonJS cache. */
   function loadedBy(specifier: string): { resolved: string[]; commonJs: string[]; names: number } {
     const hooks = `

@@ -1,6 +1,6 @@
 /**
  * The package's public types do not expose `ws`: no declaration file a consumer can reach from the
- * package's entries (dist/index.d.ts, dist/gateway/index.d.ts, dist/simulator/index.d.ts, dist/sdk.d.ts) imports it, so the WebSocket source and the
+ * package's entries (dist/index.d.ts, dist/gateway/index.d.ts, dist/simulator/index.d.ts, dist/sdk.d.ts, dist/edgegap.d.ts) imports it, so the WebSocket source and the
  * gateway can change socket libraries without breaking anyone's types. Reads the build (npm test
  * builds first).
  */
@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
-const ENTRIES = ["index.d.ts", "gateway/index.d.ts", "simulator/index.d.ts", "sdk.d.ts"];
+const ENTRIES = ["index.d.ts", "gateway/index.d.ts", "simulator/index.d.ts", "sdk.d.ts", "edgegap.d.ts"];
 /** `from "x"`, `import("x")` and `import "x"` in a declaration file. */
 const SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g;
 

@@ -18,11 +18,10 @@ export const agones: CliProvider = {
   flagKeys: ["namespace", "kubeconfig", "context", "activeWhen", "portName", "addressType"],
   env: { kubeconfig: "KUBECONFIG" },
   options: () => [
-    new Option("--namespace <ns>", "Agones: the GameServers' namespace (default: the kubeconfig context's, else default)"),
+    new Option("--namespace <ns>", "Agones: the GameServers' namespace (default: the kubeconfig context's, if it names one)"),
     new Option("--kubeconfig <path>", "Agones: kubeconfig file (default: KUBECONFIG, ~/.kube/config, then the in-cluster service account)"),
     new Option("--context <name>", "Agones: kubeconfig context (default: its current-context)"),
     new Option("--active-when <when>", "Agones: Ready, Allocated, label:KEY=VALUE or annotation:KEY=VALUE (default: Ready)"),
-    new Option("--port-name <name>", "Agones: the status.ports entry players connect to (default: the first)"),
     new Option("--address-type <type>", "Agones: take the host from status.addresses of this type, e.g. ExternalDNS (default: status.address)"),
   ],
   async source(flags) {

@@ -7,16 +7,14 @@ import { ConfigError } from "../../core/errors.js";
 import type { RoomSource } from "../../core/source.js";
 import type { CliIo } from "../io.js";
 import { agones } from "./agones.js";
+import { edgegap } from "./edgegap.js";
 import { hathora } from "./hathora.js";
 import { type CliProvider, flagValue, type UpstreamFlags } from "./provider.js";
 
 export type { CliProvider, RunningSimulator, SimulateOptions, UpstreamFlags } from "./provider.js";
 
-export const PROVIDERS: Readonly<Record<string, CliProvider>> = { hathora, agones };
+export const PROVIDERS: Readonly<Record<string, CliProvider>> = { hathora, agones, edgegap };
 export const DEFAULT_PROVIDER = "hathora";
-
-/** Flags every provider with an HTTP API reads, defined once; each provider says which it reads and its own variables. */
-const SHARED_KEYS: readonly string[] = ["baseUrl", "token"];
 
 function envList(key: string): string {
   return Object.values(PROVIDERS)
@@ -25,11 +23,12 @@ function envList(key: string): string {
     .join(", ");
 }
 
-/** `--provider` and the union of every provider's flags. Defaults and variables are each provider's, applied in `upstreamOf`. */
+/** `--provider` and the union of every provider's flags (the shared ones, `--base-url`, `--token` and `--port-name`, once). Defaults and variables are each provider's, applied in `upstreamOf`. */
 export function addUpstreamOptions(command: Command): Command {
   command.addOption(new Option("--provider <name>", "where rooms live").choices(Object.keys(PROVIDERS)).default(DEFAULT_PROVIDER));
   command.addOption(new Option("--base-url <url>", `the provider's API origin (default: the provider's; env ${envList("baseUrl")})`));
   command.addOption(new Option("--token <token>", `the provider's API token, never printed (env ${envList("token")})`));
+  command.addOption(new Option("--port-name <name>", "the port players connect to, by name (Agones: the first unless given; Edgegap: required)"));
   const seen = new Set(command.options.map((o) => o.long));
   for (const provider of Object.values(PROVIDERS)) {
     for (const option of provider.options()) {
@@ -54,12 +53,14 @@ export function providerOf(flags: UpstreamFlags, command: Command | undefined): 
   const provider = PROVIDERS[name];
   if (provider === undefined) throw new ConfigError(`unknown --provider ${JSON.stringify(name)}: expected one of ${Object.keys(PROVIDERS).join(", ")}`);
   if (command !== undefined) {
-    const own = new Set([...SHARED_KEYS, ...provider.flagKeys]);
+    const own = new Set(provider.flagKeys);
     for (const option of command.options) {
       const key = option.attributeName();
       if (own.has(key) || command.getOptionValueSource(key) !== "cli") continue;
-      const owner = Object.values(PROVIDERS).find((p) => p.flagKeys.includes(key));
-      if (owner !== undefined) throw new ConfigError(`${option.long} is a flag of --provider ${owner.name}, not of --provider ${provider.name}`);
+      const owners = Object.values(PROVIDERS).filter((p) => p.flagKeys.includes(key));
+      if (owners.length > 0) {
+        throw new ConfigError(`${option.long} is not a flag of --provider ${provider.name} (it is one of ${owners.map((p) => `--provider ${p.name}`).join(" and ")})`);
+      }
     }
   }
   return provider;

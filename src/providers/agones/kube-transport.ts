@@ -22,7 +22,7 @@ import { ConfigError, InvalidPayloadError, NetworkError, RequestTimeoutError, Ro
 import { redactSecrets } from "../../core/redact.js";
 import { requestDeadline } from "../../core/request-deadline.js";
 import { validateDurationMs } from "../../core/validate.js";
-import { parseJson } from "../../core/wire.js";
+import { parseJson } from "../../core/wire-json.js";
 import { apiError, type ApiVerb } from "./api-errors.js";
 import { LineReader } from "./line-reader.js";
 import { validateNamespace } from "./names.js";

@@ -4,7 +4,7 @@
  * is kept and reported, not thrown.
  */
 import { InvalidPayloadError } from "../../core/errors.js";
-import { parseWith } from "../../core/wire.js";
+import { parseWith } from "../../core/wire-json.js";
 import {
   BookmarkObjectSchema,
   type GameServer,

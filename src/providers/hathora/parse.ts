@@ -5,16 +5,15 @@
  */
 import type { ExposedPort, Observation, PollResult, Warning } from "../../core/observation.js";
 import { InvalidPayloadError } from "../../core/errors.js";
-import { parseWith } from "../../core/wire.js";
+import { parseWith } from "../../core/wire-json.js";
 import {
-  ApiErrorSchema,
   ConnectionInfoV1Schema,
   ConnectionInfoV2Schema,
   KNOWN_TRANSPORT_TYPES,
   LEGACY_TERMINAL_STATUSES,
 } from "./schemas.js";
 
-export { parseJson, parseWith } from "../../core/wire.js";
+export { apiErrorMessage, parseJson, parseWith } from "../../core/wire-json.js";
 
 function transportWarnings(ports: readonly ExposedPort[]): Warning[] {
   const known: readonly string[] = KNOWN_TRANSPORT_TYPES;
@@ -82,15 +81,5 @@ export function parseConnectionInfoV1(body: unknown, expectedRoomId?: string): P
 function checkRoomId(actual: string, expected: string | undefined): void {
   if (expected !== undefined && actual !== expected) {
     throw new InvalidPayloadError(`connection info is for room "${actual}", not "${expected}"`);
-  }
-}
-
-/** The ApiError message of an error body, if it has one; never throws. */
-export function apiErrorMessage(text: string): string | undefined {
-  try {
-    const parsed = ApiErrorSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data.message.slice(0, 500) : undefined;
-  } catch {
-    return undefined;
   }
 }

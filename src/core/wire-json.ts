@@ -1,6 +1,7 @@
 /**
- * Parse at the boundary: JSON text to a value, a value to a typed one. Every provider's wire parsing goes
- * through these, so a body that breaks its shape is always an InvalidPayloadError with the zod issues.
+ * Parsing at the boundary, for every provider: JSON that fails as InvalidPayloadError, a zod safeParse
+ * that fails as InvalidPayloadError carrying the issues, and the `{"message"}` of an API's error body.
+ * Only zod's types are imported here: the schemas come from the providers.
  */
 import type { z } from "zod";
 import { InvalidPayloadError } from "./errors.js";
@@ -27,4 +28,17 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: 
     });
   }
   return result.data;
+}
+
+/** The `message` of a JSON error body (`{"message": "..."}`, as Hathora and Edgegap send), cut to 500 characters; never throws. */
+export function apiErrorMessage(text: string): string | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const { message } = body as { message?: unknown };
+  return typeof message === "string" ? message.slice(0, 500) : undefined;
 }
