@@ -13,6 +13,7 @@ export { EdgegapStatus, type DeploymentStatus } from "./providers/edgegap/schema
 export {
   EDGEGAP_WEBHOOK_EVENTS,
   EDGEGAP_WEBHOOK_PATH_PREFIX,
+  edgegapWebhookReceiver,
   edgegapWebhooks,
   edgegapWebhookUrl,
   readWebhook,

@@ -40,6 +40,7 @@ export const GATEWAY_FLAG_NAMES: FlagNames = {
   leaseTtlMs: "--lease-ttl",
   instanceId: "--instance-id",
   hintToken: "--hint-token",
+  "webhook secret": "--webhook-secret",
   clientToken: "--client-token",
   "allowed origin": "--allowed-origin",
 };

@@ -12,3 +12,4 @@ export { ClientMessageSchema, GATEWAY_SUBPROTOCOL, ProtocolErrorCode, ServerMess
 export { GatewayCloseCode } from "../protocol/close-codes.js";
 export { sendReadyHint, DEFAULT_HINT_INITIAL_RETRY_DELAY_MS, DEFAULT_HINT_TIMEOUT_MS, type ReadyHintOptions } from "../sources/ready-hint.js";
 export { ClusterError, InvalidStateError } from "../core/errors.js";
+export type { WebhookReceiver } from "../core/webhook-receiver.js";

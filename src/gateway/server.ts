@@ -8,9 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import { type Clock, systemClock } from "../core/clock.js";
-import { ConfigError, InvalidStateError } from "../core/errors.js";
+import { ConfigError, InvalidStateError, WebhookError } from "../core/errors.js";
 import { Urgency } from "../core/request-scheduler.js";
 import type { PollingSource } from "../core/source.js";
+import type { WebhookReceiver } from "../core/webhook-receiver.js";
 import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
 import { validateDurationMs, validateToken } from "../core/validate.js";
 import { GatewayCloseCode } from "../protocol/close-codes.js";
@@ -35,6 +36,20 @@ import { CountingSource } from "./upstream.js";
 import { UpstreamHealth } from "./upstream-health.js";
 
 export type { GatewayHealth, GatewayStats } from "./health.js";
+
+/** A webhook names one room: anything larger is not one. */
+const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+
+/** The text of a request body, or undefined once it passes `maxBytes` (the rest is drained, not kept). */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= maxBytes) chunks.push(chunk);
+  }
+  return size > maxBytes ? undefined : Buffer.concat(chunks).toString("utf8");
+}
 
 /** The gateway's floor between two looks at a room (hints bring looks forward, never closer than this). */
 export const DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS = 25;
@@ -74,6 +89,12 @@ export interface GatewayOptions {
   clientToken?: string | undefined;
   /** Token game servers present with readiness hints (same rules as `clientToken`). Default none: hints are refused. */
   hintToken?: string | undefined;
+  /**
+   * Hosts that call back when a room changes (Edgegap's webhooks: `edgegapWebhookReceiver(secret)` from
+   * `room-watcher/edgegap`). Each call under a receiver's prefix is a hint for its room, as from a game
+   * server: one verifying look at a watched room, never a change of state by itself. Default none.
+   */
+  webhooks?: readonly WebhookReceiver[] | undefined;
   /**
    * Web pages (origins such as "https://play.example.com") whose browsers may connect; a handshake with any
    * other `Origin` is refused with 403. Clients that send no Origin (servers, the CLI) are not affected.
@@ -171,6 +192,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #limits: ResolvedGatewayLimits;
   readonly #admission: AdmissionPolicy;
   readonly #hintToken: TokenCheck | undefined;
+  readonly #webhooks: readonly WebhookReceiver[];
   readonly #logger: GatewayLogger;
   readonly #timers: TimerHeap;
   readonly #shutdownGraceMs: number;
@@ -202,6 +224,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const hintToken = options.hintToken === undefined ? undefined : validateToken("hintToken", options.hintToken);
     if (options.token !== undefined && options.token !== "") validateToken("token", options.token);
     this.#hintToken = hintToken === undefined ? undefined : new TokenCheck(hintToken);
+    this.#webhooks = options.webhooks ?? [];
     this.#admission = {
       origins: options.allowedOrigins === undefined ? undefined : new OriginPolicy(options.allowedOrigins),
       clientToken: clientToken === undefined ? undefined : new TokenCheck(clientToken),
@@ -494,12 +517,42 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    // No route reads a body: drain it so the connection can be reused.
+    const receiver = req.method === "POST" ? this.#webhooks.find((r) => (req.url ?? "").startsWith(r.prefix)) : undefined;
+    if (receiver !== undefined) {
+      this.#answerWebhook(receiver, req).then(
+        (answer) => writeAnswer(res, answer),
+        () => writeAnswer(res, jsonAnswer(500, { message: "internal error" })),
+      );
+      return;
+    }
+    // No other route reads a body: drain it so the connection can be reused.
     req.resume();
     this.#answer(req).then(
       (answer) => writeAnswer(res, answer),
       () => writeAnswer(res, jsonAnswer(500, { message: "internal error" })),
     );
+  }
+
+  /** A host's callback: a hint for its room when it carries the secret and names one. */
+  async #answerWebhook(receiver: WebhookReceiver, req: IncomingMessage): Promise<HttpAnswer> {
+    const body = await readBody(req, MAX_WEBHOOK_BODY_BYTES);
+    if (body === undefined) {
+      this.#metrics.hints.inc({ outcome: "invalid" });
+      return jsonAnswer(413, { message: `webhook bodies are at most ${MAX_WEBHOOK_BODY_BYTES} bytes` });
+    }
+    let roomId: string;
+    try {
+      roomId = receiver.read(req.url ?? "/", body);
+    } catch (error) {
+      const reason = error instanceof WebhookError ? error.reason : "bad_body";
+      this.#metrics.hints.inc({ outcome: reason === "bad_body" ? "invalid" : "unauthorized" });
+      // A wrong secret looks like no route at all: a guess learns nothing.
+      return reason === "bad_body" ? jsonAnswer(400, { message: error instanceof Error ? error.message : "bad webhook body" }) : NOT_FOUND;
+    }
+    const outcome = this.#hub.refusal(roomId) === undefined ? this.#hub.hint(roomId) : "unknown_room";
+    this.#metrics.hints.inc({ outcome });
+    if (outcome === "accepted") this.#logger.debug({ roomId, outcome }, "webhook hint");
+    return hintAnswer(roomId, outcome);
   }
 
   async #answer(req: IncomingMessage): Promise<HttpAnswer> {

@@ -120,6 +120,16 @@ describe.concurrent("--provider edgegap", () => {
     { name: "no token", args: () => edgegapArgs("wait", "abc123"), says: "--token (EDGEGAP_TOKEN) is required" },
     { name: "no port name", args: () => ["wait", "abc123", "--provider", "edgegap", "--token", EDGEGAP_TOKEN], says: "--port-name is required" },
     { name: "an Agones flag", args: () => edgegapArgs("wait", "abc123", "--token", EDGEGAP_TOKEN, "--namespace", "ns"), says: "--namespace is not a flag of --provider edgegap" },
+    {
+      name: "a gateway webhook secret too short to keep guesses out",
+      args: () => ["gateway", "--provider", "edgegap", "--base-url", edgegap.url, "--token", EDGEGAP_TOKEN, "--port-name", "gameport", "--webhook-secret", "short"],
+      says: "--webhook-secret must be 16..256 characters",
+    },
+    {
+      name: "a webhook secret for a host that makes no webhook calls",
+      args: () => ["gateway", "--base-url", edgegap.url, "--app-id", "app-1", "--webhook-secret", "whsec_0123456789abcdef"],
+      says: "--webhook-secret: --provider hathora makes no webhook calls",
+    },
   ])("$name exits 2 at once", async ({ args, says }, context) => {
     const result = await cliForTest(context, args()).exited;
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code: ExitCode.USAGE, stdout: "" });

@@ -19,6 +19,7 @@ import { guarded } from "../guarded.js";
 import { type CliIo, line } from "../io.js";
 import { addUpstreamOptions, providerOf, upstreamOf, upstreamSecrets } from "../providers/index.js";
 import { isPushSource } from "../../core/source.js";
+import type { WebhookReceiver } from "../../core/webhook-receiver.js";
 
 /** Besides these, the provider's own flags (`--app-id`, `--namespace`, ...), read by the provider: src/cli/providers/. */
 export interface GatewayCliOptions {
@@ -37,6 +38,8 @@ export interface GatewayCliOptions {
   host: string;
   clientToken?: string | undefined;
   hintToken?: string | undefined;
+  /** The secret in the path the host's webhooks call (Edgegap). */
+  webhookSecret?: string | undefined;
   allowedOrigin?: string[] | undefined;
   maxConnections?: number | undefined;
   maxSubscriptions?: number | undefined;
@@ -93,6 +96,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--host <hostname>", "interface to listen on").default("127.0.0.1"))
     .addOption(new Option("--client-token <token>", "token clients must present (Authorization: Bearer); without it, any client may connect").env("ROOM_WATCHER_GATEWAY_TOKEN"))
     .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; without it, hints are off").env("ROOM_WATCHER_HINT_TOKEN"))
+    .addOption(new Option("--webhook-secret <secret>", "Edgegap: take its webhook_on_* calls under /webhooks/edgegap/<secret>/, each a hint (16+ characters of [A-Za-z0-9_-]; never printed)").env("ROOM_WATCHER_WEBHOOK_SECRET"))
     .addOption(new Option("--allowed-origin <origin...>", "web pages whose browsers may connect (e.g. https://play.example.com), others get 403; without it, any page may"))
     .addOption(new Option("--max-connections <n>", "open connections").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxConnections))
     .addOption(new Option("--max-subscriptions <n>", "rooms per connection").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection))
@@ -115,7 +119,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
 }
 
 function runGatewayGuarded(options: GatewayCliOptions, io: CliIo, command: Command): Promise<number> {
-  const secrets = [...upstreamSecrets(options, io.env), options.clientToken, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
+  const secrets = [...upstreamSecrets(options, io.env), options.clientToken, options.hintToken, options.webhookSecret, options.upstreamToken, ...redisUrlSecrets(options.redis)];
   // A message about the base URL names the flag the user gave.
   const flagNames = options.upstream !== undefined && (options.baseUrl === undefined || options.sources?.baseUrl === "env") ? { ...GATEWAY_FLAG_NAMES, "base URL": "--upstream", baseUrl: "--upstream" } : GATEWAY_FLAG_NAMES;
   return guarded(io, { json: false, secrets, flagNames }, () => runGateway(options, io, command));
@@ -145,6 +149,11 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     throw new ConfigError(`the gateway needs --base-url (or ${baseUrlVariable}): the API to watch`);
   }
   const { source } = await upstreamOf({ ...options, baseUrl, token }, io, command);
+  let webhooks: WebhookReceiver[] | undefined;
+  if (options.webhookSecret !== undefined) {
+    if (provider.webhooks === undefined) throw new ConfigError(`--webhook-secret: --provider ${provider.name} makes no webhook calls`);
+    webhooks = [provider.webhooks(options.webhookSecret)];
+  }
   if (isPushSource(source)) throw new ConfigError(`the gateway does not serve --provider ${provider.name} yet`);
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
   if (options.sources?.token === "cli" && options.clientToken === undefined) {
@@ -159,6 +168,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     host: options.host,
     clientToken: options.clientToken,
     hintToken: options.hintToken,
+    webhooks,
     allowedOrigins: options.allowedOrigin,
     limits: {
       maxConnections: options.maxConnections,

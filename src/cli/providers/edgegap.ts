@@ -4,6 +4,7 @@ import { ConfigError } from "../../core/errors.js";
 import { validateToken } from "../../core/validate.js";
 import { EDGEGAP_DEFAULT_BASE_URL, EdgegapHttpSource } from "../../providers/edgegap/http-source.js";
 import { EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND } from "../../providers/edgegap/rate-limits.js";
+import { edgegapWebhookReceiver } from "../../providers/edgegap/webhooks.js";
 import { EdgegapSimulator } from "../../simulator/edgegap/simulator.js";
 import { type CliProvider, flagValue } from "./provider.js";
 
@@ -30,6 +31,7 @@ export const edgegap: CliProvider = {
     });
   },
   secrets: (flags, env) => [flagValue(flags, "token"), env[ENV.token]],
+  webhooks: (secret) => edgegapWebhookReceiver(secret),
   maxRequestsPerSecond: EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND,
   async simulate(options) {
     const simulator = await EdgegapSimulator.start({ port: options.port, hostname: options.host, seed: options.seed, timeScale: options.timeScale, token: options.token });

@@ -6,6 +6,7 @@
  */
 import type { Option } from "commander";
 import type { RoomSource } from "../../core/source.js";
+import type { WebhookReceiver } from "../../core/webhook-receiver.js";
 import type { CliIo } from "../io.js";
 
 /** A command's parsed flags, by commander's key (`appId`, `namespace`, ...), read with `flagValue`. */
@@ -36,6 +37,8 @@ export interface CliProvider {
   secrets(flags: UpstreamFlags, env: Readonly<Record<string, string | undefined>>): ReadonlyArray<string | undefined>;
   /** Upstream requests per second one process should start by default: under the host's own limit. */
   readonly maxRequestsPerSecond: number;
+  /** The gateway's receiver of the host's callbacks (`gateway --webhook-secret`), for a host that makes them. */
+  webhooks?(secret: string): WebhookReceiver;
   /** Starts the provider's fake host for `simulate`. */
   simulate(options: SimulateOptions, io: CliIo): Promise<RunningSimulator>;
 }

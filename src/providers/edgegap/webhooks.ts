@@ -7,6 +7,7 @@
  * A gateway route is then: `const { requestId } = readWebhook({ path, body, secret })`, hint the room,
  * answer 204; a WebhookError answers 404 (`bad_secret`, `bad_path`: say nothing) or 400 (`bad_body`).
  */
+import type { WebhookReceiver } from "../../core/webhook-receiver.js";
 import { ConfigError, WebhookError } from "../../core/errors.js";
 import { validateBaseUrl } from "../../core/validate.js";
 import { EDGEGAP_REQUEST_ID_PATTERN, type BasicWebhook } from "./schemas.js";
@@ -105,4 +106,13 @@ export function readWebhook(call: { readonly path: string; readonly body: string
 } {
   const event = matchWebhookPath(call.path, call.secret, call.prefix);
   return { requestId: parseWebhookBody(call.body), event };
+}
+
+/** The gateway's side of the webhooks: calls under `prefix` carrying `secret`, each read as a hint for its deployment. */
+export function edgegapWebhookReceiver(secret: string, prefix = EDGEGAP_WEBHOOK_PATH_PREFIX): WebhookReceiver {
+  validateWebhookSecret(secret);
+  return {
+    prefix: `${prefix.replace(/\/+$/, "")}/`,
+    read: (path, body) => readWebhook({ path, body, secret, prefix }).requestId,
+  };
 }
