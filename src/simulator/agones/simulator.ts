@@ -269,6 +269,11 @@ export class AgonesSimulator {
     return this.#time.now();
   }
 
+  /** The real instant (the clock's ms, performance.now() by default) of a simulated one. */
+  realTimeOf(simulatedMs: number): number {
+    return this.#time.realTimeOf(simulatedMs);
+  }
+
   /** Closes the server, every stream and timer, and removes a temporary kubeconfig. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
