@@ -13,6 +13,7 @@ import type { HintCounts } from "../simulator/hints.js";
 import { Fleet } from "../watch/fleet.js";
 import { RoomWatcher } from "../watch/room-watcher.js";
 import type { DemoBackend, DemoRoom } from "./backend.js";
+import { startAgonesDemo } from "./agones-backend.js";
 import { HathoraDemoKind, startHathoraDemo } from "./hathora-backend.js";
 
 /** The Hathora demo's kinds of rooms (each provider's demo has its own). */
@@ -22,6 +23,7 @@ export type DemoKind = string;
 /** The providers with a demo, and how each starts. */
 const BACKENDS: Readonly<Record<string, (options: BackendOptions) => Promise<DemoBackend>>> = {
   hathora: startHathoraDemo,
+  agones: startAgonesDemo,
 };
 export const DEMO_PROVIDERS: readonly string[] = Object.keys(BACKENDS);
 

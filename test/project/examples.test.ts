@@ -42,6 +42,21 @@ describe("examples", () => {
     expect(stdout).not.toContain("dev-token");
   });
 
+  it("agones-matchmaker.mjs allocates a GameServer, hands out its address once the match is loaded, and follows it to its shutdown", async () => {
+    const { code, stdout, stderr } = await run("examples/agones-matchmaker.mjs");
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    const lines = stdout.trim().split("\n");
+    expect(lines[0]).toMatch(/^allocated arena-\d$/);
+    const name = lines[0]?.slice("allocated ".length);
+    expect(lines[1]).toMatch(new RegExp(`^match-1: players -> 127\\.0\\.0\\.1:\\d+ \\(udp, ${name}\\)$`));
+    const [, reported, truth] = /^check \S+: (\S+) \/ simulator: (\S+) loaded$/.exec(lines[2] ?? "") ?? [];
+    expect(reported).toBeDefined();
+    expect(reported).toBe(truth);
+    expect(lines[3]).toBe(`${name} ended: shutdown (Agones Shutdown)`);
+    expect(lines).toHaveLength(4);
+  });
+
   it("gateway-client.mjs waits through the gateway, follows a room to its end, and exits cleanly", async () => {
     const { code, stdout, stderr } = await run("examples/gateway-client.mjs");
     expect(stderr).toBe("");

@@ -42,6 +42,8 @@ export interface ApiServerOptions {
   readonly user: string;
   /** Simulated ms between bookmarks on a watch that asked for them. */
   readonly bookmarkIntervalMs: number;
+  /** Called as each request is counted (before it is answered). A throwing hook is ignored. */
+  readonly onRequest?: ((operation: Operation) => void) | undefined;
 }
 
 export type Operation = "list" | "watch" | "get" | "create" | "delete" | "allocate";
@@ -345,6 +347,11 @@ export function createAgonesApiServer(world: AgonesWorld, options: ApiServerOpti
       return;
     }
     requests.set(operation, (requests.get(operation) ?? 0) + 1);
+    try {
+      options.onRequest?.(operation);
+    } catch {
+      // A test's or benchmark's hook must not break the API it observes.
+    }
     if (!allowed(operation)) {
       const resource = operation === "allocate" ? Status.ALLOCATIONS : Status.GAME_SERVERS;
       const verb = operation === "allocate" ? "create" : operation;

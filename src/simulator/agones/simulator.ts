@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { ConfigError } from "../../core/errors.js";
 import { FaultInjector } from "../faults.js";
 import { createSimulatedTime, performanceClock, type NowClock, type SimulatedTime } from "../simulated-time.js";
+import { parseAllocationRequest } from "./allocation.js";
 import { generateTlsMaterial, kubeconfigYaml, newToken, writeKubeconfig } from "./credentials.js";
 import { validateAgonesFaults, WatchFaults, type AgonesFaultOptions } from "./faults.js";
 import { NAMESPACE_NAME, parseGameServerRequest, type GameServer, type GameServerPort } from "./game-server.js";
@@ -34,6 +35,8 @@ export interface AgonesSimulatorOptions extends AgonesWorldOptions {
   faults?: AgonesFaultOptions | undefined;
   /** Source of real time in ms. Default performance.now(). */
   clock?: NowClock | undefined;
+  /** Called as each API request is counted, before it is answered (for tests and benchmarks). Default none. */
+  onRequest?: ((operation: Operation) => void) | undefined;
 }
 
 export interface CreateGameServerOptions {
@@ -112,7 +115,7 @@ export class AgonesSimulator {
     watchFaults.set(faults);
     const hostname = options.hostname ?? "127.0.0.1";
     const tls = await generateTlsMaterial([...new Set([hostname, "127.0.0.1", "localhost", "::1"])]);
-    const api = createAgonesApiServer(world, { time, tls, listFaults, watchFaults, seed, token, user: USER, bookmarkIntervalMs });
+    const api = createAgonesApiServer(world, { time, tls, listFaults, watchFaults, seed, token, user: USER, bookmarkIntervalMs, onRequest: options.onRequest });
     api.setPermissions(options.permissions);
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => reject(error);
@@ -153,6 +156,17 @@ export class AgonesSimulator {
   /** Deletes as `DELETE` does (deletionTimestamp now, gone shortly after). False when absent. */
   deleteGameServer(name: string, namespace = this.namespace): boolean {
     return this.#changed(this.#world.deleteGameServer(this.#time.now(), namespace, name) !== undefined);
+  }
+
+  /**
+   * Allocates as a GameServerAllocation does (the first Ready server whose labels match, by name), without
+   * HTTP: the allocated GameServer, or undefined when none is Ready (UnAllocated).
+   */
+  allocate(matchLabels: Readonly<Record<string, string>> = {}, namespace = this.namespace): GameServer | undefined {
+    const parsed = parseAllocationRequest({ spec: { selectors: [{ matchLabels }] } });
+    if (!parsed.ok) throw new ConfigError(`invalid allocation: ${parsed.causes.map((c) => `${c.field ?? ""} ${c.message}`).join("; ")}`);
+    const result = this.#changed(this.#world.allocate(this.#time.now(), namespace, parsed.request));
+    return result.state === "Allocated" ? result.gameServer : undefined;
   }
 
   /** The game calls SDK.Shutdown(). False when absent or already ending. */
@@ -253,6 +267,11 @@ export class AgonesSimulator {
   /** Simulated ms since start. */
   now(): number {
     return this.#time.now();
+  }
+
+  /** The real instant (the clock's ms, performance.now() by default) of a simulated one. */
+  realTimeOf(simulatedMs: number): number {
+    return this.#time.realTimeOf(simulatedMs);
   }
 
   /** Closes the server, every stream and timer, and removes a temporary kubeconfig. Idempotent. */

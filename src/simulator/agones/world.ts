@@ -48,6 +48,8 @@ export const SCENARIO_ANNOTATION = "simulator.room-watcher.dev/scenario";
 /** Ports are drawn per node from [HOST_PORT_MIN, HOST_PORT_MAX), Agones' default range. */
 export const HOST_PORT_MIN = 7_000;
 export const HOST_PORT_MAX = 8_000;
+/** Simulated ms before a server left in PortAllocation (every node's ports taken) is tried again. */
+const PORT_RETRY_MS = 1_000;
 const START_SIGMA = 0.35;
 const GENERATE_NAME_ALPHABET = [..."bcdfghjklmnpqrstvwxz2456789"];
 
@@ -412,10 +414,17 @@ export class AgonesWorld {
     switch (to) {
       case GameServerState.CREATING:
         if (from !== GameServerState.PORT_ALLOCATION) return;
-        this.#write(namespace, name, (m) => {
-          m.spec = { ...m.spec, ports: this.#allocatePorts(record, m.spec.ports) };
-          m.status = { ...m.status, state: to };
-        });
+        {
+          const ports = this.#allocatePorts(record, gs.spec.ports);
+          if (ports === undefined) {
+            next(PORT_RETRY_MS, GameServerState.CREATING);
+            return;
+          }
+          this.#write(namespace, name, (m) => {
+            m.spec = { ...m.spec, ports };
+            m.status = { ...m.status, state: to };
+          });
+        }
         next(this.#random.int(50, 201), scenario === AgonesScenario.ERROR ? GameServerState.ERROR : GameServerState.STARTING);
         return;
       case GameServerState.ERROR:
@@ -429,7 +438,8 @@ export class AgonesWorld {
         if (from !== GameServerState.CREATING) return;
         this.#write(namespace, name, (m) => {
           // A server with only Static ports has them split (TCPUDP) when it leaves Creating.
-          if (record.node === undefined) m.spec = { ...m.spec, ports: this.#allocatePorts(record, m.spec.ports) };
+          // Static ports take no host port, so a node always has room for them.
+          if (record.node === undefined) m.spec = { ...m.spec, ports: this.#allocatePorts(record, m.spec.ports) ?? m.spec.ports };
           m.status = { ...m.status, state: to };
         });
         next(this.#startDelay(this.#options.scheduleMedianMs), GameServerState.SCHEDULED);
@@ -555,12 +565,19 @@ export class AgonesWorld {
     }
   }
 
-  #allocatePorts(record: ServerRecord, ports: readonly GameServerPort[]): GameServerPort[] {
-    const node = this.#random.int(0, this.#options.nodes);
+  /**
+   * Host ports on a drawn node, or on the first other node with enough free when that one is full; undefined
+   * when no node has room (Agones's allocator leaves the server in PortAllocation and tries again).
+   */
+  #allocatePorts(record: ServerRecord, ports: readonly GameServerPort[]): GameServerPort[] | undefined {
+    const needed = ports.filter((p) => p.portPolicy !== "Static" && p.portPolicy !== "None").length;
+    const hasRoom = (n: number): boolean => HOST_PORT_MAX - HOST_PORT_MIN - this.#usedPorts[n]!.size >= needed;
+    const drawn = this.#random.int(0, this.#options.nodes);
+    const node = hasRoom(drawn) ? drawn : this.#usedPorts.findIndex((_, n) => hasRoom(n));
+    if (node === -1) return undefined;
     record.node = node;
     const used = this.#usedPorts[node]!;
     return allocatePorts(ports, () => {
-      if (used.size >= HOST_PORT_MAX - HOST_PORT_MIN) throw new ConfigError(`node sim-node-${node + 1} ran out of host ports`);
       for (;;) {
         const port = this.#random.int(HOST_PORT_MIN, HOST_PORT_MAX);
         if (!used.has(port)) {
@@ -570,6 +587,7 @@ export class AgonesWorld {
       }
     });
   }
+
 
   #startDelay(medianMs: number): number {
     return Math.round(Math.min(medianMs * 10, Math.max(medianMs / 10, this.#random.lognormal(medianMs, START_SIGMA))));

@@ -101,4 +101,24 @@ describe("AgonesWorld", () => {
       "PortAllocation>Creating>Starting>Scheduled>RequestReady>Ready>Shutdown>Deleted",
     ]);
   });
+
+  it("spreads host ports over nodes with room, and leaves a server in PortAllocation (no throw from its timer) once every node is full", () => {
+    // One node, 1,000 host ports (7000-7999): the 1,001st server waits until one is freed.
+    const world = new AgonesWorld({ seed: 2, nodes: 1 });
+    const parsed = parseGameServerRequest({ metadata: { generateName: "gs-" } });
+    if (!parsed.ok) throw new Error("invalid request");
+    const names = Array.from({ length: 1_001 }, () => {
+      const created = world.createGameServer(0, "default", parsed.request, "ready");
+      return created.kind === "created" ? created.gameServer.metadata.name : "";
+    });
+    expect(() => world.advance(60_000)).not.toThrow();
+    const states = names.map((name) => world.truth(60_000, "default", name)?.state);
+    expect(states.filter((s) => s === "Ready")).toHaveLength(1_000);
+    const waiting = names.filter((_, i) => states[i] === "PortAllocation");
+    expect(waiting).toHaveLength(1);
+    const freed = names.find((_, i) => states[i] === "Ready") ?? "";
+    world.deleteGameServer(60_000, "default", freed);
+    world.advance(120_000);
+    expect(world.truth(120_000, "default", waiting[0] ?? "")?.state).toBe("Ready");
+  });
 });
