@@ -1,14 +1,14 @@
 /** The options `wait` and `watch` share, and how they become RoomWatcher options. */
 import type { Command } from "commander";
 import { ConfigError } from "../core/errors.js";
-import { isPushSource } from "../core/source.js";
+import { isPushSource, type RoomSource } from "../core/source.js";
 import { validateToken } from "../core/validate.js";
 import { WebSocketSource } from "../sources/websocket-source.js";
 import { DEFAULT_POLL_OPTIONS, type PollOptions } from "../watch/options.js";
 import type { RoomWatcherOptions } from "../watch/room-watcher.js";
 import { withFallback } from "../watch/with-fallback.js";
 import type { CliIo } from "./io.js";
-import { upstreamOf, upstreamSecrets } from "./providers/index.js";
+import { providerOf, upstreamOf, upstreamSecrets } from "./providers/index.js";
 
 /** Besides these, the provider's own flags (`--app-id`, `--namespace`, ...), read by the provider: src/cli/providers/. */
 export interface WatchCliOptions {
@@ -50,10 +50,16 @@ export async function roomWatcherOptions(roomId: string, options: WatchCliOption
   // Tokens no header can carry are refused here, by flag, rather than sent and retried as a network
   // error until the deadline.
   const gatewayToken = options.gatewayToken === undefined ? undefined : validateToken("--gateway-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.gatewayToken);
-  const upstream = (await upstreamOf(options, io, command)).source;
-  let source = upstream;
-  if (options.gateway !== undefined) {
-    if (isPushSource(upstream)) throw new ConfigError(`--gateway falls back to polling the provider, and --provider ${options.provider} is pushed already: watch it directly`);
+  let source: RoomSource;
+  if (options.gateway === undefined) {
+    source = (await upstreamOf(options, io, command)).source;
+  } else if (providerOf(options, command).pushed === true) {
+    // A pushed provider (Agones) has no poll to fall back to, and a player holds no credentials for it:
+    // through the gateway only.
+    source = new WebSocketSource({ url: options.gateway, token: gatewayToken });
+  } else {
+    const upstream = (await upstreamOf(options, io, command)).source;
+    if (isPushSource(upstream)) throw new ConfigError(`--provider ${options.provider} is pushed, with nothing to poll should the gateway be unreachable`);
     source = withFallback(new WebSocketSource({ url: options.gateway, token: gatewayToken }), upstream, { fallbackAfterMs: options.gatewayFallbackAfter, pollOptions });
   }
   return {

@@ -13,7 +13,7 @@
 import { END_REASONS, type PollResult, observationKey, sameObservation } from "../core/observation.js";
 import { initialState, isTerminal } from "../core/room-state.js";
 import { RoomWatcherError } from "../core/errors.js";
-import type { SourceListener, TransientFailure } from "../core/source.js";
+import type { RoomSource, SourceListener, TransientFailure } from "../core/source.js";
 import type { Fleet, Subscription } from "../watch/fleet.js";
 import type { ResolvedPollOptions } from "../watch/options.js";
 // The room directory has a RoomView of its own (what this instance knows, for claim rounds).
@@ -30,7 +30,6 @@ import {
   type RoomRecord,
   type RoomView,
 } from "./room-directory.js";
-import type { CountingSource } from "./upstream.js";
 
 /** Whoever receives a room's messages: a connection, in practice. */
 export interface Subscriber {
@@ -43,7 +42,7 @@ export interface Subscriber {
 
 export interface RoomHubOptions {
   readonly fleet: Fleet;
-  readonly source: CountingSource;
+  readonly source: RoomSource;
   readonly pollOptions: ResolvedPollOptions;
   readonly notFoundGraceMs: number;
   readonly metrics: GatewayMetrics;

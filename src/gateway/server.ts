@@ -10,7 +10,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import { type Clock, systemClock } from "../core/clock.js";
 import { ConfigError, InvalidStateError, WebhookError } from "../core/errors.js";
 import { Urgency } from "../core/request-scheduler.js";
-import type { PollingSource } from "../core/source.js";
+import { isPushSource, type PushSource, type RoomSource } from "../core/source.js";
 import type { WebhookReceiver } from "../core/webhook-receiver.js";
 import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
 import { validateDurationMs, validateToken } from "../core/validate.js";
@@ -32,7 +32,7 @@ import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
 import { RoomHub } from "./room-hub.js";
 import { healthzAnswer, hintAnswer, type HttpAnswer, jsonAnswer, metricsAnswer, NOT_FOUND, readHint, routeOf, writeAnswer } from "./routes.js";
 import { TokenCheck } from "./token.js";
-import { CountingSource } from "./upstream.js";
+import { CountingSource, ObservedPushSource, type UpstreamObserver } from "./upstream.js";
 import { UpstreamHealth } from "./upstream-health.js";
 
 export type { GatewayHealth, GatewayStats } from "./health.js";
@@ -76,8 +76,12 @@ export interface GatewayOptions {
    * token (that is `clientToken`). Never logged. Printable ASCII, no space at either end. Default none.
    */
   token?: string | undefined;
-  /** Poll this source instead of the Hathora HTTP API built from `baseUrl`, `appId` and `token`. */
-  source?: PollingSource | undefined;
+  /**
+   * Watch rooms through this source instead of the Hathora HTTP API built from `baseUrl`, `appId` and
+   * `token`: a polling source (Edgegap's, say) or a push source (Agones' namespace watch, which serves
+   * every room from one list+watch).
+   */
+  source?: RoomSource | undefined;
   /** Port to listen on. Default 0 (any free port). */
   port?: number | undefined;
   /** Interface to listen on. Default "127.0.0.1". */
@@ -185,7 +189,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #hub: RoomHub;
   readonly #directory: RoomDirectory;
   readonly #metrics: GatewayMetrics;
-  readonly #upstream: CountingSource;
+  readonly #upstream: RoomSource;
+  /** The upstream's request counter; undefined for a push upstream, which sends no request per room. */
+  readonly #counting: CountingSource | undefined;
   readonly #upstreamHealth = new UpstreamHealth();
   readonly #fleet: Fleet;
   readonly #ownsFleet: boolean;
@@ -251,10 +257,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       },
       { defaultMetrics: options.defaultMetrics, shared: options.redis !== undefined },
     );
-    this.#upstream = new CountingSource(inner, this.#metrics, (outcome, error) => {
+    const observe: UpstreamObserver = (outcome, error) => {
       const notice = this.#upstreamHealth.record(outcome, error, clock.now());
       if (notice !== undefined) logger.warn(notice.fields, notice.message);
-    });
+    };
+    this.#counting = isPushSource(inner) ? undefined : new CountingSource(inner, this.#metrics, observe);
+    this.#upstream = this.#counting ?? new ObservedPushSource(inner as PushSource, observe);
     if (options.redis === undefined) {
       this.instanceId = undefined;
       this.#directory = new LocalRoomDirectory();
@@ -321,7 +329,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
     this.#state = { phase: "listening", address };
     this.#scheduleHeartbeat();
-    if (this.#probeUpstream) await this.#startProbe();
+    // A push upstream answers its first room at once, from its list: there is nothing to probe.
+    if (this.#probeUpstream && this.#counting !== undefined) await this.#startProbe(this.#counting);
     // close() may have begun while the probe was out.
     if (this.#state.phase === "listening") this.#logger.info({ url: address.url, upstream: this.#upstream.key, clientAuth: this.#admission.clientToken !== undefined, hints: this.#hintToken !== undefined }, "gateway listening");
   }
@@ -385,7 +394,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       subscriptions: this.#hub.subscriptions,
       rooms: this.#hub.rooms,
       ownedRooms: this.#hub.ownedRooms,
-      upstreamRequests: this.#upstream.requests,
+      upstreamRequests: this.#counting?.requests ?? 0,
     };
   }
 
@@ -479,7 +488,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * health as any request is. Resolves on its answer or after PROBE_WAIT_MS, whichever comes first; a
    * slower answer is still judged when it comes, and close() aborts it.
    */
-  async #startProbe(): Promise<void> {
+  async #startProbe(counting: CountingSource): Promise<void> {
     const controller = new AbortController();
     const { scheduler } = this.#fleet;
     const done = (async (): Promise<void> => {
@@ -489,7 +498,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         return; // aborted by close() before its turn
       }
       try {
-        const { hint } = await this.#upstream.poll(PROBE_ROOM_ID, { signal: controller.signal });
+        const { hint } = await counting.poll(PROBE_ROOM_ID, { signal: controller.signal });
         // A 404 that is not the rooms API's (an HTML page, another server's): most likely a wrong URL.
         if (hint !== undefined) {
           this.#probeDoubt = { hint, answeredBefore: this.#upstreamHealth.answered };
@@ -634,7 +643,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 }
 
-function upstreamSource(options: GatewayOptions): PollingSource {
+function upstreamSource(options: GatewayOptions): RoomSource {
   if (options.baseUrl === undefined || options.appId === undefined) {
     throw new ConfigError("the gateway needs baseUrl and appId (or a source)");
   }

@@ -1,10 +1,12 @@
 /**
  * The gateway's upstream: a polling source wrapped to count every request by outcome, for /metrics
- * and for whoever judges the upstream's health (one classification, two readers).
+ * and for whoever judges the upstream's health (one classification, two readers). A push source
+ * (Agones' namespace watch) sends no request per room: its answers and failures are judged the same
+ * way, as they reach a room.
  */
 import type { PollResult } from "../core/observation.js";
 import { ErrorCode, HttpError, RoomWatcherError } from "../core/errors.js";
-import type { PollingSource } from "../core/source.js";
+import type { PollingSource, PushSource, SourceListener } from "../core/source.js";
 import type { GatewayMetrics, UpstreamOutcome } from "./metrics.js";
 
 /** Hears every upstream request's outcome, with the error of a failed one. */
@@ -50,6 +52,43 @@ export class CountingSource implements PollingSource {
   #count(outcome: UpstreamOutcome, error: unknown): void {
     this.#metrics.upstreamRequests.inc({ outcome });
     this.#observe(outcome, error);
+  }
+}
+
+/** A push source whose answers and failures, as each room hears them, are judged like a poll's. */
+export class ObservedPushSource implements PushSource {
+  readonly kind = "push";
+  readonly key: string;
+  readonly #inner: PushSource;
+  readonly #observe: UpstreamObserver;
+
+  constructor(inner: PushSource, observe: UpstreamObserver = () => undefined) {
+    this.#inner = inner;
+    this.#observe = observe;
+    this.key = `gateway-upstream:${inner.key}`;
+  }
+
+  checkRoomId(roomId: string): void {
+    this.#inner.checkRoomId?.(roomId);
+  }
+
+  target(roomId: string) {
+    return this.#inner.target?.(roomId) ?? { name: "the upstream", url: this.#inner.key };
+  }
+
+  subscribe(roomId: string, listener: SourceListener): { unsubscribe(): Promise<void> } {
+    return this.#inner.subscribe(roomId, {
+      onResult: (result, at) => {
+        this.#observe(result.observation.kind === "not_found" ? "not_found" : "ok", undefined);
+        listener.onResult(result, at);
+      },
+      onTransientFailure: (failure) => {
+        this.#observe(outcomeOf(failure.error), failure.error);
+        listener.onTransientFailure(failure);
+      },
+      onFatal: (error, at) => listener.onFatal(error, at),
+      onClosed: (at) => listener.onClosed?.(at),
+    });
   }
 }
 

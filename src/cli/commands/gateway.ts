@@ -18,7 +18,6 @@ import { GATEWAY_FLAG_NAMES } from "../flag-names.js";
 import { guarded } from "../guarded.js";
 import { type CliIo, line } from "../io.js";
 import { addUpstreamOptions, providerOf, upstreamOf, upstreamSecrets } from "../providers/index.js";
-import { isPushSource } from "../../core/source.js";
 import type { WebhookReceiver } from "../../core/webhook-receiver.js";
 
 /** Besides these, the provider's own flags (`--app-id`, `--namespace`, ...), read by the provider: src/cli/providers/. */
@@ -154,7 +153,6 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     if (provider.webhooks === undefined) throw new ConfigError(`--webhook-secret: --provider ${provider.name} makes no webhook calls`);
     webhooks = [provider.webhooks(options.webhookSecret)];
   }
-  if (isPushSource(source)) throw new ConfigError(`the gateway does not serve --provider ${provider.name} yet`);
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
   if (options.sources?.token === "cli" && options.clientToken === undefined) {
     // Before 0.2, --token was the clients' token: a gateway started as it was then would now be open.

@@ -35,6 +35,7 @@ export const agones: CliProvider = {
       addressType: flagValue(flags, "addressType"),
     });
   },
+  pushed: true,
   // The credentials are in the kubeconfig, read by the Kubernetes client: no flag holds one.
   secrets: () => [],
   // One list and one watch per namespace, whatever the number of rooms: the budget paces relists only.

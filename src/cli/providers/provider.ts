@@ -35,6 +35,8 @@ export interface CliProvider {
   source(flags: UpstreamFlags, io: CliIo): Promise<RoomSource>;
   /** Every secret the flags and the environment hold, for redaction. */
   secrets(flags: UpstreamFlags, env: Readonly<Record<string, string | undefined>>): ReadonlyArray<string | undefined>;
+  /** Whether its source pushes (one watch for every room): then `--gateway` needs none of its flags, and has no poll to fall back to. */
+  readonly pushed?: boolean | undefined;
   /** Upstream requests per second one process should start by default: under the host's own limit. */
   readonly maxRequestsPerSecond: number;
   /** The gateway's receiver of the host's callbacks (`gateway --webhook-secret`), for a host that makes them. */
