@@ -29,6 +29,21 @@ it(
       expect(summary.faults[kind] ?? 0, kind).toBeGreaterThan(0);
     }
     expect(summary.roomsByMode.gateway).toBeGreaterThan(0);
+    // A third of the rooms are Agones GameServers, and every lifecycle happened among them (which ending a
+    // watcher reports for a Shutdown or Unhealthy server depends on the outages: it may see only the deletion).
+    expect(summary.roomsByMode.agones).toBe(Math.floor(summary.rooms / 3));
+    for (const state of ["Ready", "Allocated", "Shutdown", "Unhealthy", "Error", "Deleted"]) {
+      expect(summary.agonesStates[state] ?? 0, state).toBeGreaterThan(0);
+    }
+    for (const outcome of ["active", "terminated (error)", "terminated (deleted)"]) {
+      expect(summary.outcomes[`agones ${outcome}`] ?? 0, `agones ${outcome}`).toBeGreaterThan(0);
+    }
+    // The Agones faults happened, and the watch client met them: cut streams, a silence the stall watchdog
+    // caught, 410s after compactions, relists that met 429 and 5xx.
+    for (const kind of ["streamsDropped", "silences", "stallsCaught", "compactions", "goneStorms", "watch410", "relists", "list.rateLimit", "deleteMidStart", "deleteAfterActive", "allocations"]) {
+      expect(summary.agonesFaults[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
+    expect((summary.agonesFaults["list.http500"] ?? 0) + (summary.agonesFaults["list.http503"] ?? 0), "list 5xx").toBeGreaterThan(0);
     // The gateway's clients lost it, fell back to polling during the long outage, and returned to push.
     expect(summary.gatewayClients.disconnected).toBeGreaterThan(0);
     expect(summary.gatewayClients.fallbacks).toBeGreaterThan(0);

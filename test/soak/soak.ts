@@ -3,8 +3,10 @@
  * dropped connections, latency spikes up to 2 s, processes crashing so rooms move, rooms destroyed
  * mid-start and after, the gateway killed (SIGKILL) and restarted — while rooms are watched by polling
  * (a RoomWatcher each), through a fleet with a request budget, and over a gateway (the real CLI in a
- * process of its own, polling the same faulty simulator). Then every report is checked against the
- * simulator's own record.
+ * process of its own, polling the same faulty simulator). A third of the rooms are Agones GameServers on a
+ * fake Kubernetes API (agones-rooms.ts), watched through one namespace watch in the budgeted fleet, with
+ * their own faults: streams cut or gone silent, 410 storms, 429 and 5xx on the relist. Then every report is
+ * checked against its simulator's own record.
  *
  * `npm test` runs a short seeded soak (test/soak.test.ts); `npm run soak` the long one.
  */
@@ -25,10 +27,11 @@ import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
 import { withFallback } from "../../src/watch/with-fallback.js";
 import type { ExposedPort } from "../../src/core/observation.js";
+import { type AgonesRoom, AgonesRooms } from "./agones-rooms.js";
 
 export interface SoakOptions {
   readonly seed: number;
-  /** Rooms in all, shared round-robin among the watching modes. */
+  /** Rooms in all: every third an Agones GameServer, the others Hathora rooms shared round-robin among the watching modes. */
   readonly rooms: number;
   /** Real ms over which rooms are created. */
   readonly createOverMs: number;
@@ -46,14 +49,19 @@ export interface SoakOptions {
   readonly gatewayKills: number;
 }
 
-export const Mode = { POLLING: "polling", FLEET: "fleet", GATEWAY: "gateway" } as const;
-const MODES: readonly Mode[] = [Mode.POLLING, Mode.FLEET, Mode.GATEWAY];
+export const Mode = { POLLING: "polling", FLEET: "fleet", GATEWAY: "gateway", AGONES: "agones" } as const;
+const HATHORA_MODES: readonly Mode[] = [Mode.POLLING, Mode.FLEET, Mode.GATEWAY];
+const MODES: readonly Mode[] = [...HATHORA_MODES, Mode.AGONES];
 export type Mode = (typeof Mode)[keyof typeof Mode];
 
 export interface SoakSummary {
   readonly rooms: number;
   readonly roomsByMode: Readonly<Record<Mode, number>>;
   readonly faults: Readonly<Record<string, number>>;
+  /** The Agones rooms' faults apart: injected by the fake Kubernetes API or the soak, and what its watch client saw. */
+  readonly agonesFaults: Readonly<Record<string, number>>;
+  /** How many GameServers reached each Agones state (the simulator's truth). */
+  readonly agonesStates: Readonly<Record<string, number>>;
   readonly outcomes: Readonly<Record<string, number>>;
   readonly events: number;
   /** What the gateway's clients went through: disconnections, fallbacks to polling and back. */
@@ -83,8 +91,10 @@ interface Watched {
   readonly mode: Mode;
   readonly watcher: RoomWatcher;
   readonly events: string[];
-  readonly actives: Array<{ readonly port: ExposedPort; readonly at: number }>;
+  readonly actives: Array<{ readonly port: ExposedPort; readonly additional: readonly ExposedPort[]; readonly at: number }>;
   destroyPlanned: "mid-start" | "after-active" | undefined;
+  /** The GameServer's plan, for an Agones room. */
+  readonly agones: AgonesRoom | undefined;
 }
 
 const portKey = (p: ExposedPort | undefined): string => (p === undefined ? "-" : `${p.host}:${p.port}`);
@@ -110,6 +120,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   };
 
   const sim = await Simulator.start({ seed: options.seed, timeScale: 20, clock: systemClock, faults: BASE_FAULTS, neverReadyProbability: 0 });
+  const agones = await AgonesRooms.start(options.seed);
   const requestTimes: number[] = [];
   const http = new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 });
   const counted: PollingSource = {
@@ -161,7 +172,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   wsSource.on("disconnected", () => void gatewayClients.disconnected++);
   gatewaySource.on("fallback", (e) => void (e.active ? gatewayClients.fallbacks++ : gatewayClients.resumedPush++));
 
-  const watch = (mode: Mode): void => {
+  const watchHathora = (mode: Mode): Watched => {
     const { roomId, processId } = sim.createRoom(APP);
     const watcher =
       mode === Mode.POLLING
@@ -169,15 +180,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         : mode === Mode.GATEWAY
           ? new RoomWatcher({ roomId, source: gatewaySource, fleet: gatewayFleet, ...watchOptions })
           : new RoomWatcher({ roomId, fleet, processId });
-    const w: Watched = { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined };
+    return { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined, agones: undefined };
+  };
+  // An Agones GameServer, in the same budgeted fleet as the Hathora rooms: a push room costs it no request.
+  const watchAgones = (): Watched => {
+    const room = agones.create();
+    const watcher = new RoomWatcher({ roomId: room.roomId, source: agones.source, fleet });
+    return { roomId: room.roomId, mode: Mode.AGONES, watcher, events: [], actives: [], destroyPlanned: undefined, agones: room };
+  };
+  const watch = (mode: Mode): void => {
+    const w = mode === Mode.AGONES ? watchAgones() : watchHathora(mode);
+    const { roomId, watcher } = w;
     watcher.on("starting", (e) => {
       w.events.push(e.rescheduled ? "starting(rescheduled)" : "starting");
-      if (w.destroyPlanned === "mid-start" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyMidStart!++;
+      if (w.agones !== undefined) agones.onStarting(w.agones);
+      else if (w.destroyPlanned === "mid-start" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyMidStart!++;
     });
     watcher.on("active", (e) => {
       w.events.push(`active(${portKey(e.exposedPort)}${e.moved ? " moved" : ""})`);
-      w.actives.push({ port: e.exposedPort, at: e.at });
-      if (w.destroyPlanned === "after-active" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyAfterActive!++;
+      w.actives.push({ port: e.exposedPort, additional: e.additionalExposedPorts, at: e.at });
+      if (w.agones !== undefined) agones.onActive(w.agones);
+      else if (w.destroyPlanned === "after-active" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyAfterActive!++;
     });
     watcher.on("terminated", (e) => w.events.push(`terminated(${e.reason})`));
     watcher.start();
@@ -190,6 +213,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const chaosEnd = chaosStart + options.chaosMs;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let gatewayChaos: Promise<void> = Promise.resolve();
+  let endAgonesChaos = (): void => undefined;
+  const agonesChaosOver = new Promise<void>((resolve) => (endAgonesChaos = resolve));
   const later = (ms: number, fn: () => void): void => {
     const t = setTimeout(() => {
       timers.delete(t);
@@ -199,8 +224,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   };
   await new Promise<void>((resolve) => {
     let created = 0;
+    let hathoraCreated = 0;
     const createNext = (): void => {
-      watch(MODES[created % MODES.length]!);
+      watch(created % 3 === 2 ? Mode.AGONES : HATHORA_MODES[hathoraCreated++ % HATHORA_MODES.length]!);
       created++;
       if (created < total) later(options.createOverMs / total, createNext);
       else resolve();
@@ -214,7 +240,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       round++;
       if (roll < 0.4) {
         // Crash the process of a random room that has one: every room on it moves.
-        const victim = rooms[Math.floor(random() * rooms.length)];
+        const hathoraRooms = rooms.filter((w) => w.agones === undefined);
+        const victim = hathoraRooms[Math.floor(random() * hathoraRooms.length)];
         const processId = victim === undefined ? undefined : sim.processOf(victim.roomId);
         if (processId !== undefined && sim.crashProcess(processId)) chaosCounts.crash!++;
       } else if (roll < 0.65) {
@@ -233,6 +260,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       later(150 + random() * 300, chaos);
     };
     later(100, chaos);
+    // The Agones chaos runs beside it, on its own seeded draws.
+    // A burst lasts until the client has met it, so the last may outlast the chaos: the soak waits for it.
+    const agonesChaos = (): void => {
+      if (Date.now() < chaosEnd) agones.chaosStep(later, agonesChaos);
+      else endAgonesChaos();
+    };
+    later(150, agonesChaos);
     // Kill the gateway now and then (the first outage outlasts the clients' fallback delay), and restart it
     // on its port once the old process is gone; one outage at a time, and the chaos goes on after the last.
     const pause = (ms: number): Promise<void> => new Promise((done) => later(Math.max(0, ms), done));
@@ -251,12 +285,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   });
   await new Promise<void>((resolve) => later(Math.max(0, chaosEnd - Date.now()), resolve));
   await gatewayChaos;
+  await agonesChaosOver;
   sim.setFaults({});
+  agones.calm();
 
   // Settle: every watcher agrees with the truth, or the settle time runs out.
   const agrees = (w: Watched): boolean => {
-    const truth = sim.truth(w.roomId);
     const state = w.watcher.state;
+    if (w.agones !== undefined) return agones.agrees(w.agones, state);
+    const truth = sim.truth(w.roomId);
     if (truth?.status === "active") return state.status === "active" && portKey(state.connection.exposedPort) === portKey(truth.exposedPort);
     if (truth?.status === "destroyed") return state.status === "terminated" && state.reason === "destroyed";
     return false;
@@ -286,10 +323,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const mismatches: string[] = [];
   const outcomes: Record<string, number> = {};
   for (const w of rooms) {
-    const truth = sim.truth(w.roomId);
     const state: RoomState = w.watcher.state;
     const reported = state.status === "terminated" ? `terminated ${state.reason}` : state.status === "active" ? `active ${portKey(state.connection.exposedPort)}` : state.status;
-    outcomes[state.status === "terminated" ? `terminated (${state.reason})` : state.status] = (outcomes[state.status === "terminated" ? `terminated (${state.reason})` : state.status] ?? 0) + 1;
+    const outcome = `${w.agones === undefined ? "" : "agones "}${state.status === "terminated" ? `terminated (${state.reason})` : state.status}`;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    checkEvents(w, mismatches);
+    if (w.agones !== undefined) {
+      if (!agrees(w)) mismatches.push(`agones ${w.roomId} (${w.agones.plan}): reported ${reported}; events ${w.events.join(", ")}; ${agones.describe(w.roomId)}`);
+      mismatches.push(...agones.check(w.agones, w.actives));
+      continue;
+    }
+    const truth = sim.truth(w.roomId);
     if (!agrees(w)) mismatches.push(`${w.mode} ${w.roomId}: reported ${reported}, truth ${truth?.status} ${portKey(truth?.exposedPort)}; events ${w.events.join(", ")}; truth ${JSON.stringify(truth?.history)}; looks ${sim.requestCount(w.roomId, "connectionInfo")}`);
     // Every active event carries a port the room really had, at most STALENESS_MS before the event.
     const history = truth?.history ?? [];
@@ -306,17 +350,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     // A moved room's last active carries its final port.
     if (truth?.status === "active" && w.actives.length > 0 && portKey(w.actives.at(-1)?.port) !== portKey(truth.exposedPort)) {
       mismatches.push(`${w.mode} ${w.roomId}: last active ${portKey(w.actives.at(-1)?.port)} but the room is at ${portKey(truth.exposedPort)}`);
-    }
-    // Nothing after terminated; no event twice in a row for one state.
-    const terminal = w.events.findIndex((e) => e.startsWith("terminated"));
-    if (terminal !== -1 && terminal !== w.events.length - 1) mismatches.push(`${w.mode} ${w.roomId}: events after terminated: ${w.events.join(", ")}`);
-    for (let i = 1; i < w.events.length; i++) {
-      const prev = w.events[i - 1]!.replace(" moved", "");
-      const curr = w.events[i]!.replace(" moved", "");
-      if (prev === curr || (prev.startsWith("starting") && curr.startsWith("starting"))) {
-        mismatches.push(`${w.mode} ${w.roomId}: duplicate event: ${w.events.join(", ")}`);
-        break;
-      }
     }
   }
 
@@ -335,6 +368,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   await fleet.close();
   await pollingFleet.close();
   await gatewayFleet.close();
+  await agones.close();
   // The last gateway shuts down gracefully: SIGTERM, exit 0, nothing on stderr.
   const last = gateways.at(-1)!;
   killed.add(last);
@@ -353,6 +387,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     rooms: rooms.length,
     roomsByMode: Object.fromEntries(MODES.map((mode) => [mode, rooms.filter((w) => w.mode === mode).length])) as Record<Mode, number>,
     faults: { ...sim.faultCounts(), ...chaosCounts },
+    agonesFaults: agones.faultCounts(),
+    agonesStates: agones.truthCounts(),
     outcomes,
     events: rooms.reduce((n, w) => n + w.events.length, 0),
     gatewayClients,
@@ -360,20 +396,36 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     fullest10sWindow: fullest,
     budget10s,
     leftAfterStop: {
-      timers: timers.size + wsSource.pendingTimers,
+      timers: timers.size + wsSource.pendingTimers + agones.pendingTimers,
       fleetTimers: fleet.timers.size + pollingFleet.timers.size + gatewayFleet.timers.size,
       resources: left,
       listeners,
     },
-    unhandled,
+    unhandled: [...unhandled, ...agones.errors],
     elapsedMs: Date.now() - started,
   };
+}
+
+/** Nothing after terminated; no event twice in a row for one state. */
+function checkEvents(w: Watched, mismatches: string[]): void {
+  const terminal = w.events.findIndex((e) => e.startsWith("terminated"));
+  if (terminal !== -1 && terminal !== w.events.length - 1) mismatches.push(`${w.mode} ${w.roomId}: events after terminated: ${w.events.join(", ")}`);
+  for (let i = 1; i < w.events.length; i++) {
+    const prev = w.events[i - 1]!.replace(" moved", "");
+    const curr = w.events[i]!.replace(" moved", "");
+    if (prev === curr || (prev.startsWith("starting") && curr.startsWith("starting"))) {
+      mismatches.push(`${w.mode} ${w.roomId}: duplicate event: ${w.events.join(", ")}`);
+      return;
+    }
+  }
 }
 
 export function formatSummary(summary: SoakSummary): string {
   const rows: string[] = [];
   rows.push(`| rooms | ${summary.rooms} (${MODES.map((mode) => `${mode} ${summary.roomsByMode[mode]}`).join(", ")}) |`);
   rows.push(`| faults injected | ${Object.entries(summary.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
+  rows.push(`| agones faults | ${Object.entries(summary.agonesFaults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
+  rows.push(`| agones states reached | ${Object.entries(summary.agonesStates).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| outcomes | ${Object.entries(summary.outcomes).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| events checked | ${summary.events} |`);
   const g = summary.gatewayClients;

@@ -128,7 +128,9 @@ export class Reflector {
           this.#applyList(body);
         }
         verb = "watch";
-        const outcome = await this.#watch(resourceVersion, signal);
+        // A stream that fails mid-way resumes from its last event, as client-go's does: not from where it
+        // began, which would replay what the cache holds, and never get past a long replay cut now and then.
+        const outcome = await this.#watch(resourceVersion, signal, (reached) => (resourceVersion = reached));
         this.#observer.onWatchEnd?.(outcome.ending, this.#options.clock.now());
         resourceVersion = outcome.resourceVersion;
         const wasFresh = freshList;
@@ -195,7 +197,7 @@ export class Reflector {
   }
 
   /** One watch, until the server ends it, a 410, a stall or a stop. Throws on any other failure. */
-  async #watch(from: string, stop: AbortSignal): Promise<WatchOutcome> {
+  async #watch(from: string, stop: AbortSignal, onProgress: (resourceVersion: string) => void): Promise<WatchOutcome> {
     const { clock, timers, stallTimeoutMs, random } = this.#options;
     const startedAt = clock.now();
     const timeoutSeconds = MIN_WATCH_TIMEOUT_SECONDS + Math.floor(random() * (MAX_WATCH_TIMEOUT_SECONDS - MIN_WATCH_TIMEOUT_SECONDS + 1));
@@ -249,6 +251,7 @@ export class Reflector {
             this.#observer.onWarning?.({ code: "UNKNOWN_STATUS", value: event.value, message: `watch event of undocumented type "${event.value}"` }, now);
             break;
         }
+        if (resourceVersion !== from) onProgress(resourceVersion);
         if (controller.signal.aborted) break;
       }
       if (controller.signal.reason instanceof Stalled) return outcome("stalled");

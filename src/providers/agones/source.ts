@@ -234,11 +234,12 @@ export class AgonesSource implements PushSource {
       this.#tellEntry(room, entry, at);
       return;
     }
-    this.#tell(room, { observation: { kind: "not_found" }, warnings: [] }, at);
+    // Scheduled before telling: a listener that leaves as it hears this (its grace ran out) cancels it.
     room.recheck = this.#timers.after(this.#notFoundRecheckMs, () => {
       room.recheck = undefined;
       if (this.#rooms.get(room.name) === room && this.#reflector?.synced === true) this.#tellFromCache(room, this.#clock.now());
     });
+    this.#tell(room, { observation: { kind: "not_found" }, warnings: [] }, at);
   }
 
   #tellEntry(room: Room, entry: GameServerEntry, at: number): void {

@@ -64,6 +64,30 @@ describe("AgonesSource", () => {
     expect(time.timers()).toBe(0);
   });
 
+  it("a room that leaves while it hears not_found (its grace ran out) leaves no recheck timer behind", async () => {
+    // Found by the chaos soak: the recheck was scheduled after the listener had already left.
+    const time = fakeClock();
+    const transport = new ScriptedTransport().answerList(list("10", []));
+    const source = new AgonesSource({ transport, clock: time.clock, notFoundRecheckMs: 1_000 });
+    const seen: string[] = [];
+    let leaving: Promise<void> | undefined;
+    const sub = source.subscribe("gs-never", {
+      onResult: (result) => {
+        seen.push(result.observation.kind);
+        if (seen.length === 2) leaving = sub.unsubscribe();
+      },
+      onTransientFailure: () => undefined,
+      onFatal: () => undefined,
+    });
+    await settle();
+    await time.tick(1_000);
+    await leaving;
+    expect(seen).toEqual(["not_found", "not_found"]);
+    expect(source.watching).toBe(false);
+    expect(source.pendingTimers).toBe(0);
+    expect(time.timers()).toBe(0);
+  });
+
   it("DELETED ends the room as deleted with its last Agones state; Shutdown as shutdown", async () => {
     const time = fakeClock();
     const transport = new ScriptedTransport().answerList(list("10", [gameServer("gs-a", "Ready"), gameServer("gs-b", "Ready")]));
