@@ -52,7 +52,7 @@ describe("a gateway whose upstream is an Agones namespace watch", () => {
 
     // A GameServer that shuts down once a client has seen it: every client hears Agones' own word for it.
     const doomed = simulator.createGameServer({ scenario: "ready" }).metadata.name ?? "";
-    const watcher = new RoomWatcher({ roomId: doomed, source: sources[0] as WebSocketSource, fleet: fleets[0], timeoutMs: 15_000 });
+    const watcher = new RoomWatcher({ roomId: doomed, source: sources[0], fleet: fleets[0], timeoutMs: 15_000 });
     const seen = new Promise((resolve) => watcher.once("status", resolve));
     const ended = new Promise<TerminatedEvent>((resolve) => watcher.once("terminated", resolve));
     watcher.start();
