@@ -92,7 +92,8 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--client-token <token>", "token clients must present (Authorization: Bearer); without it, any client may connect").env("ROOM_WATCHER_GATEWAY_TOKEN"))
     .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; without it, hints are off").env("ROOM_WATCHER_HINT_TOKEN"))
     .addOption(new Option("--allowed-origin <origin...>", "web pages whose browsers may connect (e.g. https://play.example.com), others get 403; without it, any page may"))
-    .addOption(new Option("--max-connections <n>", "open connections").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxConnections))
+    // No .default(): left out, the gateway fits it under the process's descriptor limit.
+    .addOption(new Option("--max-connections <n>", `open connections (default: ${DEFAULT_GATEWAY_LIMITS.maxConnections}, or less to fit the descriptor limit)`).argParser(parsePositiveInt))
     .addOption(new Option("--max-subscriptions <n>", "rooms per connection").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection))
     .addOption(new Option("--max-frame-bytes <n>", "largest client frame; larger closes with 1009").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxFrameBytes))
     .addOption(new Option("--max-buffered-bytes <n>", "send buffer per connection; past it, 4429 slow consumer").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxBufferedBytes))
