@@ -8,7 +8,8 @@
  * those are looks nobody has vouched for, and anyone may ask for them by the thousand. They come after
  * every turn without a tenant, take at most a slice (`unseenShare`) of the requests in flight and of
  * the rate, and within that slice the tenants take turns: the one served least goes first (ties: the
- * one with fewest turns waiting), so a tenant with one room is not queued behind one with a thousand.
+ * one with fewest turns waiting), and a tenant that arrives starts level with the least served, so a
+ * tenant with one room is not queued behind one with a thousand, nor behind every other tenant.
  *
  * The rate is a GCRA (generic cell rate algorithm, a token bucket without the bucket): a request may
  * start once `now >= tat - tolerance`, then `tat` moves one emission interval on. Over any window of W
@@ -68,7 +69,7 @@ interface TenantQueue {
   readonly tenant: Tenant;
   readonly heap: MinHeap<Entry>;
   waiting: number;
-  /** Turns granted: the fairness key (a tenant that comes back starts level with the last one served, not at 0). */
+  /** Turns granted: the fairness key (a tenant that arrives starts level with the least served, not at 0). */
   served: number;
 }
 
@@ -88,8 +89,6 @@ export class RequestScheduler {
   #inFlight = 0;
   #unseenInFlight = 0;
   #unseenTat = Number.NEGATIVE_INFINITY;
-  /** `served` of the tenant granted last: where a tenant that was idle comes back in. */
-  #servedLevel = 0;
   #started = 0;
   /** Theoretical arrival time of the next request (GCRA). */
   #tat = Number.NEGATIVE_INFINITY;
@@ -258,7 +257,7 @@ export class RequestScheduler {
         if (unseen !== undefined) {
           this.#unseenInFlight++;
           this.#unseenTat = Math.max(this.#unseenTat, startAt) + this.#unseenIntervalMs;
-          this.#servedLevel = ++unseen.served;
+          unseen.served++;
           if (--unseen.waiting === 0) this.#tenants.delete(unseen.tenant);
         }
         grant();
@@ -271,7 +270,9 @@ export class RequestScheduler {
   #queueOf(tenant: Tenant): TenantQueue {
     let queue = this.#tenants.get(tenant);
     if (queue === undefined) {
-      queue = { tenant, heap: new MinHeap<Entry>(before), waiting: 0, served: this.#servedLevel };
+      let served = Number.POSITIVE_INFINITY;
+      for (const other of this.#tenants.values()) served = Math.min(served, other.served);
+      queue = { tenant, heap: new MinHeap<Entry>(before), waiting: 0, served: Number.isFinite(served) ? served : 0 };
       this.#tenants.set(tenant, queue);
     }
     return queue;

@@ -169,10 +169,10 @@ export class GatewayConnection implements Subscriber {
     if (hub.isSubscribed(this, roomId)) return undefined;
     const cost = hub.costOf(roomId);
     if (cost === "free") return undefined;
-    if (cost === "new" && hub.rooms >= limits.maxRooms) return { reason: "room_limit", message: `the gateway watches ${limits.maxRooms} rooms, its limit; try again later` };
     if (hub.unseenCountOf(this) >= limits.maxUnseenRoomsPerConnection) {
       return { reason: "unseen_limit", message: `at most ${limits.maxUnseenRoomsPerConnection} rooms not yet seen to exist per connection` };
     }
+    if (cost === "new" && hub.rooms >= limits.maxRooms) return { reason: "room_limit", message: `the gateway watches ${limits.maxRooms} rooms, its limit; try again later` };
     return undefined;
   }
 
