@@ -105,58 +105,48 @@ export class GatewayConnection implements Subscriber {
   #onMessage(data: RawData, isBinary: boolean): void {
     const state = this.#state;
     if (state.phase !== "open") return;
-    const { hub, limits, metrics } = this.#context;
+    const { hub, metrics } = this.#context;
     if (isBinary) {
       metrics.protocolErrors.inc({ code: "binary" });
       this.close(GatewayCloseCode.UNSUPPORTED_DATA, "binary frames are not part of the protocol");
       return;
     }
-    const text = textOf(data);
-    const parsed = parseClientMessage(text);
+    const parsed = parseClientMessage(textOf(data));
+    const message = parsed.ok ? parsed.message : undefined;
+    // A message the gateway cannot act on: malformed, or a subscribe it must refuse. Refused subscribes
+    // count too: a client that keeps asking past its limits is flooding, not subscribing.
+    const error: Extract<ServerMessage, { type: "error" }> | undefined = !parsed.ok
+      ? { type: "error", code: parsed.code, message: parsed.detail }
+      : message?.type === "subscribe"
+        ? this.#subscribeRefusal(message.roomId)
+        : undefined;
     // Counted over a window, not a run: valid messages between invalid ones do not reset it.
-    const invalid = state.recent.record(!parsed.ok);
-    if (!parsed.ok) {
-      metrics.protocolErrors.inc({ code: parsed.code });
-      if (invalid >= limits.maxInvalidMessages) {
+    const invalid = state.recent.record(error !== undefined);
+    if (error !== undefined) {
+      metrics.protocolErrors.inc({ code: error.code });
+      if (invalid >= this.#context.limits.maxInvalidMessages) {
         this.close(GatewayCloseCode.PROTOCOL_VIOLATION, "too many invalid messages");
         return;
       }
-      this.#reply({ type: "error", code: parsed.code, message: parsed.detail });
+      this.#reply(error);
       return;
     }
-    const message = parsed.message;
-    switch (message.type) {
-      case "subscribe": {
-        const refusal = hub.refusal(message.roomId);
-        if (refusal !== undefined) {
-          metrics.protocolErrors.inc({ code: ProtocolErrorCode.BAD_MESSAGE });
-          this.#reply({ type: "error", code: ProtocolErrorCode.BAD_MESSAGE, message: refusal, roomId: message.roomId });
-          return;
-        }
-        if (!hub.isSubscribed(this, message.roomId) && hub.countOf(this) >= limits.maxSubscriptionsPerConnection) {
-          metrics.protocolErrors.inc({ code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS });
-          this.#reply({
-            type: "error",
-            code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS,
-            message: `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`,
-            roomId: message.roomId,
-          });
-          return;
-        }
-        const limit = this.#roomLimit(message.roomId);
-        if (limit !== undefined) {
-          metrics.refusals.inc({ reason: limit.reason });
-          metrics.protocolErrors.inc({ code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS });
-          this.#reply({ type: "error", code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS, message: limit.message, roomId: message.roomId });
-          return;
-        }
-        hub.subscribe(this, message.roomId);
-        return;
-      }
-      case "unsubscribe":
-        hub.unsubscribe(this, message.roomId);
-        return;
+    if (message?.type === "subscribe") hub.subscribe(this, message.roomId);
+    else if (message?.type === "unsubscribe") hub.unsubscribe(this, message.roomId);
+  }
+
+  /** Why a subscribe to `roomId` is refused (the error to answer), or undefined when it may go ahead. */
+  #subscribeRefusal(roomId: string): Extract<ServerMessage, { type: "error" }> | undefined {
+    const { hub, limits, metrics } = this.#context;
+    const refusal = hub.refusal(roomId);
+    if (refusal !== undefined) return { type: "error", code: ProtocolErrorCode.BAD_MESSAGE, message: refusal, roomId };
+    if (!hub.isSubscribed(this, roomId) && hub.countOf(this) >= limits.maxSubscriptionsPerConnection) {
+      return { type: "error", code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS, message: `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, roomId };
     }
+    const limit = this.#roomLimit(roomId);
+    if (limit === undefined) return undefined;
+    metrics.refusals.inc({ reason: limit.reason });
+    return { type: "error", code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS, message: limit.message, roomId };
   }
 
   /**

@@ -14,7 +14,7 @@ export interface GatewayLimits {
   maxPendingSocketsPerAddress?: number | undefined;
   /** Time a socket has to send its headers and be upgraded (or finish a plain request's headers) before it is destroyed. Default 5,000 ms. */
   handshakeTimeoutMs?: number | undefined;
-  /** Failed authentications a minute from one client address; past it its handshakes are refused with 429 until the rate falls back. Default 20. */
+  /** Failed authentications (and connections closed with 4400) a minute from one client address; past it its handshakes and hints are refused with 429 until the rate falls back. Default 20. */
   maxFailedAuthsPerMinute?: number | undefined;
   /** Readiness hints a minute from one client address; past it they are refused with 429. Default 3,000 (burst 50). */
   maxHintsPerMinutePerAddress?: number | undefined;

@@ -98,6 +98,8 @@ export class RoomHub {
   readonly #directory: RoomDirectory;
   readonly #rooms = new Map<string, Room>();
   readonly #bySubscriber = new Map<Subscriber, Set<string>>();
+  /** Rooms never seen to exist each subscriber is subscribed to, kept as they change: asked on every subscribe. */
+  readonly #unseenBySubscriber = new Map<Subscriber, number>();
   /** Unsubscriptions under way, so close() can wait for them. */
   readonly #pending = new Set<Promise<void>>();
   readonly #controller = new AbortController();
@@ -139,9 +141,7 @@ export class RoomHub {
 
   /** Rooms `subscriber` is subscribed to that were never seen to exist. */
   unseenCountOf(subscriber: Subscriber): number {
-    let unseen = 0;
-    for (const roomId of this.#bySubscriber.get(subscriber) ?? []) if (this.#rooms.get(roomId)?.seen === false) unseen++;
-    return unseen;
+    return this.#unseenBySubscriber.get(subscriber) ?? 0;
   }
 
   /**
@@ -195,6 +195,7 @@ export class RoomHub {
       if (rooms === undefined) this.#bySubscriber.set(subscriber, (rooms = new Set()));
       rooms.add(roomId);
       this.#subscriptions++;
+      if (!room.seen) this.#countUnseen(subscriber, 1);
     }
     // A joining room sends every subscriber its snapshot once the directory has answered.
     if (room.role !== "joining") subscriber.send(this.#snapshotOf(room), "snapshot", undefined);
@@ -204,6 +205,7 @@ export class RoomHub {
     const room = this.#rooms.get(roomId);
     if (room === undefined || !room.subscribers.delete(subscriber)) return;
     this.#subscriptions--;
+    if (!room.seen) this.#countUnseen(subscriber, -1);
     this.#bySubscriber.get(subscriber)?.delete(roomId);
     if (room.subscribers.size === 0) this.#drop(room);
   }
@@ -236,6 +238,19 @@ export class RoomHub {
     return prompted ? "accepted" : "coalesced";
   }
 
+  /** The room was seen to exist, if `observation` says so: from now on it counts against nobody's rooms never seen. */
+  #seen(room: Room, observation: { readonly kind: string }): void {
+    if (room.seen || !isSeen(observation)) return;
+    room.seen = true;
+    for (const subscriber of room.subscribers) this.#countUnseen(subscriber, -1);
+  }
+
+  #countUnseen(subscriber: Subscriber, change: 1 | -1): void {
+    const count = (this.#unseenBySubscriber.get(subscriber) ?? 0) + change;
+    if (count === 0) this.#unseenBySubscriber.delete(subscriber);
+    else this.#unseenBySubscriber.set(subscriber, count);
+  }
+
   /** The room's memory of having ended as not found, while it lasts (forgetting what has lapsed). */
   #remembered(roomId: string): { readonly snapshot: string; readonly ended: string } | undefined {
     const now = this.#options.fleet.clock.now();
@@ -264,6 +279,7 @@ export class RoomHub {
     for (const room of [...this.#rooms.values()]) this.#drop(room);
     this.#bySubscriber.clear();
     this.#subscriptions = 0;
+    this.#unseenBySubscriber.clear();
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
@@ -383,7 +399,7 @@ export class RoomHub {
         const learnedAtHr = performance.now();
         room.seq = message.seq;
         room.last = { result: message.result, at: message.at };
-        room.seen ||= isSeen(message.result.observation);
+        this.#seen(room, message.result.observation);
         room.stateView.apply({ type: "observed", at: message.at, observation: message.result.observation });
         this.#broadcast(room, message, learnedAtHr);
         return;
@@ -418,7 +434,7 @@ export class RoomHub {
     const now = this.#options.fleet.clock.now();
     room.seq = record.seq;
     room.last = record.result === null ? undefined : { result: record.result, at: record.at ?? now };
-    if (record.result !== null) room.seen ||= isSeen(record.result.observation);
+    if (record.result !== null) this.#seen(room, record.result.observation);
     // What the state machine needs from the past is what the room was last seen as.
     room.stateView.reset(initialState(now, this.#options.notFoundGraceMs));
     if (room.last !== undefined) room.stateView.apply({ type: "observed", at: now, observation: room.last.result.observation });
@@ -457,7 +473,7 @@ export class RoomHub {
     const learnedAtHr = performance.now();
     const previous = room.last;
     room.last = { result, at };
-    room.seen ||= isSeen(result.observation);
+    this.#seen(room, result.observation);
     room.stateView.onResult(result, at);
     if (previous === undefined || !sameObservation(previous.result.observation, result.observation)) {
       room.seq++;
@@ -522,6 +538,7 @@ export class RoomHub {
     for (const subscriber of room.subscribers) {
       this.#bySubscriber.get(subscriber)?.delete(room.roomId);
       this.#subscriptions--;
+      if (!room.seen) this.#countUnseen(subscriber, -1);
     }
     room.subscribers.clear();
     this.#drop(room);

@@ -199,7 +199,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #metricsToken: TokenCheck | undefined;
   readonly #trustedProxies: ReadonlySet<string>;
   readonly #pending: PendingSockets;
-  /** Failed authentications (client token, hint token) per client address. */
+  /** Failed authentications (client token, hint token) and 4400 closes per client address. */
   readonly #failedAuths: KeyedRate;
   readonly #hintRate: KeyedRate;
   readonly #refusalLog: RefusalLog;
@@ -664,7 +664,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       limits: this.#limits,
       metrics: this.#metrics,
       logger: this.#logger,
-      onClosing: (code, reason) => this.#emitClosing(connection.id, code, reason),
+      onClosing: (code, reason) => {
+        // A connection closed for flooding invalid (or refused) messages counts against its address like a
+        // wrong token: reconnecting at once to flood again ends in the same lockout.
+        if (code === GatewayCloseCode.PROTOCOL_VIOLATION) this.#failedAuths.take(address);
+        this.#emitClosing(connection.id, code, reason);
+      },
     });
     this.#connections.add(connection);
     ws.once("close", (code) => {

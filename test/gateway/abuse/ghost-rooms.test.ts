@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ServerMessage } from "../../../src/protocol/messages.js";
 import { connectRaw, type RawClient } from "../../helpers/ws-client.js";
-import { abuseGateway, metric } from "./abuse-gateway.js";
+import { abuseGateway, eventually, metric } from "./abuse-gateway.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -116,5 +116,24 @@ describe("ghost-room floods", () => {
     expect(t.upstream.looksAt("ghost")).toHaveLength(looks + 1);
     attacker.ws.close();
     await attacker.closed;
+  });
+});
+
+describe("a connection that keeps asking past its limits", () => {
+  it("is closed with 4400 (refused subscribes count as invalid messages) and its address locked out", async () => {
+    const t = await abuseGateway({ limits: { maxUnseenRoomsPerConnection: 2, maxFailedAuthsPerMinute: 1 } });
+    cleanups.push(async () => expect(await t.close()).toBe(0));
+    const hammer = await connectRaw(t.gateway.url);
+    for (let i = 0; i < 30; i++) hammer.send({ type: "subscribe", roomId: `ghost-${i}` });
+    expect((await hammer.closed).code).toBe(4400);
+    // 2 taken, 20 refused (the default maxInvalidMessages), then closed.
+    expect(hammer.messages.filter((m) => m.type === "error")).toHaveLength(19);
+    // Its rooms go with it.
+    await eventually(() => t.gateway.stats.rooms === 0);
+    await expect(connectRaw(t.gateway.url)).rejects.toThrow("HTTP 429");
+    const player = await connectRaw(t.gateway.url, { localAddress: "127.0.0.2" });
+    await player.next((m) => m.type === "welcome");
+    player.ws.close();
+    await player.closed;
   });
 });
