@@ -39,6 +39,14 @@ export interface GatewayCliOptions {
   maxFrameBytes?: number | undefined;
   maxBufferedBytes?: number | undefined;
   heartbeatInterval?: number | undefined;
+  handshakeTimeout?: number | undefined;
+  maxPendingSockets?: number | undefined;
+  maxPendingPerAddress?: number | undefined;
+  maxFailedAuths?: number | undefined;
+  maxUnseenRooms?: number | undefined;
+  maxRooms?: number | undefined;
+  trustedProxy?: string[] | undefined;
+  metricsToken?: string | undefined;
   maxRequestsPerSecond: number;
   maxInFlight: number;
   activePollInterval?: number | undefined;
@@ -98,6 +106,15 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--max-frame-bytes <n>", "largest client frame; larger closes with 1009").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxFrameBytes))
     .addOption(new Option("--max-buffered-bytes <n>", "send buffer per connection; past it, 4429 slow consumer").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxBufferedBytes))
     .addOption(new Option("--heartbeat-interval <ms>", "ping interval, 0 for none").argParser(parseNonNegativeInt).default(DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs))
+    // Abuse limits (issue 18): no .default() where the gateway fits the default under the descriptor limit.
+    .addOption(new Option("--handshake-timeout <ms>", "time a socket has to complete its WebSocket handshake (or send a request's headers)").argParser(parsePositiveMs).default(DEFAULT_GATEWAY_LIMITS.handshakeTimeoutMs))
+    .addOption(new Option("--max-pending-sockets <n>", `sockets not yet upgraded (default: ${DEFAULT_GATEWAY_LIMITS.maxPendingSockets}, or less to fit the descriptor limit)`).argParser(parsePositiveInt))
+    .addOption(new Option("--max-pending-per-address <n>", "sockets not yet upgraded from one client address").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxPendingSocketsPerAddress))
+    .addOption(new Option("--max-failed-auths <n>", "wrong tokens (and 4400 closes) a minute from one address before it is refused with 429").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxFailedAuthsPerMinute))
+    .addOption(new Option("--max-unseen-rooms <n>", "rooms never seen to exist one connection may wait on").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxUnseenRoomsPerConnection))
+    .addOption(new Option("--max-rooms <n>", "rooms watched in all").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxRooms))
+    .addOption(new Option("--trusted-proxy <ip...>", "proxies whose X-Forwarded-For names the client, for the per-address limits"))
+    .addOption(new Option("--metrics-token <token>", "token GET /metrics requires (Authorization: Bearer); without it, /metrics is open").env("ROOM_WATCHER_METRICS_TOKEN"))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together").argParser(parsePositiveInt).default(DEFAULT_MAX_REQUESTS_PER_SECOND))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(parsePositiveInt).default(DEFAULT_MAX_IN_FLIGHT))
     .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.activePollIntervalMs))
@@ -112,7 +129,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
 }
 
 function runGatewayGuarded(options: GatewayCliOptions, io: CliIo): Promise<number> {
-  const secrets = [options.token, options.clientToken, options.hintToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
+  const secrets = [options.token, options.clientToken, options.hintToken, options.metricsToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
   // A message about the base URL names the flag the user gave.
   const flagNames = options.upstream !== undefined && (options.baseUrl === undefined || options.sources?.baseUrl === "env") ? { ...GATEWAY_FLAG_NAMES, "base URL": "--upstream", baseUrl: "--upstream" } : GATEWAY_FLAG_NAMES;
   return guarded(io, { json: false, secrets, flagNames }, () => runGateway(options, io));
@@ -136,6 +153,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
   // Named by flag here; the Gateway would refuse them too, by option name.
   if (options.clientToken !== undefined) validateToken("--client-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.clientToken);
   if (options.hintToken !== undefined) validateToken("--hint-token (ROOM_WATCHER_HINT_TOKEN)", options.hintToken);
+  if (options.metricsToken !== undefined) validateToken("--metrics-token (ROOM_WATCHER_METRICS_TOKEN)", options.metricsToken);
   if (token !== undefined && token !== "") validateToken("--token (HATHORA_TOKEN)", token);
   const logger = createJsonLogger({ level: options.logLevel, destination: io.stderr as NodeJS.WritableStream });
   if (options.sources?.token === "cli" && options.clientToken === undefined) {
@@ -153,12 +171,20 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo): Promise
     clientToken: options.clientToken,
     hintToken: options.hintToken,
     allowedOrigins: options.allowedOrigin,
+    trustedProxies: options.trustedProxy,
+    metricsToken: options.metricsToken,
     limits: {
       maxConnections: options.maxConnections,
       maxSubscriptionsPerConnection: options.maxSubscriptions,
       maxFrameBytes: options.maxFrameBytes,
       maxBufferedBytes: options.maxBufferedBytes,
       heartbeatIntervalMs: options.heartbeatInterval,
+      handshakeTimeoutMs: options.handshakeTimeout,
+      maxPendingSockets: options.maxPendingSockets,
+      maxPendingSocketsPerAddress: options.maxPendingPerAddress,
+      maxFailedAuthsPerMinute: options.maxFailedAuths,
+      maxUnseenRoomsPerConnection: options.maxUnseenRooms,
+      maxRooms: options.maxRooms,
     },
     pollOptions: options.activePollInterval === undefined ? undefined : { activePollIntervalMs: options.activePollInterval },
     redis: options.redis === undefined ? undefined : { url: options.redis, leaseTtlMs: options.leaseTtl, instanceId: options.instanceId },
