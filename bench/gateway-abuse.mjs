@@ -13,6 +13,7 @@
  * Run: npm run build && node bench/gateway-abuse.mjs [playerRooms=40] [attackers=0,1,5,50] [modes=at-cap,hammer]
  */
 import { WebSocket } from "ws";
+import { DEFAULT_GATEWAY_LIMITS } from "../dist/gateway/index.js";
 import { Simulator } from "../dist/simulator/index.js";
 import { forkGateway } from "./children.mjs";
 import { stats } from "./stats.mjs";
@@ -85,7 +86,7 @@ function attack(url, index, counts, mode) {
       if (!stopped) setImmediate(run);
     });
     // At the cap: ask one more than the default cap once, so the first refusal says where it is.
-    const initial = mode === "hammer" ? 1_000 : 33;
+    const initial = mode === "hammer" ? 1_000 : DEFAULT_GATEWAY_LIMITS.maxUnseenRoomsPerConnection + 1;
     for (let i = 0; i < initial; i++) fresh();
   };
   void run();

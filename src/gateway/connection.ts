@@ -34,6 +34,8 @@ export class GatewayConnection implements Subscriber {
   readonly #ws: WebSocket;
   readonly #context: ConnectionContext;
   #state: ConnectionState;
+  /** Rooms whose subscribe was refused. */
+  readonly #refused = new Set<string>();
 
   constructor(id: number, ws: WebSocket, context: ConnectionContext) {
     this.id = id;
@@ -113,15 +115,16 @@ export class GatewayConnection implements Subscriber {
     }
     const parsed = parseClientMessage(textOf(data));
     const message = parsed.ok ? parsed.message : undefined;
-    // A message the gateway cannot act on: malformed, or a subscribe it must refuse. Refused subscribes
-    // count too: a client that keeps asking past its limits is flooding, not subscribing.
+    // A message the gateway cannot act on: malformed, or a subscribe it must refuse.
     const error: Extract<ServerMessage, { type: "error" }> | undefined = !parsed.ok
       ? { type: "error", code: parsed.code, message: parsed.detail }
       : message?.type === "subscribe"
         ? this.#subscribeRefusal(message.roomId)
         : undefined;
-    // Counted over a window, not a run: valid messages between invalid ones do not reset it.
-    const invalid = state.recent.record(error !== undefined);
+    // Counted over a window, not a run: valid messages between invalid ones do not reset it. A refused
+    // subscribe counts when asked again: a client that keeps asking past its limits is flooding, while one
+    // that resubscribes its rooms after a reconnect, over a limit, is told once per room.
+    const invalid = state.recent.record(!parsed.ok || (error !== undefined && message?.type === "subscribe" && this.#refusedBefore(message.roomId)));
     if (error !== undefined) {
       metrics.protocolErrors.inc({ code: error.code });
       if (invalid >= this.#context.limits.maxInvalidMessages) {
@@ -133,6 +136,14 @@ export class GatewayConnection implements Subscriber {
     }
     if (message?.type === "subscribe") hub.subscribe(this, message.roomId);
     else if (message?.type === "unsubscribe") hub.unsubscribe(this, message.roomId);
+  }
+
+  /** Whether a subscribe to `roomId` was refused before (remembering it now); at most as many rooms as a connection may hold. */
+  #refusedBefore(roomId: string): boolean {
+    if (this.#refused.has(roomId)) return true;
+    if (this.#refused.size >= this.#context.limits.maxSubscriptionsPerConnection) this.#refused.clear();
+    this.#refused.add(roomId);
+    return false;
   }
 
   /** Why a subscribe to `roomId` is refused (the error to answer), or undefined when it may go ahead. */

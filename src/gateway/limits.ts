@@ -18,7 +18,7 @@ export interface GatewayLimits {
   maxFailedAuthsPerMinute?: number | undefined;
   /** Readiness hints a minute from one client address; past it they are refused with 429. Default 3,000 (burst 50). */
   maxHintsPerMinutePerAddress?: number | undefined;
-  /** Rooms never seen to exist that one connection may be subscribed to at once. Default 32. */
+  /** Rooms never seen to exist that one connection may be subscribed to at once. Default 256. */
   maxUnseenRoomsPerConnection?: number | undefined;
   /** Rooms watched by this gateway at once; a subscribe to one more is refused. Default 50,000. */
   maxRooms?: number | undefined;
@@ -43,7 +43,7 @@ export const DEFAULT_GATEWAY_LIMITS: ResolvedGatewayLimits = Object.freeze({
   handshakeTimeoutMs: 5_000,
   maxFailedAuthsPerMinute: 20,
   maxHintsPerMinutePerAddress: 3_000,
-  maxUnseenRoomsPerConnection: 32,
+  maxUnseenRoomsPerConnection: 256,
   maxRooms: 50_000,
   maxBufferedBytes: 1024 * 1024,
   maxInvalidMessages: 20,
