@@ -4,11 +4,19 @@
  * turns in order of urgency (a room's first look before anything routine, then the longest-waiting
  * first), so a room created now is not starved by thousands of old ones.
  *
+ * Turns may name a tenant (the gateway names the connection that asked for a room never seen to exist):
+ * those are looks nobody has vouched for, and anyone may ask for them by the thousand. They come after
+ * every turn without a tenant, take at most a slice (`unseenShare`) of the requests in flight and of
+ * the rate, and within that slice the tenants take turns: the one served least goes first (ties: the
+ * one with fewest turns waiting), and a tenant that arrives starts level with the least served, so a
+ * tenant with one room is not queued behind one with a thousand, nor behind every other tenant.
+ *
  * The rate is a GCRA (generic cell rate algorithm, a token bucket without the bucket): a request may
  * start once `now >= tat - tolerance`, then `tat` moves one emission interval on. Over any window of W
  * ms at most W / interval + burst requests start.
  */
 import type { Clock } from "./clock.js";
+import { ConfigError } from "./errors.js";
 import { MinHeap } from "./min-heap.js";
 import type { TimerHandle, TimerHeap } from "./timer-heap.js";
 
@@ -32,7 +40,15 @@ export interface RequestSchedulerOptions {
   readonly maxRequestsPerSecond: number;
   /** Requests that may start back to back after an idle spell. At least 1. */
   readonly burst: number;
+  /** The share of `maxInFlight` and of the rate that turns with a tenant may take, in (0, 1]. Default 1/2. */
+  readonly unseenShare?: number | undefined;
 }
+
+/** Who asked for a look at a room never seen to exist; turns of one tenant share its place in the slice. */
+export type Tenant = string | number;
+
+/** The default share of the budget for looks at rooms never seen. */
+export const DEFAULT_UNSEEN_SHARE = 0.5;
 
 /** A place in the queue, until granted or cancelled. */
 export interface QueuedTurn {
@@ -43,8 +59,18 @@ export interface QueuedTurn {
 
 interface Entry extends QueuedTurn {
   readonly seq: number;
+  /** The tenant's queue for a turn with a tenant; undefined for the others. */
+  readonly queue: TenantQueue | undefined;
   /** Runs when the request may start; the grantee then owes one `release()`. Cleared once granted or cancelled. */
   grant: (() => void) | undefined;
+}
+
+interface TenantQueue {
+  readonly tenant: Tenant;
+  readonly heap: MinHeap<Entry>;
+  waiting: number;
+  /** Turns granted: the fairness key (a tenant that arrives starts level with the least served, not at 0). */
+  served: number;
 }
 
 export class RequestScheduler {
@@ -54,9 +80,15 @@ export class RequestScheduler {
   readonly #intervalMs: number;
   readonly #toleranceMs: number;
   readonly #heap = new MinHeap<Entry>(before);
+  readonly #tenants = new Map<Tenant, TenantQueue>();
+  readonly #maxUnseenInFlight: number;
+  readonly #unseenIntervalMs: number;
+  readonly #unseenToleranceMs: number;
   #waiting = 0;
   #seq = 0;
   #inFlight = 0;
+  #unseenInFlight = 0;
+  #unseenTat = Number.NEGATIVE_INFINITY;
   #started = 0;
   /** Theoretical arrival time of the next request (GCRA). */
   #tat = Number.NEGATIVE_INFINITY;
@@ -71,6 +103,11 @@ export class RequestScheduler {
     this.#maxInFlight = options.maxInFlight;
     this.#intervalMs = Number.isFinite(options.maxRequestsPerSecond) ? 1000 / options.maxRequestsPerSecond : 0;
     this.#toleranceMs = (Math.max(1, options.burst) - 1) * this.#intervalMs;
+    const share = options.unseenShare ?? DEFAULT_UNSEEN_SHARE;
+    if (!(share > 0 && share <= 1)) throw new ConfigError(`unseenShare must be in (0, 1], got ${share}`);
+    this.#maxUnseenInFlight = Math.max(1, Math.floor(options.maxInFlight * share));
+    this.#unseenIntervalMs = this.#intervalMs / share;
+    this.#unseenToleranceMs = Math.max(0, Math.floor(Math.max(1, options.burst) * share) - 1) * this.#unseenIntervalMs;
   }
 
   get inFlight(): number {
@@ -80,6 +117,13 @@ export class RequestScheduler {
   /** Turns queued and not yet granted. */
   get waiting(): number {
     return this.#waiting;
+  }
+
+  /** Turns with a tenant queued and not yet granted. */
+  get waitingUnseen(): number {
+    let waiting = 0;
+    for (const queue of this.#tenants.values()) waiting += queue.waiting;
+    return waiting;
   }
 
   /** Requests granted so far. */
@@ -92,10 +136,19 @@ export class RequestScheduler {
     return this.#pausedUntil;
   }
 
-  /** Queues a turn. `grant` may run before this returns, when the budget allows at once. */
-  enqueue(urgency: Urgency, dueAt: number, grant: () => void): QueuedTurn {
-    const entry: Entry = { urgency, dueAt, seq: this.#seq++, grant };
-    this.#heap.push(entry);
+  /**
+   * Queues a turn. `grant` may run before this returns, when the budget allows at once. With a `tenant`,
+   * the turn is a look nobody vouched for: it waits in that tenant's place in the slice (see above), and
+   * its grantee releases with the same tenant.
+   */
+  enqueue(urgency: Urgency, dueAt: number, grant: () => void, tenant?: Tenant): QueuedTurn {
+    const queue = tenant === undefined ? undefined : this.#queueOf(tenant);
+    const entry: Entry = { urgency, dueAt, seq: this.#seq++, grant, queue };
+    if (queue === undefined) this.#heap.push(entry);
+    else {
+      queue.heap.push(entry);
+      queue.waiting++;
+    }
     this.#waiting++;
     this.#pump();
     return entry;
@@ -107,14 +160,16 @@ export class RequestScheduler {
     if (entry.grant === undefined) return;
     entry.grant = undefined;
     this.#waiting--;
+    if (entry.queue !== undefined && --entry.queue.waiting === 0) this.#tenants.delete(entry.queue.tenant);
     if (this.#waiting === 0) {
       this.#heap.clear();
+      this.#tenants.clear();
       this.#sleepUntil(Number.POSITIVE_INFINITY);
     }
   }
 
   /** Resolves when a request may start (the caller then owes one `release()`); rejects with `signal.reason` on abort. */
-  acquire(urgency: Urgency, signal: AbortSignal): Promise<void> {
+  acquire(urgency: Urgency, signal: AbortSignal, tenant?: Tenant): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) {
         reject(signal.reason as Error);
@@ -127,16 +182,22 @@ export class RequestScheduler {
         reject(signal.reason as Error);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      const queued = this.enqueue(urgency, this.#clock.now(), () => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      });
+      const queued = this.enqueue(
+        urgency,
+        this.#clock.now(),
+        () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        tenant,
+      );
     });
   }
 
-  /** Ends a granted request, freeing its slot. */
-  release(): void {
+  /** Ends a granted request, freeing its slot; `tenant` as the turn was queued with. */
+  release(tenant?: Tenant): void {
     this.#inFlight--;
+    if (tenant !== undefined) this.#unseenInFlight--;
     this.#pump();
   }
 
@@ -151,6 +212,8 @@ export class RequestScheduler {
   /** Drops every queued turn and timer (the fleet is closing). */
   clear(): void {
     for (let entry = this.#heap.pop(); entry !== undefined; entry = this.#heap.pop()) entry.grant = undefined;
+    for (const queue of this.#tenants.values()) for (let entry = queue.heap.pop(); entry !== undefined; entry = queue.heap.pop()) entry.grant = undefined;
+    this.#tenants.clear();
     this.#waiting = 0;
     this.#sleepUntil(Number.POSITIVE_INFINITY);
   }
@@ -162,8 +225,10 @@ export class RequestScheduler {
     try {
       for (;;) {
         this.#dropCancelled();
-        const top = this.#heap.peek();
-        if (top === undefined) {
+        const seen = this.#heap.peek();
+        const unseen = seen === undefined && this.#unseenInFlight < this.#maxUnseenInFlight ? this.#nextTenant() : undefined;
+        if (seen === undefined && unseen === undefined) {
+          // Nothing waiting, or only looks nobody vouched for with their slice in flight: release() pumps again.
           this.#sleepUntil(Number.POSITIVE_INFINITY);
           return;
         }
@@ -173,12 +238,13 @@ export class RequestScheduler {
           return;
         }
         const now = this.#clock.now();
-        const allowedAt = Math.max(this.#pausedUntil, this.#tat - this.#toleranceMs);
+        let allowedAt = Math.max(this.#pausedUntil, this.#tat - this.#toleranceMs);
+        if (unseen !== undefined) allowedAt = Math.max(allowedAt, this.#unseenTat - this.#unseenToleranceMs);
         if (now < allowedAt) {
           this.#sleepUntil(allowedAt);
           return;
         }
-        this.#heap.pop();
+        const top = (unseen === undefined ? this.#heap.pop() : unseen.heap.pop()) as Entry;
         const grant = top.grant as () => void;
         top.grant = undefined;
         this.#waiting--;
@@ -188,11 +254,38 @@ export class RequestScheduler {
         // it from then, or the rounding adds up and a rate of 30/s (33.3 ms) runs at 29.4/s (34 ms).
         const startAt = now - allowedAt < 1 ? allowedAt : now;
         this.#tat = Math.max(this.#tat, startAt) + this.#intervalMs;
+        if (unseen !== undefined) {
+          this.#unseenInFlight++;
+          this.#unseenTat = Math.max(this.#unseenTat, startAt) + this.#unseenIntervalMs;
+          unseen.served++;
+          if (--unseen.waiting === 0) this.#tenants.delete(unseen.tenant);
+        }
         grant();
       }
     } finally {
       this.#pumping = false;
     }
+  }
+
+  #queueOf(tenant: Tenant): TenantQueue {
+    let queue = this.#tenants.get(tenant);
+    if (queue === undefined) {
+      let served = Number.POSITIVE_INFINITY;
+      for (const other of this.#tenants.values()) served = Math.min(served, other.served);
+      queue = { tenant, heap: new MinHeap<Entry>(before), waiting: 0, served: Number.isFinite(served) ? served : 0 };
+      this.#tenants.set(tenant, queue);
+    }
+    return queue;
+  }
+
+  /** The tenant whose turn is next: served least, then fewest waiting, then the longest known. */
+  #nextTenant(): TenantQueue | undefined {
+    let next: TenantQueue | undefined;
+    for (const queue of this.#tenants.values()) {
+      while (queue.heap.size > 0 && queue.heap.peek()?.grant === undefined) queue.heap.pop();
+      if (next === undefined || queue.served < next.served || (queue.served === next.served && queue.waiting < next.waiting)) next = queue;
+    }
+    return next;
   }
 
   #sleepUntil(at: number): void {

@@ -3,7 +3,8 @@
  * the server does what the verdict says (writes the refusal, counts it, logs it).
  *
  * - At the handshake (an HTTP upgrade, refused with an HTTP status before any WebSocket exists): a
- *   draining gateway (503), a page of an origin not allowed (403), no `room-watcher.v1` subprotocol (400).
+ *   draining gateway (503), an address locked out after too many failed authentications (429), a page
+ *   of an origin not allowed (403), no `room-watcher.v1` subprotocol (400).
  * - Once connected (refused with a close code, which a WebSocket client can read where it cannot read a
  *   handshake's status): a draining gateway (1001, reconnect elsewhere), a missing or wrong client token
  *   (4401, fatal for the client), the connection limit (1013, try again later).
@@ -19,12 +20,14 @@ export interface HandshakeRequest {
   readonly origin: string | undefined;
   /** The `Sec-WebSocket-Protocol` header: the offered subprotocols, comma-separated. */
   readonly protocols: string | undefined;
+  /** The client's address has failed to authenticate too often lately. Default false. */
+  readonly lockedOut?: boolean | undefined;
 }
 
 export interface RefusedHandshake {
   readonly ok: false;
-  readonly cause: "draining" | "origin" | "subprotocol";
-  readonly status: 400 | 403 | 503;
+  readonly cause: "draining" | "auth_lockout" | "origin" | "subprotocol";
+  readonly status: 400 | 403 | 429 | 503;
   readonly message: string;
 }
 
@@ -45,6 +48,7 @@ export interface AdmissionPolicy {
 /** The handshake stage: whether the upgrade may become a WebSocket. */
 export function admitHandshake(policy: AdmissionPolicy, request: HandshakeRequest, draining: boolean): HandshakeVerdict {
   if (draining) return { ok: false, cause: "draining", status: 503, message: "gateway shutting down" };
+  if (request.lockedOut === true) return { ok: false, cause: "auth_lockout", status: 429, message: "too many failed authentications from this address; try again later" };
   if (policy.origins !== undefined && !policy.origins.allows(request.origin)) return { ok: false, cause: "origin", status: 403, message: "origin not allowed" };
   const offered = (request.protocols ?? "").split(",").map((p) => p.trim());
   if (!offered.includes(GATEWAY_SUBPROTOCOL)) return { ok: false, cause: "subprotocol", status: 400, message: `offer the WebSocket subprotocol ${GATEWAY_SUBPROTOCOL}` };
@@ -64,6 +68,7 @@ export function admitConnection(policy: AdmissionPolicy, authorization: string |
 const STATUS_TEXT: Readonly<Record<RefusedHandshake["status"], string>> = {
   400: "Bad Request",
   403: "Forbidden",
+  429: "Too Many Requests",
   503: "Service Unavailable",
 };
 

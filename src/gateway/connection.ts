@@ -20,12 +20,12 @@ export interface ConnectionContext {
 }
 
 /**
- * A connection's lifecycle: `open` (with the run of invalid messages so far, and whether a ping is
- * waiting for its pong), `closing` (the gateway closed it: nothing more is read or sent) and `closed`
+ * A connection's lifecycle: `open` (with which of its latest messages were invalid, and whether a ping
+ * is waiting for its pong), `closing` (the gateway closed it: nothing more is read or sent) and `closed`
  * (the socket is closed, by either side).
  */
 export type ConnectionState =
-  | { readonly phase: "open"; readonly invalidRun: number; readonly pingUnanswered: boolean }
+  | { readonly phase: "open"; readonly recent: MessageWindow; readonly pingUnanswered: boolean }
   | { readonly phase: "closing"; readonly code: number; readonly reason: string }
   | { readonly phase: "closed" };
 
@@ -33,10 +33,13 @@ export class GatewayConnection implements Subscriber {
   readonly id: number;
   readonly #ws: WebSocket;
   readonly #context: ConnectionContext;
-  #state: ConnectionState = { phase: "open", invalidRun: 0, pingUnanswered: false };
+  #state: ConnectionState;
+  /** Rooms whose subscribe was refused. */
+  readonly #refused = new Set<string>();
 
   constructor(id: number, ws: WebSocket, context: ConnectionContext) {
     this.id = id;
+    this.#state = { phase: "open", recent: new MessageWindow(context.limits.invalidMessageWindow), pingUnanswered: false };
     this.#ws = ws;
     this.#context = context;
     ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
@@ -104,58 +107,120 @@ export class GatewayConnection implements Subscriber {
   #onMessage(data: RawData, isBinary: boolean): void {
     const state = this.#state;
     if (state.phase !== "open") return;
-    const { hub, limits, metrics } = this.#context;
+    const { hub, metrics } = this.#context;
     if (isBinary) {
       metrics.protocolErrors.inc({ code: "binary" });
       this.close(GatewayCloseCode.UNSUPPORTED_DATA, "binary frames are not part of the protocol");
       return;
     }
-    const text = textOf(data);
-    const parsed = parseClientMessage(text);
-    if (!parsed.ok) {
-      metrics.protocolErrors.inc({ code: parsed.code });
-      const invalidRun = state.invalidRun + 1;
-      this.#state = { ...state, invalidRun };
-      if (invalidRun >= limits.maxInvalidMessages) {
+    const parsed = parseClientMessage(textOf(data));
+    const message = parsed.ok ? parsed.message : undefined;
+    // A message the gateway cannot act on: malformed, or a subscribe it must refuse.
+    const error: Extract<ServerMessage, { type: "error" }> | undefined = !parsed.ok
+      ? { type: "error", code: parsed.code, message: parsed.detail }
+      : message?.type === "subscribe"
+        ? this.#subscribeRefusal(message.roomId)
+        : undefined;
+    // Counted over a window, not a run: valid messages between invalid ones do not reset it. A refused
+    // subscribe counts when asked again: a client that keeps asking past its limits is flooding, while one
+    // that resubscribes its rooms after a reconnect, over a limit, is told once per room.
+    const invalid = state.recent.record(!parsed.ok || (error !== undefined && message?.type === "subscribe" && this.#refusedBefore(message.roomId)));
+    if (error !== undefined) {
+      metrics.protocolErrors.inc({ code: error.code });
+      if (invalid >= this.#context.limits.maxInvalidMessages) {
         this.close(GatewayCloseCode.PROTOCOL_VIOLATION, "too many invalid messages");
         return;
       }
-      this.#reply({ type: "error", code: parsed.code, message: parsed.detail });
+      this.#reply(error);
       return;
     }
-    if (state.invalidRun > 0) this.#state = { ...state, invalidRun: 0 };
-    const message = parsed.message;
-    switch (message.type) {
-      case "subscribe": {
-        const refusal = hub.refusal(message.roomId);
-        if (refusal !== undefined) {
-          metrics.protocolErrors.inc({ code: ProtocolErrorCode.BAD_MESSAGE });
-          this.#reply({ type: "error", code: ProtocolErrorCode.BAD_MESSAGE, message: refusal, roomId: message.roomId });
-          return;
-        }
-        if (!hub.isSubscribed(this, message.roomId) && hub.countOf(this) >= limits.maxSubscriptionsPerConnection) {
-          metrics.protocolErrors.inc({ code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS });
-          this.#reply({
-            type: "error",
-            code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS,
-            message: `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`,
-            roomId: message.roomId,
-          });
-          return;
-        }
-        hub.subscribe(this, message.roomId);
-        return;
-      }
-      case "unsubscribe":
-        hub.unsubscribe(this, message.roomId);
-        return;
+    if (message?.type === "subscribe") hub.subscribe(this, message.roomId);
+    else if (message?.type === "unsubscribe") hub.unsubscribe(this, message.roomId);
+  }
+
+  /** Whether a subscribe to `roomId` was refused before (remembering it now); at most as many rooms as a connection may hold. */
+  #refusedBefore(roomId: string): boolean {
+    if (this.#refused.has(roomId)) return true;
+    if (this.#refused.size >= this.#context.limits.maxSubscriptionsPerConnection) this.#refused.clear();
+    this.#refused.add(roomId);
+    return false;
+  }
+
+  /** Why a subscribe to `roomId` is refused (the error to answer), or undefined when it may go ahead. */
+  #subscribeRefusal(roomId: string): Extract<ServerMessage, { type: "error" }> | undefined {
+    const { hub, limits, metrics } = this.#context;
+    const refusal = hub.refusal(roomId);
+    if (refusal !== undefined) return { type: "error", code: ProtocolErrorCode.BAD_MESSAGE, message: refusal, roomId };
+    if (!hub.isSubscribed(this, roomId) && hub.countOf(this) >= limits.maxSubscriptionsPerConnection) {
+      return { type: "error", code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS, message: `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection`, roomId };
     }
+    const limit = this.#roomLimit(roomId);
+    if (limit === undefined) return undefined;
+    metrics.refusals.inc({ reason: limit.reason });
+    return { type: "error", code: ProtocolErrorCode.TOO_MANY_SUBSCRIPTIONS, message: limit.message, roomId };
+  }
+
+  /**
+   * The limits on rooms nobody has seen (anyone may name a million): a connection may wait on so many
+   * of them at once, and the gateway watches so many rooms in all. Rooms seen to exist, and rooms
+   * remembered as not found, cost nothing more and are never refused here.
+   */
+  #roomLimit(roomId: string): { readonly reason: "room_limit" | "unseen_limit"; readonly message: string } | undefined {
+    const { hub, limits } = this.#context;
+    if (hub.isSubscribed(this, roomId)) return undefined;
+    const cost = hub.costOf(roomId);
+    if (cost === "free") return undefined;
+    if (hub.unseenCountOf(this) >= limits.maxUnseenRoomsPerConnection) {
+      return { reason: "unseen_limit", message: `at most ${limits.maxUnseenRoomsPerConnection} rooms not yet seen to exist per connection` };
+    }
+    if (cost === "new" && hub.rooms >= limits.maxRooms) return { reason: "room_limit", message: `the gateway watches ${limits.maxRooms} rooms, its limit; try again later` };
+    return undefined;
   }
 
   #reply(message: ServerMessage): void {
     this.send(encodeServerMessage(message), message.type, undefined);
   }
 }
+
+/** Which of a connection's latest messages were invalid: a ring of the last `size`, and how many of them were. */
+export class MessageWindow {
+  readonly #invalid: Uint8Array;
+  #next = 0;
+  #count = 0;
+
+  constructor(size: number) {
+    this.#invalid = new Uint8Array(size);
+  }
+
+  /** Records one message; returns how many of the last `size` (this one included) were invalid. */
+  record(invalid: boolean): number {
+    const slot = this.#next;
+    this.#count += (invalid ? 1 : 0) - (this.#invalid[slot] ?? 0);
+    this.#invalid[slot] = invalid ? 1 : 0;
+    this.#next = (slot + 1) % this.#invalid.length;
+    return this.#count;
+  }
+}
+
+/** The close code the ws library closes a connection with for one of its errors (its `WS_ERR_*` codes); undefined for others. */
+export function libraryCloseCode(error: Error): number | undefined {
+  return WS_ERROR_CLOSE_CODES[(error as Error & { code?: unknown }).code as string];
+}
+
+const WS_ERROR_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: 1009,
+  WS_ERR_INVALID_UTF8: 1007,
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: 1008,
+  WS_ERR_INVALID_OPCODE: 1002,
+  WS_ERR_UNEXPECTED_RSV_1: 1002,
+  WS_ERR_UNEXPECTED_RSV_2_3: 1002,
+  WS_ERR_EXPECTED_FIN: 1002,
+  WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH: 1002,
+  WS_ERR_EXPECTED_MASK: 1002,
+  WS_ERR_UNEXPECTED_MASK: 1002,
+  WS_ERR_INVALID_CLOSE_CODE: 1002,
+};
 
 function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");

@@ -8,7 +8,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 /** Outcomes of one upstream request. */
 export type UpstreamOutcome = "ok" | "not_found" | "http_error" | "rate_limited" | "network" | "timeout" | "invalid_payload" | "aborted" | "other";
 /** Outcomes of one readiness hint. */
-export type HintOutcome = "accepted" | "unauthorized" | "unknown_room" | "invalid" | "disabled";
+export type HintOutcome = "accepted" | "coalesced" | "throttled" | "unauthorized" | "unknown_room" | "invalid" | "disabled";
+/**
+ * Why the gateway turned something away before it cost anything: a socket over the limit of sockets not
+ * yet upgraded (`pending_limit`), or of one address's (`address_limit`); a socket that did not finish its
+ * handshake in time (`handshake_timeout`); an address locked out after failed authentications
+ * (`auth_lockout`); a subscribe over the rooms limit (`room_limit`) or over a connection's rooms never
+ * seen (`unseen_limit`).
+ */
+export type RefusalReason = "pending_limit" | "address_limit" | "handshake_timeout" | "auth_lockout" | "room_limit" | "unseen_limit";
 
 /** Gauges read at scrape time. */
 export interface GatewayGaugeSource {
@@ -18,6 +26,8 @@ export interface GatewayGaugeSource {
   ownedRooms(): number;
   /** Shared mode: whether both connections to Redis are up. */
   redisConnected(): boolean;
+  /** Sockets accepted and not yet upgraded to WebSocket (HTTP requests included). */
+  pendingSockets(): number;
 }
 
 /** Push latency buckets in seconds: sub-millisecond to a second. */
@@ -31,6 +41,9 @@ export class GatewayMetrics {
   readonly hints: Counter<"outcome">;
   readonly closes: Counter<"code">;
   readonly protocolErrors: Counter<"code">;
+  readonly refusals: Counter<"reason">;
+  /** Subscribes answered from the memory of rooms that ended as not found. */
+  readonly notFoundMemory: Counter;
   /** Shared mode only: changes of the link to Redis (lost, alone, back, resynced). */
   readonly redisLink: Counter<"state"> | undefined;
   /** Shared mode only: rooms whose subscribers here were sent a fresh snapshot, by cause. */
@@ -70,6 +83,14 @@ export class GatewayMetrics {
         this.set(gauges.ownedRooms());
       },
     });
+    new Gauge({
+      name: "room_watcher_gateway_pending_sockets",
+      help: "Sockets accepted and not yet upgraded to WebSocket (plain HTTP requests included)",
+      registers,
+      collect() {
+        this.set(gauges.pendingSockets());
+      },
+    });
     this.upstreamRequests = new Counter({
       name: "room_watcher_gateway_upstream_requests_total",
       help: "Upstream connection-info requests by outcome",
@@ -96,7 +117,7 @@ export class GatewayMetrics {
     });
     this.closes = new Counter({
       name: "room_watcher_gateway_closes_total",
-      help: "Connections the gateway closed, by close code",
+      help: "Connections closed by the gateway or its WebSocket library (1002, 1007, 1008, 1009), by close code",
       labelNames: ["code"],
       registers,
     });
@@ -104,6 +125,17 @@ export class GatewayMetrics {
       name: "room_watcher_gateway_protocol_errors_total",
       help: "Client messages the gateway could not act on, by error code",
       labelNames: ["code"],
+      registers,
+    });
+    this.refusals = new Counter({
+      name: "room_watcher_gateway_refusals_total",
+      help: "Sockets and subscribes turned away by the abuse limits, by reason",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.notFoundMemory = new Counter({
+      name: "room_watcher_gateway_not_found_memory_total",
+      help: "Subscribes to a room that ended as not found moments ago, answered from memory without an upstream look",
       registers,
     });
     if (options.shared === true) {

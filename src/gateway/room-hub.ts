@@ -33,6 +33,8 @@ import {
 
 /** Whoever receives a room's messages: a connection, in practice. */
 export interface Subscriber {
+  /** Who the subscriber is, for the fair share of looks at rooms never seen (a connection's id). */
+  readonly id: number;
   /**
    * Sends one encoded message. `learnedAtHr` (performance.now()) is when the gateway learned what it
    * says, for the push latency histogram; undefined for replies that carry no news.
@@ -49,9 +51,17 @@ export interface RoomHubOptions {
   readonly logger: GatewayLogger;
   /** Who watches which room upstream. Default: this instance, alone. */
   readonly directory?: RoomDirectory | undefined;
+  /** How long a room that ended as `not_found` is answered from memory, without a look. 0: never. */
+  readonly notFoundMemoryMs: number;
+  /** A readiness hint brings a look forward at most once per room per this interval. */
+  readonly hintIntervalMs: number;
 }
 
-export type HintOutcome = "accepted" | "unknown_room";
+/** `coalesced`: taken, but a hinted look is already due (or the room was hinted within the interval): it costs nothing. */
+export type HintOutcome = "accepted" | "coalesced" | "unknown_room";
+
+/** Rooms remembered as not found at most; past that the oldest are forgotten first. */
+const MAX_REMEMBERED_NOT_FOUND = 100_000;
 
 /** Owner messages a settling room holds at most; past that they are dropped and the next one resyncs it. */
 const MAX_HELD_MESSAGES = 64;
@@ -65,6 +75,10 @@ type Role = "joining" | "owner" | "follower";
 interface Room {
   readonly roomId: string;
   readonly subscribers: Set<Subscriber>;
+  /** The subscriber who asked first: looks at the room are theirs until it is seen to exist. */
+  readonly tenant: number;
+  /** Seen to exist (starting or active) at least once. */
+  seen: boolean;
   seq: number;
   /** The room's state machine: the hub emits no events of its own, it reads the state to know when the room has ended. */
   readonly stateView: RoomStateView;
@@ -83,9 +97,13 @@ export class RoomHub {
   readonly #directory: RoomDirectory;
   readonly #rooms = new Map<string, Room>();
   readonly #bySubscriber = new Map<Subscriber, Set<string>>();
+  /** Rooms never seen to exist each subscriber is subscribed to, kept as they change: asked on every subscribe. */
+  readonly #unseenBySubscriber = new Map<Subscriber, number>();
   /** Unsubscriptions under way, so close() can wait for them. */
   readonly #pending = new Set<Promise<void>>();
   readonly #controller = new AbortController();
+  /** Rooms that ended as not_found, oldest first: their snapshot and ended messages, and until when they are told from memory. */
+  readonly #notFound = new Map<string, { readonly snapshot: string; readonly ended: string; readonly until: number }>();
   #subscriptions = 0;
 
   constructor(options: RoomHubOptions) {
@@ -120,6 +138,21 @@ export class RoomHub {
     return this.#bySubscriber.get(subscriber)?.has(roomId) ?? false;
   }
 
+  /** Rooms `subscriber` is subscribed to that were never seen to exist. */
+  unseenCountOf(subscriber: Subscriber): number {
+    return this.#unseenBySubscriber.get(subscriber) ?? 0;
+  }
+
+  /**
+   * What subscribing `roomId` would add: `free` (a room watched and seen to exist, or remembered as not
+   * found), `unseen` (a room watched but never seen to exist), `new` (a new watch, of a room never seen).
+   */
+  costOf(roomId: string): "free" | "new" | "unseen" {
+    const room = this.#rooms.get(roomId);
+    if (room !== undefined && !room.ended) return room.seen ? "free" : "unseen";
+    return this.#remembered(roomId) === undefined ? "new" : "free";
+  }
+
   /**
    * Subscribes (or, when already subscribed, resyncs): either way the subscriber gets the room's
    * snapshot at once (shared, once the directory has said who watches it), then every change. The
@@ -139,7 +172,15 @@ export class RoomHub {
     if (this.#controller.signal.aborted) return;
     let room = this.#rooms.get(roomId);
     if (room === undefined) {
-      room = this.#open(roomId);
+      const remembered = this.#remembered(roomId);
+      if (remembered !== undefined) {
+        // Ended as not found a moment ago: told from memory, at no upstream cost.
+        this.#options.metrics.notFoundMemory.inc();
+        subscriber.send(remembered.snapshot, "snapshot", undefined);
+        subscriber.send(remembered.ended, "ended", undefined);
+        return;
+      }
+      room = this.#open(roomId, subscriber.id);
       if (room.ended) {
         // The fleet replayed a terminal answer while we joined: say so, and keep nothing.
         subscriber.send(this.#snapshotOf(room), "snapshot", undefined);
@@ -153,6 +194,7 @@ export class RoomHub {
       if (rooms === undefined) this.#bySubscriber.set(subscriber, (rooms = new Set()));
       rooms.add(roomId);
       this.#subscriptions++;
+      if (!room.seen) this.#countUnseen(subscriber, 1);
     }
     // A joining room sends every subscriber its snapshot once the directory has answered.
     if (room.role !== "joining") subscriber.send(this.#snapshotOf(room), "snapshot", undefined);
@@ -162,6 +204,7 @@ export class RoomHub {
     const room = this.#rooms.get(roomId);
     if (room === undefined || !room.subscribers.delete(subscriber)) return;
     this.#subscriptions--;
+    if (!room.seen) this.#countUnseen(subscriber, -1);
     this.#bySubscriber.get(subscriber)?.delete(roomId);
     if (room.subscribers.size === 0) this.#drop(room);
   }
@@ -183,8 +226,50 @@ export class RoomHub {
   hint(roomId: string): HintOutcome {
     const room = this.#rooms.get(roomId);
     if (room === undefined || room.ended || this.#controller.signal.aborted) return "unknown_room";
-    if (room.role === "owner") return this.#options.fleet.prompt(roomId, this.#options.source) ? "accepted" : "unknown_room";
+    if (room.role === "owner") return this.#prompt(room);
     return this.#directory.hint(roomId) ? "accepted" : "unknown_room";
+  }
+
+  /** A hinted look: at most one per room per hint interval, and never sooner than the floor after any look. */
+  #prompt(room: Room): HintOutcome {
+    const prompted = this.#options.fleet.bringForward(room.roomId, this.#options.source, this.#options.hintIntervalMs);
+    if (prompted === undefined) return "unknown_room";
+    return prompted ? "accepted" : "coalesced";
+  }
+
+  /** The room was seen to exist, if `observation` says so: from now on it counts against nobody's rooms never seen. */
+  #seen(room: Room, observation: { readonly kind: string }): void {
+    if (room.seen || !isSeen(observation)) return;
+    room.seen = true;
+    for (const subscriber of room.subscribers) this.#countUnseen(subscriber, -1);
+  }
+
+  #countUnseen(subscriber: Subscriber, change: 1 | -1): void {
+    const count = (this.#unseenBySubscriber.get(subscriber) ?? 0) + change;
+    if (count === 0) this.#unseenBySubscriber.delete(subscriber);
+    else this.#unseenBySubscriber.set(subscriber, count);
+  }
+
+  /** The room's memory of having ended as not found, while it lasts (forgetting what has lapsed). */
+  #remembered(roomId: string): { readonly snapshot: string; readonly ended: string } | undefined {
+    const now = this.#options.fleet.clock.now();
+    // Oldest first, all with the same lifetime: what has lapsed is at the front.
+    for (const [id, entry] of this.#notFound) {
+      if (entry.until > now) break;
+      this.#notFound.delete(id);
+    }
+    return this.#notFound.get(roomId);
+  }
+
+  #rememberNotFound(room: Room, ended: string): void {
+    const memoryMs = this.#options.notFoundMemoryMs;
+    if (memoryMs <= 0) return;
+    this.#notFound.delete(room.roomId);
+    if (this.#notFound.size >= MAX_REMEMBERED_NOT_FOUND) {
+      const oldest = this.#notFound.keys().next();
+      if (oldest.done !== true) this.#notFound.delete(oldest.value);
+    }
+    this.#notFound.set(room.roomId, { snapshot: this.#snapshotOf(room), ended, until: this.#options.fleet.clock.now() + memoryMs });
   }
 
   /** Stops every upstream watch (releasing every room it holds); resolves once nothing is left running. */
@@ -193,14 +278,17 @@ export class RoomHub {
     for (const room of [...this.#rooms.values()]) this.#drop(room);
     this.#bySubscriber.clear();
     this.#subscriptions = 0;
+    this.#unseenBySubscriber.clear();
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
-  #open(roomId: string): Room {
+  #open(roomId: string, tenant: number): Room {
     const { fleet, notFoundGraceMs, logger } = this.#options;
     const room: Room = {
       roomId,
       subscribers: new Set(),
+      tenant,
+      seen: false,
       seq: 0,
       stateView: new RoomStateView({ roomId, state: initialState(fleet.clock.now(), notFoundGraceMs) }),
       last: undefined,
@@ -248,7 +336,7 @@ export class RoomHub {
     },
     hinted: (roomId) => {
       const room = this.#live(roomId);
-      if (room?.role === "owner") this.#options.fleet.prompt(roomId, this.#options.source);
+      if (room?.role === "owner") this.#prompt(room);
     },
     view: (roomId) => {
       const room = this.#live(roomId);
@@ -310,6 +398,7 @@ export class RoomHub {
         const learnedAtHr = performance.now();
         room.seq = message.seq;
         room.last = { result: message.result, at: message.at };
+        this.#seen(room, message.result.observation);
         room.stateView.apply({ type: "observed", at: message.at, observation: message.result.observation });
         this.#broadcast(room, message, learnedAtHr);
         return;
@@ -344,6 +433,7 @@ export class RoomHub {
     const now = this.#options.fleet.clock.now();
     room.seq = record.seq;
     room.last = record.result === null ? undefined : { result: record.result, at: record.at ?? now };
+    if (record.result !== null) this.#seen(room, record.result.observation);
     // What the state machine needs from the past is what the room was last seen as.
     room.stateView.reset(initialState(now, this.#options.notFoundGraceMs));
     if (room.last !== undefined) room.stateView.apply({ type: "observed", at: now, observation: room.last.result.observation });
@@ -372,7 +462,7 @@ export class RoomHub {
       onTransientFailure: (failure) => this.#onTransientFailure(room, failure),
       onFatal: (error, at) => this.#onFatal(room, error, at),
     };
-    room.subscription = fleet.subscribe(source, room.roomId, pollOptions, listener);
+    room.subscription = fleet.subscribe(source, room.roomId, pollOptions, listener, room.seen ? {} : { tenant: room.tenant });
     // A terminal answer replayed during subscribe ended the room before it had a subscription to drop.
     if (room.ended || room.role !== "owner") this.#release(room);
   }
@@ -382,6 +472,7 @@ export class RoomHub {
     const learnedAtHr = performance.now();
     const previous = room.last;
     room.last = { result, at };
+    this.#seen(room, result.observation);
     room.stateView.onResult(result, at);
     if (previous === undefined || !sameObservation(previous.result.observation, result.observation)) {
       room.seq++;
@@ -439,12 +530,14 @@ export class RoomHub {
   /** Sends `ended` to every local subscriber and drops the room with their subscriptions. */
   #conclude(room: Room, message: EndedMessage, text: string, learnedAtHr: number): void {
     room.endedText = text;
+    if (message.reason === "not_found") this.#rememberNotFound(room, text);
     for (const subscriber of [...room.subscribers]) subscriber.send(text, "ended", learnedAtHr);
     room.ended = true;
     this.#options.logger.info({ roomId: room.roomId, reason: message.reason, subscribers: room.subscribers.size }, "room ended; dropped");
     for (const subscriber of room.subscribers) {
       this.#bySubscriber.get(subscriber)?.delete(room.roomId);
       this.#subscriptions--;
+      if (!room.seen) this.#countUnseen(subscriber, -1);
     }
     room.subscribers.clear();
     this.#drop(room);
@@ -507,6 +600,11 @@ export function wireError(error: unknown): WireError {
     return { code: error.code, message: error.message.slice(0, 2000), ...(typeof status === "number" ? { status } : {}) };
   }
   return { code: "RW_UNKNOWN", message: describe(error).slice(0, 2000) };
+}
+
+/** Seen to exist: the host said the room is starting or active (an ended or unrecognized answer does not vouch for a look). */
+function isSeen(observation: { readonly kind: string }): boolean {
+  return observation.kind === "starting" || observation.kind === "active";
 }
 
 function describe(error: unknown): string {

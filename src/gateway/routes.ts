@@ -83,8 +83,8 @@ export function readHint(check: TokenCheck | undefined, authorization: string | 
   return { ok: true, roomId };
 }
 
-/** The answer to a well-formed hint, once the hub has taken it (`accepted`) or does not watch the room. */
-export function hintAnswer(roomId: string, outcome: Extract<HintOutcome, "accepted" | "unknown_room">): HttpAnswer {
+/** The answer to a well-formed hint, once the hub has taken it (`accepted`, or `coalesced` into a look already due) or does not watch the room. */
+export function hintAnswer(roomId: string, outcome: Extract<HintOutcome, "accepted" | "coalesced" | "unknown_room">): HttpAnswer {
   return outcome === "unknown_room" ? jsonAnswer(404, { message: `room ${roomId} is not watched by this gateway` }) : jsonAnswer(202, { outcome });
 }
 

@@ -20,11 +20,16 @@ import { HathoraHttpSource } from "../providers/hathora/http-source.js";
 import { Fleet } from "../watch/fleet.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, resolvePollOptions } from "../watch/options.js";
 import { admitConnection, admitHandshake, type AdmissionPolicy, handshakeRefusal } from "./admission.js";
-import { GatewayConnection } from "./connection.js";
+import { clientAddress, normalizeAddress } from "./client-address.js";
+import { GatewayConnection, libraryCloseCode } from "./connection.js";
+import { readDescriptorLimit, socketBudget } from "./descriptor-limit.js";
+import { KeyedRate } from "./keyed-rate.js";
+import { PendingSockets } from "./pending-sockets.js";
+import { RefusalLog } from "./refusal-log.js";
 import { type GatewayHealth, type GatewayStats, gatewayHealth } from "./health.js";
-import { type GatewayLimits, type ResolvedGatewayLimits, resolveGatewayLimits } from "./limits.js";
+import { DEFAULT_GATEWAY_LIMITS, type GatewayLimits, type ResolvedGatewayLimits, resolveGatewayLimits } from "./limits.js";
 import { type GatewayLogger, silentLogger } from "./logging.js";
-import { GatewayMetrics } from "./metrics.js";
+import { GatewayMetrics, type RefusalReason } from "./metrics.js";
 import { OriginPolicy } from "./origin.js";
 import { RedisRoomDirectory } from "./redis/directory.js";
 import { type GatewayRedisOptions, type RedisLinkState, resolveRedisOptions } from "./redis/options.js";
@@ -53,6 +58,12 @@ async function readBody(req: IncomingMessage, maxBytes: number): Promise<string 
 
 /** The gateway's floor between two looks at a room (hints bring looks forward, never closer than this). */
 export const DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS = 25;
+
+/** How long a room that ended as not found is answered from memory, without a look. */
+export const DEFAULT_NOT_FOUND_MEMORY_MS = 30_000;
+
+/** A readiness hint brings a room's look forward at most once per this interval. */
+export const DEFAULT_HINT_INTERVAL_MS = 1_000;
 
 /** How long close() lets clients answer the going-away close before it drops them. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
@@ -105,8 +116,22 @@ export interface GatewayOptions {
    * Default none: any page may connect (the client token, if set, still applies).
    */
   allowedOrigins?: readonly string[] | undefined;
-  /** Frame, subscription, connection, buffer and heartbeat limits. */
+  /** Frame, subscription, connection, pending-socket, handshake, buffer and heartbeat limits. */
   limits?: GatewayLimits | undefined;
+  /**
+   * Addresses of proxies in front of the gateway (exact IPs, e.g. "10.0.0.2"): from them X-Forwarded-For
+   * names the client, for the per-address limits, and they are exempt from the per-address limit on
+   * sockets not yet upgraded. Default none: every client is its peer address, X-Forwarded-For ignored.
+   */
+  trustedProxies?: readonly string[] | undefined;
+  /** Token /metrics requires as `Authorization: Bearer <token>` (same rules as `clientToken`). Default none: /metrics is open. */
+  metricsToken?: string | undefined;
+  /** How long a room that ended as `not_found` is answered from memory, so subscribing it again costs no look. Default 30,000 ms; 0 disables. */
+  notFoundMemoryMs?: number | undefined;
+  /** A readiness hint brings a room's look forward at most once per this interval (more hints are coalesced). Default 1,000 ms. */
+  hintIntervalMs?: number | undefined;
+  /** The process's file descriptor limit, that the socket limits must fit under. Default read from the process (/proc/self/limits); unknown elsewhere. */
+  descriptorLimit?: number | undefined;
   /** How the upstream is polled: the watcher's options and defaults, but a 25 ms `minPollIntervalMs`. */
   pollOptions?: PollOptions | undefined;
   /** A 404 this soon after the gateway starts watching a room means "not there yet". Default 5,000 ms. */
@@ -199,6 +224,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #admission: AdmissionPolicy;
   readonly #hintToken: TokenCheck | undefined;
   readonly #webhooks: readonly WebhookReceiver[];
+  readonly #metricsToken: TokenCheck | undefined;
+  readonly #trustedProxies: ReadonlySet<string>;
+  readonly #pending: PendingSockets;
+  /** Failed authentications (client token, hint token) and 4400 closes per client address. */
+  readonly #failedAuths: KeyedRate;
+  readonly #hintRate: KeyedRate;
+  readonly #refusalLog: RefusalLog;
+  /** The descriptor-limit warning, logged when the gateway starts. */
+  readonly #budgetWarning: string | undefined;
   readonly #logger: GatewayLogger;
   readonly #timers: TimerHeap;
   readonly #shutdownGraceMs: number;
@@ -218,7 +252,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    */
   constructor(options: GatewayOptions) {
     super();
-    this.#limits = resolveGatewayLimits(options.limits);
+    const limits = resolveGatewayLimits(options.limits);
+    // The socket limits must fit under the descriptor limit, or the process runs out of descriptors first.
+    const budget = socketBudget(
+      options.descriptorLimit ?? readDescriptorLimit(),
+      { maxConnections: options.limits?.maxConnections, maxPendingSockets: options.limits?.maxPendingSockets },
+      DEFAULT_GATEWAY_LIMITS,
+    );
+    this.#limits = Object.freeze({ ...limits, maxConnections: budget.maxConnections, maxPendingSockets: budget.maxPendingSockets });
+    this.#budgetWarning = budget.warning;
     // A hint is acted on at once: a 25 ms floor between looks at one room, not the watcher's 100 ms.
     const pollOptions = resolvePollOptions({ minPollIntervalMs: DEFAULT_GATEWAY_MIN_POLL_INTERVAL_MS, ...options.pollOptions });
     const notFoundGraceMs = validateDurationMs("notFoundGraceMs", options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS);
@@ -228,6 +270,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // request failing): refused before anything listens.
     const clientToken = options.clientToken === undefined ? undefined : validateToken("clientToken", options.clientToken);
     const hintToken = options.hintToken === undefined ? undefined : validateToken("hintToken", options.hintToken);
+    const metricsToken = options.metricsToken === undefined ? undefined : validateToken("metricsToken", options.metricsToken);
+    this.#metricsToken = metricsToken === undefined ? undefined : new TokenCheck(metricsToken);
+    const notFoundMemoryMs = validateDurationMs("notFoundMemoryMs", options.notFoundMemoryMs ?? DEFAULT_NOT_FOUND_MEMORY_MS);
+    const hintIntervalMs = validateDurationMs("hintIntervalMs", options.hintIntervalMs ?? DEFAULT_HINT_INTERVAL_MS);
+    this.#trustedProxies = new Set((options.trustedProxies ?? []).map((address) => normalizeAddress(address)));
     if (options.token !== undefined && options.token !== "") validateToken("token", options.token);
     this.#hintToken = hintToken === undefined ? undefined : new TokenCheck(hintToken);
     this.#webhooks = options.webhooks ?? [];
@@ -239,6 +286,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const clock = options.clock ?? systemClock;
     const logger = (this.#logger = options.logger ?? silentLogger);
     this.#timers = new TimerHeap(clock);
+    this.#refusalLog = new RefusalLog(clock, logger);
+    this.#failedAuths = new KeyedRate(clock, { perMinute: this.#limits.maxFailedAuthsPerMinute, burst: this.#limits.maxFailedAuthsPerMinute });
+    this.#hintRate = new KeyedRate(clock, { perMinute: this.#limits.maxHintsPerMinutePerAddress, burst: Math.min(50, this.#limits.maxHintsPerMinutePerAddress) });
+    this.#pending = new PendingSockets(this.#timers, this.#limits, this.#trustedProxies, () => this.#refuse("handshake_timeout", undefined));
     this.#host = options.host ?? "127.0.0.1";
     this.#port = options.port ?? 0;
     this.#probeUpstream = options.probeUpstream !== false;
@@ -254,6 +305,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         rooms: () => this.#hub.rooms,
         ownedRooms: () => this.#hub.ownedRooms,
         redisConnected: () => this.#directory.connected,
+        pendingSockets: () => this.#pending.size,
       },
       { defaultMetrics: options.defaultMetrics, shared: options.redis !== undefined },
     );
@@ -281,7 +333,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         },
       });
     }
-    this.#hub = new RoomHub({ fleet: this.#fleet, source: this.#upstream, pollOptions, notFoundGraceMs, metrics: this.#metrics, logger, directory: this.#directory });
+    this.#hub = new RoomHub({ fleet: this.#fleet, source: this.#upstream, pollOptions, notFoundGraceMs, metrics: this.#metrics, logger, directory: this.#directory, notFoundMemoryMs, hintIntervalMs });
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#limits.maxFrameBytes,
@@ -289,7 +341,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       clientTracking: false,
       handleProtocols: (protocols) => (protocols.has(GATEWAY_SUBPROTOCOL) ? GATEWAY_SUBPROTOCOL : false),
     });
-    this.#server = createServer((req, res) => this.#onRequest(req, res));
+    const handshakeTimeoutMs = this.#limits.handshakeTimeoutMs;
+    // Node's own deadlines, behind ours (#pending): headers of a later request on a kept-alive socket.
+    this.#server = createServer({ headersTimeout: handshakeTimeoutMs, requestTimeout: 2 * handshakeTimeoutMs, connectionsCheckingInterval: Math.min(1_000, handshakeTimeoutMs) }, (req, res) => this.#onRequest(req, res));
+    // The last line: Node drops sockets past this before they cost more than a descriptor.
+    this.#server.maxConnections = this.#limits.maxConnections + this.#limits.maxPendingSockets;
+    this.#server.on("connection", (socket: Socket) => this.#onSocket(socket));
     this.#server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head));
     this.#server.on("clientError", (_error, socket) => socket.destroy());
   }
@@ -328,6 +385,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       throw error;
     }
     this.#state = { phase: "listening", address };
+    if (this.#budgetWarning !== undefined) this.#logger.warn({ maxConnections: this.#limits.maxConnections, maxPendingSockets: this.#limits.maxPendingSockets }, this.#budgetWarning);
     this.#scheduleHeartbeat();
     // A push upstream answers its first room at once, from its list: there is nothing to probe.
     if (this.#probeUpstream && this.#counting !== undefined) await this.#startProbe(this.#counting);
@@ -454,6 +512,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     await Promise.race([allClosed, new Promise<void>((resolve) => (grace = this.#timers.after(this.#shutdownGraceMs, resolve)))]);
     grace?.cancel();
     for (const ws of this.#sockets) ws.terminate();
+    this.#pending.destroyAll();
     await allClosed;
     const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     await this.#probe?.done;
@@ -525,7 +584,27 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     });
   }
 
+  #onSocket(socket: Socket): void {
+    socket.on("error", () => socket.destroy());
+    const address = normalizeAddress(socket.remoteAddress);
+    const refusal = this.#pending.admit(socket, address);
+    if (refusal === undefined) return;
+    this.#refuse(refusal, address);
+    socket.destroy();
+  }
+
+  /** Counts a refusal and logs it, rate-limited. */
+  #refuse(reason: RefusalReason, address: string | undefined): void {
+    this.#metrics.refusals.inc({ reason });
+    this.#refusalLog.refused(reason, address);
+  }
+
+  #clientAddress(req: IncomingMessage): string {
+    return clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], this.#trustedProxies);
+  }
+
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    this.#pending.requested(req.socket);
     const receiver = req.method === "POST" ? this.#webhooks.find((r) => (req.url ?? "").startsWith(r.prefix)) : undefined;
     if (receiver !== undefined) {
       this.#answerWebhook(receiver, req).then(
@@ -544,6 +623,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** A host's callback: a hint for its room when it carries the secret and names one. */
   async #answerWebhook(receiver: WebhookReceiver, req: IncomingMessage): Promise<HttpAnswer> {
+    // A webhook's secret is a credential like a hint token: the same lockout, the same throttle.
+    const address = this.#clientAddress(req);
+    if (this.#failedAuths.over(address)) {
+      req.resume();
+      this.#refuse("auth_lockout", address);
+      return TOO_MANY_FAILED_AUTHS;
+    }
     const body = await readBody(req, MAX_WEBHOOK_BODY_BYTES);
     if (body === undefined) {
       this.#metrics.hints.inc({ outcome: "invalid" });
@@ -555,8 +641,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     } catch (error) {
       const reason = error instanceof WebhookError ? error.reason : "bad_body";
       this.#metrics.hints.inc({ outcome: reason === "bad_body" ? "invalid" : "unauthorized" });
+      if (reason === "bad_secret") this.#failedAuths.take(address);
       // A wrong secret looks like no route at all: a guess learns nothing.
       return reason === "bad_body" ? jsonAnswer(400, { message: error instanceof Error ? error.message : "bad webhook body" }) : NOT_FOUND;
+    }
+    if (!this.#hintRate.take(address)) {
+      this.#metrics.hints.inc({ outcome: "throttled" });
+      return HINTS_THROTTLED;
     }
     const outcome = this.#hub.refusal(roomId) === undefined ? this.#hub.hint(roomId) : "unknown_room";
     this.#metrics.hints.inc({ outcome });
@@ -572,12 +663,23 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         return healthzAnswer(this.health, this.stats, cluster);
       }
       case "metrics":
+        if (this.#metricsToken !== undefined && !this.#metricsToken.matchesHeader(req.headers.authorization)) return UNAUTHORIZED;
         return metricsAnswer(await this.#metrics.expose().catch(() => undefined));
       case "hint": {
+        const address = this.#clientAddress(req);
+        if (this.#failedAuths.over(address)) {
+          this.#refuse("auth_lockout", address);
+          return TOO_MANY_FAILED_AUTHS;
+        }
         const hint = readHint(this.#hintToken, req.headers.authorization, route.roomIdSegment);
         if (!hint.ok) {
           this.#metrics.hints.inc({ outcome: hint.outcome });
+          if (hint.outcome === "unauthorized") this.#failedAuths.take(address);
           return hint.answer;
+        }
+        if (!this.#hintRate.take(address)) {
+          this.#metrics.hints.inc({ outcome: "throttled" });
+          return HINTS_THROTTLED;
         }
         const outcome = this.#hub.hint(hint.roomId);
         this.#metrics.hints.inc({ outcome });
@@ -592,37 +694,56 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    socket.on("error", () => socket.destroy());
-    const verdict = admitHandshake(this.#admission, { origin: req.headers.origin, protocols: req.headers["sec-websocket-protocol"] }, this.#state.phase !== "listening");
+    const address = this.#clientAddress(req);
+    const lockedOut = this.#failedAuths.over(address);
+    const verdict = admitHandshake(this.#admission, { origin: req.headers.origin, protocols: req.headers["sec-websocket-protocol"], lockedOut }, this.#state.phase !== "listening");
     if (!verdict.ok) {
-      if (verdict.cause !== "draining") this.#metrics.protocolErrors.inc({ code: verdict.cause });
-      if (verdict.cause === "origin") this.#logger.info({ remote: req.socket.remoteAddress }, "refused a handshake from a page of an origin not allowed");
+      if (verdict.cause === "auth_lockout") this.#refuse("auth_lockout", address);
+      else if (verdict.cause !== "draining") this.#metrics.protocolErrors.inc({ code: verdict.cause });
+      if (verdict.cause === "origin") this.#refusalLog.refused("origin", address);
       socket.end(handshakeRefusal(verdict));
+      this.#pending.refused(socket);
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, req, address));
   }
 
-  #onConnection(ws: WebSocket, req: IncomingMessage): void {
+  #onConnection(ws: WebSocket, req: IncomingMessage, address: string): void {
     this.#sockets.add(ws);
-    // ws reports oversize frames and bad framing as errors before it closes (1009, 1002); never let them throw.
-    ws.on("error", (error) => this.#logger.debug({ error: error.message }, "connection error"));
+    // ws closes a connection itself on an oversize frame (1009), bad UTF-8 (1007), bad framing (1002) or
+    // too many fragments (1008), and reports it as an error first: counted like our own closes, never thrown.
+    ws.on("error", (error) => {
+      const code = libraryCloseCode(error);
+      if (code !== undefined) this.#metrics.closes.inc({ code: String(code) });
+      this.#logger.debug({ error: error.message, code }, "connection error");
+    });
     ws.once("close", () => this.#sockets.delete(ws));
     const verdict = admitConnection(this.#admission, req.headers.authorization, { draining: this.#state.phase !== "listening", connections: this.#connections.size });
     if (!verdict.ok) {
       ws.close(verdict.code, verdict.reason);
+      // Still not a connection: it holds its pending place until it goes, and goes within the grace.
+      this.#pending.refused(req.socket, () => ws.terminate());
       if (verdict.cause === "draining") return;
       this.#metrics.closes.inc({ code: String(verdict.code) });
-      if (verdict.cause === "unauthorized") this.#logger.info({ remote: req.socket.remoteAddress }, "refused a client without a valid token");
+      if (verdict.cause === "unauthorized") {
+        this.#failedAuths.take(address);
+        this.#refusalLog.refused("unauthorized", address);
+      }
       this.#emitClosing(undefined, verdict.code, verdict.reason);
       return;
     }
+    this.#pending.upgraded(req.socket);
     const connection = new GatewayConnection(this.#nextConnectionId++, ws, {
       hub: this.#hub,
       limits: this.#limits,
       metrics: this.#metrics,
       logger: this.#logger,
-      onClosing: (code, reason) => this.#emitClosing(connection.id, code, reason),
+      onClosing: (code, reason) => {
+        // A connection closed for flooding invalid (or refused) messages counts against its address like a
+        // wrong token: reconnecting at once to flood again ends in the same lockout.
+        if (code === GatewayCloseCode.PROTOCOL_VIOLATION) this.#failedAuths.take(address);
+        this.#emitClosing(connection.id, code, reason);
+      },
     });
     this.#connections.add(connection);
     ws.once("close", (code) => {
@@ -642,6 +763,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
   }
 }
+
+const UNAUTHORIZED: HttpAnswer = jsonAnswer(401, { message: "Unauthorized" });
+const TOO_MANY_FAILED_AUTHS: HttpAnswer = jsonAnswer(429, { message: "too many failed authentications from this address; try again later" });
+const HINTS_THROTTLED: HttpAnswer = jsonAnswer(429, { message: "too many hints from this address; try again later" });
 
 function upstreamSource(options: GatewayOptions): RoomSource {
   if (options.baseUrl === undefined || options.appId === undefined) {

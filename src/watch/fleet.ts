@@ -40,6 +40,8 @@ export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOpt
   maxRequestsPerSecond?: number | undefined;
   /** Requests that may start back to back after a quiet spell. Default 1/20 of the rate per second (at least 1). */
   burst?: number | undefined;
+  /** The share of the budget (in flight and rate) for looks at rooms never seen, asked for by a named tenant (the gateway's connections). Default 1/2. */
+  unseenShare?: number | undefined;
   /** Learn the time to active from what the fleet sees and time looks by it. Default true. */
   learn?: boolean | undefined;
   /** Where the watchers and waits given this fleet look unless told otherwise. Default: the Hathora HTTP API from appId, baseUrl, token... */
@@ -114,7 +116,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.notFoundGraceMs = options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS;
     this.#learn = options.learn ?? true;
     this.timers = new TimerHeap(this.clock);
-    this.scheduler = new RequestScheduler(this.clock, this.timers, { maxInFlight, maxRequestsPerSecond, burst });
+    this.scheduler = new RequestScheduler(this.clock, this.timers, { maxInFlight, maxRequestsPerSecond, burst, unseenShare: options.unseenShare });
     const random = options.random ?? Math.random;
     this.#context = {
       clock: this.clock,
@@ -154,10 +156,19 @@ export class Fleet extends EventEmitter<FleetEvents> {
    * @internal
    */
   prompt(roomId: string, source: RoomSource = this.#defaultSource()): boolean {
+    return this.bringForward(roomId, source) !== undefined;
+  }
+
+  /**
+   * `prompt`, and never sooner than `minGapMs` after the room's last prompted look. True when that
+   * brought a look forward, false when one was due as soon anyway; undefined when the room is not
+   * watched by polling.
+   * @internal
+   */
+  bringForward(roomId: string, source: RoomSource = this.#defaultSource(), minGapMs = 0): boolean | undefined {
     const feed = this.#feeds.get(keyOf(source, roomId));
-    if (!(feed instanceof RoomPoll)) return false;
-    feed.prompt();
-    return true;
+    if (!(feed instanceof RoomPoll)) return undefined;
+    return feed.prompt(minGapMs);
   }
 
   /** Joins (or starts) the one feed of `roomId` on `source`: a poll loop, or a push subscription. @internal */

@@ -10,7 +10,7 @@ import type { ActivationModel } from "../core/activation-model.js";
 import { jittered, nextPollDelayMs, rateLimitDelayMs, retryDelayMs } from "../core/backoff.js";
 import type { Clock } from "../core/clock.js";
 import { type Observation, type PollResult, samePort } from "../core/observation.js";
-import { type QueuedTurn, type RequestScheduler, Urgency } from "../core/request-scheduler.js";
+import { type QueuedTurn, type RequestScheduler, type Tenant, Urgency } from "../core/request-scheduler.js";
 import type { TimerHandle, TimerHeap } from "../core/timer-heap.js";
 import type { RateLimitedError } from "../core/errors.js";
 import { classifyFailure, type RetryVerdict } from "../core/retry-verdict.js";
@@ -50,6 +50,11 @@ export interface RoomPollPlacement {
   readonly createdAt?: number | undefined;
   /** The process the room was placed on (the create response's processId). */
   readonly processId?: string | undefined;
+  /**
+   * Who asked for the room: until it is seen to exist (starting or active), its looks wait in this
+   * tenant's place in the budget's slice for unvouched looks. Default none: its looks are vouched for.
+   */
+  readonly tenant?: Tenant | undefined;
 }
 
 /** The polling feed of one room. */
@@ -59,11 +64,19 @@ export class RoomPoll extends FanOut {
   readonly #context: PollContext;
   readonly #origin: number;
   #processId: string | undefined;
+  /** Whose looks these are until the room is seen to exist; undefined from then on (or when nobody was named). */
+  #tenant: Tenant | undefined;
+  /** The tenant the slot held now was granted for. */
+  #slotTenant: Tenant | undefined;
   #status: ScheduleStatus | undefined;
   #looksInState = 0;
   /** When the last look that found the room starting answered. */
   #lastStartingAt: number | undefined;
   #lastLookAt: number | undefined;
+  /** When the last look brought forward by a prompt was granted. */
+  #lastPromptedAt: number | undefined;
+  /** The urgency of the turn queued (or just granted). */
+  #turnUrgency: Urgency = Urgency.FIRST_LOOK;
   #invalidRun = 0;
   #requests = 0;
   #timer: TimerHandle | undefined;
@@ -81,6 +94,7 @@ export class RoomPoll extends FanOut {
     this.#options = options;
     this.#origin = placement.createdAt ?? context.clock.now();
     this.#processId = placement.processId;
+    this.#tenant = placement.tenant;
     // On the next microtask, so the first listener is attached before the first look.
     queueMicrotask(() => this.#queue(Urgency.FIRST_LOOK));
   }
@@ -107,24 +121,28 @@ export class RoomPoll extends FanOut {
 
   /**
    * Looks again soon, ahead of the schedule (a sibling changed, or a hint), unless a look is under
-   * way or already prompted. Never sooner than the floor after the last look: a prompt within it
-   * looks once the floor has passed.
+   * way or already prompted. Never sooner than the floor after the last look, nor than `minGapMs`
+   * after the last prompted look: a prompt within either looks once it has passed. True when this
+   * brought a look forward; false when one was due as soon anyway.
    */
-  prompt(): void {
-    if (this.stopped || this.#inFlight !== undefined) return;
-    if (this.#queued !== undefined && this.#queued.urgency <= Urgency.PROMPTED) return;
+  prompt(minGapMs = 0): boolean {
+    if (this.stopped || this.#inFlight !== undefined) return false;
+    if (this.#queued !== undefined && this.#queued.urgency <= Urgency.PROMPTED) return false;
     const { clock, timers } = this.#context;
-    const earliest = this.#lastLookAt === undefined ? Number.NEGATIVE_INFINITY : this.#lastLookAt + this.#options.minPollIntervalMs;
+    const afterLook = this.#lastLookAt === undefined ? Number.NEGATIVE_INFINITY : this.#lastLookAt + this.#options.minPollIntervalMs;
+    const afterPrompt = this.#lastPromptedAt === undefined ? Number.NEGATIVE_INFINITY : this.#lastPromptedAt + minGapMs;
+    const earliest = Math.max(afterLook, afterPrompt);
     if (earliest > clock.now()) {
       // Already due by then (on schedule, or a prompt held back before): nothing to bring forward.
-      if (this.#timer !== undefined && this.#timer.dueAt <= earliest) return;
+      if (this.#timer !== undefined && this.#timer.dueAt <= earliest) return false;
       this.#cancelWait();
       this.#timerUrgency = Urgency.PROMPTED;
       this.#timer = timers.at(earliest, this.#due);
-      return;
+      return true;
     }
     this.#cancelWait();
     this.#queue(Urgency.PROMPTED);
+    return true;
   }
 
   protected onStop(): void {
@@ -149,7 +167,8 @@ export class RoomPoll extends FanOut {
       this.#context.scheduler.cancel(this.#queued);
       this.#queued = undefined;
     }
-    const turn = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted);
+    this.#turnUrgency = urgency;
+    const turn = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted, this.#tenant);
     // When the budget allows at once, the grant runs inside enqueue and the look is under way: that
     // turn is spent, and keeping it would make prompt() take it for a look still queued.
     if (this.#inFlight === undefined) this.#queued = turn;
@@ -160,9 +179,12 @@ export class RoomPoll extends FanOut {
     this.#queue(this.#timerUrgency);
   };
 
+  // The tenant cannot change while a turn is queued: only an answer changes it, and none is awaited then.
   readonly #granted = (): void => {
     this.#queued = undefined;
     this.#holdsSlot = true;
+    this.#slotTenant = this.#tenant;
+    if (this.#turnUrgency === Urgency.PROMPTED) this.#lastPromptedAt = this.#context.clock.now();
     if (this.stopped) {
       this.#releaseSlot();
       return;
@@ -172,7 +194,7 @@ export class RoomPoll extends FanOut {
 
   #releaseSlot(): void {
     this.#holdsSlot = false;
-    this.#context.scheduler.release();
+    this.#context.scheduler.release(this.#slotTenant);
   }
 
   async #look(): Promise<void> {
@@ -235,8 +257,10 @@ export class RoomPoll extends FanOut {
     const failure: TransientFailure = Object.freeze({ error, attempt, nextDelayMs, at });
     this.deliverFailure(failure);
     if (!rateLimited) await timers.sleep(nextDelayMs, signal);
-    await scheduler.acquire(Urgency.RETRY, signal);
+    const tenant = this.#tenant;
+    await scheduler.acquire(Urgency.RETRY, signal, tenant);
     this.#holdsSlot = true;
+    this.#slotTenant = tenant;
   }
 
   async #attempt(signal: AbortSignal): Promise<PollResult> {
@@ -247,7 +271,7 @@ export class RoomPoll extends FanOut {
       this.#requests++;
       return await this.#source.poll(this.roomId, { signal });
     } finally {
-      this.#context.scheduler.release();
+      this.#context.scheduler.release(this.#slotTenant);
     }
   }
 
@@ -260,6 +284,8 @@ export class RoomPoll extends FanOut {
     const next = scheduleStatusOf(result.observation);
     this.#looksInState = next === previous ? this.#looksInState + 1 : 1;
     this.#status = next;
+    // Seen to exist: its looks are vouched for from now on, whoever asked.
+    if (next !== "unknown") this.#tenant = undefined;
     if (next === "active" && previous === "starting" && this.#lastStartingAt !== undefined) {
       this.#context.modelFor(this.#source)?.record(this.#lastStartingAt - this.#origin, at - this.#origin);
     }

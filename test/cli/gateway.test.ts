@@ -80,6 +80,33 @@ describe("room-watcher gateway (CLI)", () => {
     expect(runs[1]?.stderr).toContain("option '--max-buffered-bytes <n>' argument '0' is invalid");
   });
 
+  it("applies the abuse flags: /metrics behind --metrics-token, --max-unseen-rooms, --max-failed-auths; refuses 0 naming the flag", async () => {
+    const metricsToken = "scrape-token-9";
+    const cli = spawnCli(
+      ["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, "--client-token", TOKEN, "--metrics-token", metricsToken, "--max-unseen-rooms", "1", "--max-failed-auths", "1", "--handshake-timeout", "3000", "--trusted-proxy", "10.0.0.2"],
+      { lifetimeMs: 20_000 },
+    );
+    const url = await cli.line(() => true);
+    const httpUrl = url.replace(/^ws:/, "http:");
+    expect((await fetch(`${httpUrl}/metrics`)).status).toBe(401);
+    expect((await fetch(`${httpUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).status).toBe(200);
+    const client = await connectRaw(url, { token: TOKEN });
+    client.send({ type: "subscribe", roomId: "ghost-1" });
+    client.send({ type: "subscribe", roomId: "ghost-2" });
+    expect(await client.next((m) => m.type === "error")).toMatchObject({ code: "too_many_subscriptions", roomId: "ghost-2", message: "at most 1 rooms not yet seen to exist per connection" });
+    // One wrong token, then this address is refused before the upgrade.
+    await (await connectRaw(url, { token: "wrong" })).closed;
+    await expect(connectRaw(url, { token: TOKEN })).rejects.toThrow("HTTP 429");
+    cli.kill("SIGTERM");
+    await client.closed;
+    const exit = await cli.exited;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout + exit.stderr).not.toContain(metricsToken);
+    const zero = await spawnCli(["gateway", "--base-url", "http://127.0.0.1:59", "--app-id", APP, "--max-unseen-rooms", "0"]).exited;
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain("option '--max-unseen-rooms <n>' argument '0' is invalid");
+  });
+
   it.each([
     ["--token, which is the rooms API's now: the gateway says it is open", ["--base-url", "--token"], true],
     ["the old names --upstream and --upstream-token: no warning", ["--upstream", "--upstream-token"], false],

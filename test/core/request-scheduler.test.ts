@@ -347,3 +347,88 @@ describe("cancel, abort, clear", () => {
     expect(t.granted.at(-1)).toEqual({ label: "after", at: 5_250 });
   });
 });
+
+describe("looks nobody vouched for (turns with a tenant)", () => {
+  /** Queues a turn of `tenant` (undefined: a vouched turn) that records its grant and releases at once unless `hold`. */
+  function tenantTurn(t: ReturnType<typeof setup>, label: string, tenant: string | undefined, hold = false): QueuedTurn {
+    return t.scheduler.enqueue(
+      Urgency.FIRST_LOOK,
+      t.clock.now(),
+      () => {
+        t.granted.push({ label, at: t.clock.now() });
+        if (!hold) t.scheduler.release(tenant);
+      },
+      tenant,
+    );
+  }
+
+  it("go after every vouched turn, whatever their urgency and however long they waited", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    t.turn("first");
+    for (let i = 0; i < 3; i++) tenantTurn(t, `ghost${i}`, "attacker");
+    await t.tick(50);
+    t.turn("routine", Urgency.ROUTINE);
+    await t.tick(10_000);
+    expect(t.labels()).toEqual(["first", "routine", "ghost0", "ghost1", "ghost2"]);
+  });
+
+  it.each([
+    { share: 0.5, rate: 10, intervalMs: 200 },
+    { share: 0.25, rate: 20, intervalMs: 200 },
+    { share: 1, rate: 10, intervalMs: 100 },
+  ])("take at most their share of the rate ($share of $rate/s: one per $intervalMs ms)", async ({ share, rate, intervalMs }) => {
+    const t = setup({ maxRequestsPerSecond: rate, burst: 1, unseenShare: share });
+    for (let i = 0; i < 5; i++) tenantTurn(t, `g${i}`, "attacker");
+    await t.tick(10_000);
+    expect(t.times()).toEqual([0, 1, 2, 3, 4].map((i) => i * intervalMs));
+  });
+
+  it("take at most their share of the requests in flight, leaving the rest to vouched turns", () => {
+    const t = setup({ maxRequestsPerSecond: Infinity, maxInFlight: 4, unseenShare: 0.5 });
+    for (let i = 0; i < 4; i++) tenantTurn(t, `g${i}`, "attacker", true);
+    expect(t.labels()).toEqual(["g0", "g1"]);
+    t.turn("a", Urgency.ROUTINE, t.clock.now(), true);
+    t.turn("b", Urgency.ROUTINE, t.clock.now(), true);
+    expect(t.labels()).toEqual(["g0", "g1", "a", "b"]);
+    expect(t.scheduler.inFlight).toBe(4);
+    t.scheduler.release("attacker");
+    expect(t.labels()).toEqual(["g0", "g1", "a", "b", "g2"]);
+    t.scheduler.clear();
+  });
+
+  it("are shared between tenants: the one served least goes first, a newcomer with one turn is not queued behind a thousand", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1, unseenShare: 1 });
+    for (let i = 0; i < 1_000; i++) tenantTurn(t, `a${i}`, "attacker");
+    for (let i = 0; i < 3; i++) tenantTurn(t, `b${i}`, "other");
+    await t.tick(300);
+    tenantTurn(t, "player", "player");
+    await t.tick(500);
+    // a0 at once, then the tenants alternate; the player, arriving at 300 ms level with the least served,
+    // and with the fewest waiting, is next at 400 ms.
+    expect(t.labels()).toEqual(["a0", "b0", "a1", "b1", "player", "a2", "b2", "a3", "a4"]);
+    expect(t.scheduler.waitingUnseen).toBe(1_000 - 5);
+    t.scheduler.clear();
+    expect(t.scheduler.waitingUnseen).toBe(0);
+  });
+
+  it("a cancelled or aborted turn with a tenant leaves nothing queued", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    t.turn("first");
+    const queued = tenantTurn(t, "ghost", "attacker");
+    t.scheduler.cancel(queued);
+    const controller = new AbortController();
+    const acquired = t.scheduler.acquire(Urgency.RETRY, controller.signal, "attacker");
+    controller.abort(new Error("gone"));
+    await expect(acquired).rejects.toThrow("gone");
+    await t.tick(1_000);
+    expect(t.labels()).toEqual(["first"]);
+    expect(t.scheduler.waitingUnseen).toBe(0);
+  });
+
+  it("refuses a share outside (0, 1]", () => {
+    const time = fakeClock(0);
+    for (const unseenShare of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new RequestScheduler(time.clock, new TimerHeap(time.clock), { maxInFlight: 1, maxRequestsPerSecond: 1, burst: 1, unseenShare })).toThrow(/unseenShare must be in \(0, 1\]/);
+    }
+  });
+});

@@ -69,7 +69,8 @@ describe("gateway guards on loopback", () => {
 
   beforeAll(async () => {
     simulator = await Simulator.start({ seed: 3, timeScale: 50, appId: APP });
-    gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, clientToken: token, allowedOrigins: ALLOWED, limits: { maxConnections: 3 } });
+    gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP, clientToken: token, allowedOrigins: ALLOWED, limits: { maxConnections: 3, maxFailedAuthsPerMinute: 1_000 } });
+    // (The lockout after failed authentications has its own suite, test/gateway/abuse/; these refuse many on purpose.)
   });
 
   afterAll(async () => {

@@ -87,19 +87,17 @@ describe("gateway protocol on loopback", () => {
     await client.closed;
   });
 
-  it("answers bad frames with error messages, and closes with 4400 after too many in a row", async () => {
+  it("answers bad frames with error messages, and closes with 4400 after too many among its latest messages", async () => {
     const client = await connectRaw(gateway.url, { token });
     client.send("{not json");
     expect(await client.next((m) => m.type === "error")).toMatchObject({ code: "bad_json" });
     client.send({ type: "launch", roomId: "abc" });
     expect(await client.next((m) => m.type === "error" && m.code === "unknown_type")).toMatchObject({ message: expect.stringContaining("launch") });
-    // A valid message resets the run of invalid ones.
+    // A valid message between them does not reset the count (issue 18: it once did, and 19 bad, 1 good went on for ever).
     client.send({ type: "unsubscribe", roomId: "never-subscribed" });
     client.send({ type: "subscribe", roomId: "no spaces allowed" });
-    expect(await client.next((m) => m.type === "error" && m.code === "bad_message")).toMatchObject({ code: "bad_message" });
-    client.send("x");
-    client.send("y");
     expect((await client.closed).code).toBe(GatewayCloseCode.PROTOCOL_VIOLATION);
+    expect(client.messages.filter((m) => m.type === "error").map((m) => (m as { code: string }).code)).toEqual(["bad_json", "unknown_type"]);
   });
 
   it("closes on a binary frame (1003) and on an oversize frame (1009)", async () => {

@@ -29,13 +29,15 @@ export interface RawClientOptions {
   origin?: string | undefined;
   /** Further handshake headers. */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** The local address to connect from (another loopback address, 127.0.0.2, is another client address). */
+  localAddress?: string | undefined;
 }
 
 /** Connects; resolves once open, rejects if the handshake is refused (with the HTTP status in the message). */
 export function connectRaw(url: string, options: RawClientOptions = {}): Promise<RawClient> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers, autoPong: options.autoPong ?? true, origin: options.origin });
+  const ws = new WebSocket(url, options.protocols ?? [GATEWAY_SUBPROTOCOL], { headers, autoPong: options.autoPong ?? true, origin: options.origin, localAddress: options.localAddress });
   const messages: ServerMessage[] = [];
   const invalid: string[] = [];
   ws.on("error", () => undefined);
@@ -116,4 +118,44 @@ export async function silentPeer(port: number): Promise<{ received: () => Buffer
   );
   await until(() => received.includes('"type":"welcome"'));
   return { received: () => received, until, ended };
+}
+
+/**
+ * A plain TCP socket to the gateway that writes what it is given and nothing more (a slowloris, an idle
+ * socket, a handshake that ignores its refusal): `received` is every byte the gateway sent, `closed`
+ * resolves once the gateway (or the test) ended it.
+ */
+export function rawSocket(port: number, options: { readonly localAddress?: string | undefined; readonly write?: string | undefined } = {}) {
+  const socket = createConnection({ port, host: "127.0.0.1", localAddress: options.localAddress });
+  let received = Buffer.alloc(0);
+  const { notify, until } = conditions();
+  socket.on("data", (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    notify();
+  });
+  socket.on("error", () => undefined);
+  const connected = new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  let isClosed = false;
+  void closed.then(() => {
+    isClosed = true;
+    notify();
+  });
+  if (options.write !== undefined) socket.write(options.write);
+  return { socket, connected, closed, isClosed: () => isClosed, received: () => received.toString("latin1"), until };
+}
+
+/** The request line and headers of a WebSocket handshake to the gateway, without the blank line that ends them. */
+export function handshakeHead(headers: Readonly<Record<string, string>> = {}): string {
+  const lines = [
+    "GET / HTTP/1.1",
+    "Host: 127.0.0.1",
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}`,
+    "Sec-WebSocket-Version: 13",
+    `Sec-WebSocket-Protocol: ${GATEWAY_SUBPROTOCOL}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return lines.join("\r\n") + "\r\n";
 }

@@ -45,6 +45,14 @@ export interface GatewayCliOptions {
   maxFrameBytes?: number | undefined;
   maxBufferedBytes?: number | undefined;
   heartbeatInterval?: number | undefined;
+  handshakeTimeout?: number | undefined;
+  maxPendingSockets?: number | undefined;
+  maxPendingPerAddress?: number | undefined;
+  maxFailedAuths?: number | undefined;
+  maxUnseenRooms?: number | undefined;
+  maxRooms?: number | undefined;
+  trustedProxy?: string[] | undefined;
+  metricsToken?: string | undefined;
   /** Default: the provider's. */
   maxRequestsPerSecond?: number | undefined;
   maxInFlight: number;
@@ -97,11 +105,21 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--hint-token <token>", "token game servers present with readiness hints; without it, hints are off").env("ROOM_WATCHER_HINT_TOKEN"))
     .addOption(new Option("--webhook-secret <secret>", "Edgegap: take its webhook_on_* calls under /webhooks/edgegap/<secret>/, each a hint (16+ characters of [A-Za-z0-9_-]; never printed)").env("ROOM_WATCHER_WEBHOOK_SECRET"))
     .addOption(new Option("--allowed-origin <origin...>", "web pages whose browsers may connect (e.g. https://play.example.com), others get 403; without it, any page may"))
-    .addOption(new Option("--max-connections <n>", "open connections").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxConnections))
+    // No .default(): left out, the gateway fits it under the process's descriptor limit.
+    .addOption(new Option("--max-connections <n>", `open connections (default: ${DEFAULT_GATEWAY_LIMITS.maxConnections}, or less to fit the descriptor limit)`).argParser(parsePositiveInt))
     .addOption(new Option("--max-subscriptions <n>", "rooms per connection").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxSubscriptionsPerConnection))
     .addOption(new Option("--max-frame-bytes <n>", "largest client frame; larger closes with 1009").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxFrameBytes))
     .addOption(new Option("--max-buffered-bytes <n>", "send buffer per connection; past it, 4429 slow consumer").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxBufferedBytes))
     .addOption(new Option("--heartbeat-interval <ms>", "ping interval, 0 for none").argParser(parseNonNegativeInt).default(DEFAULT_GATEWAY_LIMITS.heartbeatIntervalMs))
+    // Abuse limits (issue 18): no .default() where the gateway fits the default under the descriptor limit.
+    .addOption(new Option("--handshake-timeout <ms>", "time a socket has to complete its WebSocket handshake (or send a request's headers)").argParser(parsePositiveMs).default(DEFAULT_GATEWAY_LIMITS.handshakeTimeoutMs))
+    .addOption(new Option("--max-pending-sockets <n>", `sockets not yet upgraded (default: ${DEFAULT_GATEWAY_LIMITS.maxPendingSockets}, or less to fit the descriptor limit)`).argParser(parsePositiveInt))
+    .addOption(new Option("--max-pending-per-address <n>", "sockets not yet upgraded from one client address").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxPendingSocketsPerAddress))
+    .addOption(new Option("--max-failed-auths <n>", "wrong tokens (and 4400 closes) a minute from one address before it is refused with 429").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxFailedAuthsPerMinute))
+    .addOption(new Option("--max-unseen-rooms <n>", "rooms never seen to exist one connection may wait on").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxUnseenRoomsPerConnection))
+    .addOption(new Option("--max-rooms <n>", "rooms watched in all").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxRooms))
+    .addOption(new Option("--trusted-proxy <ip...>", "proxies whose X-Forwarded-For names the client, for the per-address limits"))
+    .addOption(new Option("--metrics-token <token>", "token GET /metrics requires (Authorization: Bearer); without it, /metrics is open").env("ROOM_WATCHER_METRICS_TOKEN"))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together (default: the provider's, under its own limit)").argParser(parsePositiveInt))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(parsePositiveInt).default(DEFAULT_MAX_IN_FLIGHT))
     .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.activePollIntervalMs))
@@ -118,7 +136,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
 }
 
 function runGatewayGuarded(options: GatewayCliOptions, io: CliIo, command: Command): Promise<number> {
-  const secrets = [...upstreamSecrets(options, io.env), options.clientToken, options.hintToken, options.webhookSecret, options.upstreamToken, ...redisUrlSecrets(options.redis)];
+  const secrets = [...upstreamSecrets(options, io.env), options.clientToken, options.hintToken, options.webhookSecret, options.metricsToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
   // A message about the base URL names the flag the user gave.
   const flagNames = options.upstream !== undefined && (options.baseUrl === undefined || options.sources?.baseUrl === "env") ? { ...GATEWAY_FLAG_NAMES, "base URL": "--upstream", baseUrl: "--upstream" } : GATEWAY_FLAG_NAMES;
   return guarded(io, { json: false, secrets, flagNames }, () => runGateway(options, io, command));
@@ -141,6 +159,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
   // Named by flag here; the Gateway would refuse them too, by option name.
   if (options.clientToken !== undefined) validateToken("--client-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.clientToken);
   if (options.hintToken !== undefined) validateToken("--hint-token (ROOM_WATCHER_HINT_TOKEN)", options.hintToken);
+  if (options.metricsToken !== undefined) validateToken("--metrics-token (ROOM_WATCHER_METRICS_TOKEN)", options.metricsToken);
   const provider = providerOf(options, command);
   const baseUrlVariable = provider.env.baseUrl;
   if (baseUrl === undefined && baseUrlVariable !== undefined && io.env[baseUrlVariable] === undefined) {
@@ -168,12 +187,20 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     hintToken: options.hintToken,
     webhooks,
     allowedOrigins: options.allowedOrigin,
+    trustedProxies: options.trustedProxy,
+    metricsToken: options.metricsToken,
     limits: {
       maxConnections: options.maxConnections,
       maxSubscriptionsPerConnection: options.maxSubscriptions,
       maxFrameBytes: options.maxFrameBytes,
       maxBufferedBytes: options.maxBufferedBytes,
       heartbeatIntervalMs: options.heartbeatInterval,
+      handshakeTimeoutMs: options.handshakeTimeout,
+      maxPendingSockets: options.maxPendingSockets,
+      maxPendingSocketsPerAddress: options.maxPendingPerAddress,
+      maxFailedAuthsPerMinute: options.maxFailedAuths,
+      maxUnseenRoomsPerConnection: options.maxUnseenRooms,
+      maxRooms: options.maxRooms,
     },
     pollOptions: options.activePollInterval === undefined ? undefined : { activePollIntervalMs: options.activePollInterval },
     redis: options.redis === undefined ? undefined : { url: options.redis, leaseTtlMs: options.leaseTtl, instanceId: options.instanceId },
