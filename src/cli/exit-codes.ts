@@ -1,6 +1,6 @@
 /** The CLI's exit codes: one table, which every command's --help and the README show. */
 import type { TerminationReason } from "../core/room-state.js";
-import { AccessDeniedError, ConfigError, HttpError, RoomTerminatedError, WaitTimeoutError } from "../core/errors.js";
+import { AccessDeniedError, ConfigError, HttpError, RoomTerminatedError, UnknownPortError, WaitTimeoutError } from "../core/errors.js";
 
 export const ExitCode = {
   /** The room is active (wait), or the command finished normally. */
@@ -24,7 +24,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   [ExitCode.OK]: "the room is active (wait), or the command finished normally",
   [ExitCode.ERROR]: "an error: a terminal HTTP error (402, 422, ...), an invalid payload, an unreachable host at the deadline, anything unexpected",
-  [ExitCode.USAGE]: "bad arguments or configuration (the message names the flag)",
+  [ExitCode.USAGE]: "bad arguments or configuration (the message names the flag), or a flag the room cannot satisfy (a port name it lacks)",
   [ExitCode.TERMINATED]: "the room ended before it became active: the host ended it (destroyed, shut down, deleted, an error, ...) or it was not found",
   [ExitCode.TIMEOUT]: "the room did not become active within --timeout",
   [ExitCode.DENIED]: "the host refused the credentials: HTTP 401 or 403, or a missing RBAC verb (the message names it)",
@@ -55,7 +55,9 @@ export function exitCodeOf(reason: TerminationReason, cause?: unknown): ExitCode
     case "stopped":
       return ExitCode.INTERRUPTED;
     case "failed":
-      return refusedCredentials(cause) ? ExitCode.DENIED : ExitCode.ERROR;
+      if (refusedCredentials(cause)) return ExitCode.DENIED;
+      // A flag the room can never satisfy (a port name it does not have, say): bad input, like any ConfigError.
+      return cause instanceof ConfigError || cause instanceof UnknownPortError ? ExitCode.USAGE : ExitCode.ERROR;
   }
 }
 

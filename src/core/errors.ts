@@ -117,9 +117,10 @@ export class UnknownPortError extends RoomWatcherError {
   readonly portName: string;
   readonly available: readonly string[];
 
-  constructor(portName: string, available: readonly string[]) {
+  /** `what`: the room as its host names it ("GameServer gs-1", "the deployment"), for the message. */
+  constructor(portName: string, available: readonly string[], what = "the room") {
     const names = available.length === 0 ? "it has none" : `it has ${available.map((n) => JSON.stringify(n)).join(", ")}`;
-    super(ErrorCode.UNKNOWN_PORT, `no port named ${JSON.stringify(portName)} (${names})`, { retryable: false, hint: "is the port name right? It is the port's name in the app version" });
+    super(ErrorCode.UNKNOWN_PORT, `${what} has no port named ${JSON.stringify(portName)} (${names})`, { retryable: false, hint: "is the port name (--port-name) right?" });
     this.portName = portName;
     this.available = Object.freeze([...available]);
   }

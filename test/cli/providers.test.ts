@@ -67,6 +67,13 @@ describe.concurrent("--provider agones", () => {
     expect(result.stderr).toContain(says);
   });
 
+  it("a port name the GameServer does not have exits 2, naming the ports it has", async (context) => {
+    const name = agones.createGameServer({ scenario: "ready" }).metadata.name ?? "";
+    const result = await cliForTest(context, agonesArgs("wait", name, "--port-name", "voice"), { lifetimeMs: 20_000 }).exited;
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: ExitCode.USAGE, stdout: "" });
+    expect(result.stderr).toContain(`GameServer ${name} has no port named "voice" (it has "default")`);
+  });
+
   it("simulate --provider agones --json prints its URL and kubeconfig, never its token", async (context) => {
     const run = cliForTest(context, ["simulate", "--provider", "agones", "--json"]);
     const first = JSON.parse(await run.line(() => true)) as { provider: string; url: string; kubeconfig: string; namespace: string };
@@ -107,6 +114,13 @@ describe.concurrent("--provider edgegap", () => {
     expect(result.code).toBe(ExitCode.TERMINATED);
     expect(result.stderr).toContain(`room ${id} terminated before it became active: error (host state ERROR: ${edgegap.truth(id)?.errorDetail}`);
     expect(result.stderr).not.toContain(EDGEGAP_TOKEN);
+  });
+
+  it("a port name the deployment does not have exits 2, naming the ports it has", async (context) => {
+    const id = edgegap.createDeployment({ scenario: "ready" });
+    const result = await cliForTest(context, ["wait", id, "--provider", "edgegap", "--base-url", edgegap.url, "--token", EDGEGAP_TOKEN, "--port-name", "voice"], { lifetimeMs: 20_000 }).exited;
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: ExitCode.USAGE, stdout: "" });
+    expect(result.stderr).toContain('the deployment has no port named "voice" (it has "gameport")');
   });
 
   it("a wrong token exits 5 and prints neither token", async (context) => {

@@ -5,7 +5,7 @@
  * `<name>-udp` with the same port [S3, S4]: looked up by its original name it yields both, one as the
  * exposed port and the other first among the additional ones.
  */
-import { ConfigError, InvalidPayloadError } from "../../core/errors.js";
+import { ConfigError, InvalidPayloadError, UnknownPortError } from "../../core/errors.js";
 import type { Connection, ExposedPort, Warning } from "../../core/observation.js";
 import type { GameServer } from "./schemas.js";
 
@@ -70,7 +70,7 @@ function choose(ports: readonly StatusPort[], portName: string | undefined, serv
   if (exact !== undefined) return [exact];
   const split = ports.filter((p) => p.name === `${portName}-tcp` || p.name === `${portName}-udp`);
   if (split.length > 0) return split;
-  throw new ConfigError(`GameServer ${serverName} has no port named "${portName}" (its ports: ${ports.map((p) => p.name).join(", ")})`);
+  throw new UnknownPortError(portName, ports.map((p) => p.name), `GameServer ${serverName}`);
 }
 
 /** `game-udp` for `game-tcp` (and the other way round) when both carry the same port. */

@@ -88,7 +88,7 @@ function activePorts(
   const entries = Object.entries(status.ports);
   // Port keys are the app version's port names; `name` is the same name in the documented examples.
   const named = entries.find(([key]) => key === portName) ?? entries.find(([, port]) => port.name === portName);
-  if (named === undefined) throw new UnknownPortError(portName, entries.map(([key]) => key));
+  if (named === undefined) throw new UnknownPortError(portName, entries.map(([key]) => key), "the deployment");
   const warnings: Warning[] = [];
   const toExposed = ([key, port]: [string, DeploymentPort]): ExposedPort => {
     const transport = transportOf(port);

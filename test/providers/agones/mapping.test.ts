@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, InvalidPayloadError } from "../../../src/core/errors.js";
+import { ConfigError, InvalidPayloadError, UnknownPortError } from "../../../src/core/errors.js";
 import { type ActiveWhen, deletedObservation, observeGameServer, resolveActiveWhen } from "../../../src/providers/agones/mapping.js";
 import { validateGameServerName, validateNamespace } from "../../../src/providers/agones/names.js";
 import { GameServerSchema } from "../../../src/providers/agones/schemas.js";
@@ -108,9 +108,9 @@ describe("ports and addresses", () => {
     expect(() => observeGameServer(server, options(undefined, undefined, "ExternalDNS"))).toThrow(/no address of type "ExternalDNS" \(its address types: InternalIP, PodIP\)/);
   });
 
-  it("a missing port name is a ConfigError naming the ports there are", () => {
-    expect(() => observeGameServer(gs("Ready"), options(undefined, "voice"))).toThrow(ConfigError);
-    expect(() => observeGameServer(gs("Ready"), options(undefined, "voice"))).toThrow('GameServer gs-1 has no port named "voice" (its ports: game)');
+  it("a missing port name is an UnknownPortError naming the ports there are", () => {
+    expect(() => observeGameServer(gs("Ready"), options(undefined, "voice"))).toThrow(UnknownPortError);
+    expect(() => observeGameServer(gs("Ready"), options(undefined, "voice"))).toThrow('GameServer gs-1 has no port named "voice" (it has "game")');
   });
 
   it.each([

@@ -119,7 +119,7 @@ describe("AgonesSource", () => {
     const a = recorder();
     s2.subscribe("gs-a", a.listener);
     await settle();
-    expect(a.seen).toEqual(["fatal RW_INVALID_CONFIG"]);
+    expect(a.seen).toEqual(["fatal RW_UNKNOWN_PORT"]);
     await s2.close();
     expect(time.timers()).toBe(0);
   });

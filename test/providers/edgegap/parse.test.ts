@@ -133,7 +133,7 @@ describe("parseDeploymentStatus", () => {
     }
     expect(error).toBeInstanceOf(UnknownPortError);
     expect(error).toMatchObject({ code: "RW_UNKNOWN_PORT", retryable: false, portName: "gameport", available: ["7777", "web"] });
-    expect((error as Error).message).toMatch(/^no port named "gameport" \(it has "7777", "web"\)/);
+    expect((error as Error).message).toMatch(/^the deployment has no port named "gameport" \(it has "7777", "web"\)/);
   });
 
   it("finds a port by its name field when no key matches (the key is the name in every example, but the spec keys it loosely)", () => {
