@@ -5,9 +5,9 @@ import { AccessDeniedError, ConfigError, HttpError, RoomTerminatedError, Unknown
 export const ExitCode = {
   /** The room is active (wait), or the command finished normally. */
   OK: 0,
-  /** An error: a terminal HTTP error (401, 402, 403, 422, ...), invalid payloads, anything unexpected. */
+  /** An error: a terminal HTTP error (402, 422, ...), invalid payloads, anything unexpected. */
   ERROR: 1,
-  /** Bad arguments or configuration. */
+  /** Bad arguments or configuration, or a flag the room cannot satisfy (a port name it lacks). */
   USAGE: 2,
   /** The room ended before it became active: destroyed, suspended or not found. */
   TERMINATED: 3,

@@ -51,6 +51,8 @@ export interface DemoOptions {
   progressIntervalMs?: number | undefined;
   /** Watch through an in-process gateway (a WebSocket source), the simulator sending readiness hints. Default false: poll. */
   gateway?: boolean | undefined;
+  /** Called once the fake host is up, with what it is ("simulator seed 7, time scale 20x"). */
+  onStart?: ((description: string) => void) | undefined;
 }
 
 export interface DemoProgress {
@@ -119,6 +121,7 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   const backend = await start({ seed: options.seed ?? 7, timeScale: options.timeScale ?? 20, counts: options.counts ?? {}, gateway: options.gateway === true });
   const fleet = new Fleet();
   const tracked = new Map<string, Tracked>();
+
   /** Fires after each quiet spell, to say what the demo is still waiting for. */
   let quiet: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
@@ -131,6 +134,7 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
       await backend.close();
     })());
   try {
+    options.onStart?.(backend.description);
     const started = performance.now();
     let finish: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => {

@@ -18,7 +18,8 @@ const TOKEN = "sim-org-token-0123456789";
 const SECRET = "webhook-secret-0123456789abcdef";
 let sim: EdgegapSimulator;
 beforeAll(async () => {
-  sim = await EdgegapSimulator.start({ seed: 7, timeScale: 40, token: TOKEN, readyMedianMs: 4_000, terminatingMs: [400, 800] });
+  // TERMINATING lasts 0.5..0.75 s real: a watcher looking every 100 ms sees it, however loaded the machine.
+  sim = await EdgegapSimulator.start({ seed: 7, timeScale: 40, token: TOKEN, readyMedianMs: 4_000, terminatingMs: [20_000, 30_000] });
 });
 afterAll(async () => {
   await sim.close();

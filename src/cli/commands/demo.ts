@@ -37,12 +37,9 @@ export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<numbe
     }
     line(io.stdout, `[${(p.elapsedMs / 1000).toFixed(1).padStart(5)}s] ${p.event.padEnd(10)} ${p.event === "waiting" ? `for ${p.detail}` : `${p.roomId} (${p.kind}) ${p.detail}`}`);
   };
-  if (!options.json) {
-    const via = options.gateway === true ? ", watching through a gateway (readiness hints on)" : "";
-    const provider = options.provider === undefined || options.provider === "hathora" ? "" : `${options.provider} `;
-    line(io.stdout, `room-watcher demo: ${provider}simulator seed ${options.seed}, time scale ${options.timeScale}x${via}`);
-  }
-  const result = await runDemoScenario({ provider: options.provider, seed: options.seed, timeScale: options.timeScale, onProgress, gateway: options.gateway });
+  // Said once the fake host is up, so a demo that cannot start says only why.
+  const onStart = options.json ? undefined : (description: string): void => line(io.stdout, `room-watcher demo: ${description}`);
+  const result = await runDemoScenario({ provider: options.provider, seed: options.seed, timeScale: options.timeScale, onProgress, onStart, gateway: options.gateway });
   render?.done();
   if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
   else line(io.stdout, `\n${summaryText(result, stylesFor(io.stdout, io.env))}`);
