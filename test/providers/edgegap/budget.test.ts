@@ -107,7 +107,7 @@ describe("a 429 from Edgegap pauses the gateway's fleet", () => {
   });
 
   it.for([
-    { name: "with Retry-After: 1, for one second", retryAfterSeconds: 1 as number | undefined, minMs: 1_000, maxMs: 1_000 },
+    { name: "with Retry-After: 1, for one second", retryAfterSeconds: 1, minMs: 1_000, maxMs: 1_000 },
     { name: "without Retry-After, for the retry backoff (500 ms, equal jitter)", retryAfterSeconds: undefined, minMs: 250, maxMs: 500 },
   ])("$name; the deployment still turns active", async ({ retryAfterSeconds, minMs, maxMs }) => {
     const simulator = await EdgegapSimulator.start({ seed: 31, timeScale: 50, token: TOKEN, rateLimitRetryAfterSeconds: retryAfterSeconds });
