@@ -7,7 +7,7 @@ export {
   EdgegapHttpSource,
   type EdgegapSourceOptions,
 } from "./providers/edgegap/http-source.js";
-export { EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND, EDGEGAP_RATE_LIMITS } from "./providers/edgegap/rate-limits.js";
+export { EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND, EDGEGAP_RATE_LIMITS, edgegapRequestsPerSecondPerProcess } from "./providers/edgegap/rate-limits.js";
 export { parseDeploymentStatus, type DeploymentStatusOptions, type EdgegapHostField } from "./providers/edgegap/parse.js";
 export { EdgegapStatus, type DeploymentStatus } from "./providers/edgegap/schemas.js";
 export {

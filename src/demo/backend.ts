@@ -27,6 +27,8 @@ export interface DemoTruth {
   readonly moved: boolean;
   /** Real ms (performance.now()) the host made it active, if it did. */
   readonly activeAt: number | undefined;
+  /** The host's word on why it ended (Edgegap's error_detail), when the watcher must report it too. Default none. */
+  readonly detail?: string | undefined;
 }
 
 export interface DemoBackend {
@@ -34,6 +36,8 @@ export interface DemoBackend {
   readonly description: string;
   /** The kinds to create at start, in order (more may follow from `onActive`). */
   readonly initialKinds: readonly string[];
+  /** The fleet's request budget: the provider's default (`Fleet`'s when absent). */
+  readonly maxRequestsPerSecond?: number | undefined;
   /** Rooms that will be created later, by `onActive`: the demo is over only once they are. */
   readonly laterRooms: () => number;
   /** Creates a room of `kind` on the fake host. */

@@ -14,6 +14,7 @@ import { Fleet } from "../watch/fleet.js";
 import { RoomWatcher } from "../watch/room-watcher.js";
 import type { DemoBackend, DemoRoom } from "./backend.js";
 import { startAgonesDemo } from "./agones-backend.js";
+import { startEdgegapDemo } from "./edgegap-backend.js";
 import { HathoraDemoKind, startHathoraDemo } from "./hathora-backend.js";
 
 /** The Hathora demo's kinds of rooms (each provider's demo has its own). */
@@ -24,6 +25,7 @@ export type DemoKind = string;
 const BACKENDS: Readonly<Record<string, (options: BackendOptions) => Promise<DemoBackend>>> = {
   hathora: startHathoraDemo,
   agones: startAgonesDemo,
+  edgegap: startEdgegapDemo,
 };
 export const DEMO_PROVIDERS: readonly string[] = Object.keys(BACKENDS);
 
@@ -81,9 +83,9 @@ export interface DemoRoomResult {
   readonly roomId: string;
   readonly kind: DemoKind;
   /** What the watcher reported last: a status, the reason if it ended, the connection if active. */
-  readonly reported: { readonly status: RoomStatus; readonly reason: string | undefined; readonly connection: Connection | undefined; readonly moved: boolean };
+  readonly reported: { readonly status: RoomStatus; readonly reason: string | undefined; readonly detail: string | undefined; readonly connection: Connection | undefined; readonly moved: boolean };
   /** What the simulator says happened. */
-  readonly truth: { readonly status: string; readonly connection: Connection | undefined };
+  readonly truth: { readonly status: string; readonly connection: Connection | undefined; readonly detail: string | undefined };
   readonly matches: boolean;
   /** Real ms from create to the watcher's first `active`, if it became active. */
   readonly timeToActiveMs: number | undefined;
@@ -119,7 +121,7 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
   const start = BACKENDS[providerName];
   if (start === undefined) throw new ConfigError(`no demo for provider ${JSON.stringify(providerName)}: expected one of ${DEMO_PROVIDERS.join(", ")}`);
   const backend = await start({ seed: options.seed ?? 7, timeScale: options.timeScale ?? 20, counts: options.counts ?? {}, gateway: options.gateway === true });
-  const fleet = new Fleet();
+  const fleet = new Fleet({ maxRequestsPerSecond: backend.maxRequestsPerSecond });
   const tracked = new Map<string, Tracked>();
 
   /** Fires after each quiet spell, to say what the demo is still waiting for. */
@@ -205,7 +207,7 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
       });
       watcher.on("terminated", (e) => {
         if (e.reason === "stopped") return;
-        progress(t, "terminated", e.reason);
+        progress(t, "terminated", e.detail === undefined ? e.reason : `${e.reason}: ${e.detail}`);
         checkDone(t);
       });
       watcher.on("error", (e) => progress(t, "error", e.error.message));
@@ -249,18 +251,19 @@ function resultOf(t: Tracked, backend: DemoBackend): DemoRoomResult {
   const reported = {
     status: state.status,
     reason: state.status === "terminated" ? state.reason : undefined,
+    detail: state.status === "terminated" ? state.detail : undefined,
     connection: t.watcher.connection,
     moved: t.moved,
   };
   const matches =
     truth.status === "active"
       ? reported.status === "active" && reported.connection !== undefined && truth.connection !== undefined && sameConnection(reported.connection, truth.connection) && (!truth.moved || t.moved)
-      : reported.status === "terminated" && reported.reason === truth.status;
+      : reported.status === "terminated" && reported.reason === truth.status && (truth.detail === undefined || reported.detail === truth.detail);
   return {
     roomId: t.roomId,
     kind: t.kind,
     reported,
-    truth: { status: truth.status, connection: truth.connection },
+    truth: { status: truth.status, connection: truth.connection, detail: truth.detail },
     matches,
     timeToActiveMs: t.firstActiveAt === undefined ? undefined : Math.round(t.firstActiveAt - t.createdAt),
     detectionDelayMs: t.firstActiveAt === undefined || truth.activeAt === undefined ? undefined : Math.max(0, Math.round(t.firstActiveAt - truth.activeAt)),

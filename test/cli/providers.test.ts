@@ -151,3 +151,20 @@ describe.concurrent("--provider edgegap", () => {
     expect(result.stderr).not.toContain(EDGEGAP_TOKEN);
   });
 });
+
+describe.concurrent("demo --provider edgegap", () => {
+  it.for([
+    { name: "polling", args: [] as string[], gateway: false },
+    { name: "through a gateway fed by webhooks", args: ["--gateway"], gateway: true },
+  ])("$name: exits 0 with every deployment matching the fake's truth", async ({ args, gateway }, context) => {
+    const result = await cliForTest(context, ["demo", "--provider", "edgegap", "--json", "--time-scale", "50", ...args], { lifetimeMs: 20_000 }).exited;
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(ExitCode.OK);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const summary = JSON.parse(lines[0] ?? "") as { rooms: number; matching: number; timedOut: boolean; gateway?: { hints: { sent: number } }; results: Array<{ kind: string; reported: { status: string; reason?: string; detail?: string } }> };
+    expect(summary).toMatchObject({ timedOut: false, rooms: 10, matching: 10 });
+    expect(summary.results.filter((r) => r.kind === "error").map((r) => r.reported)).toEqual(Array(2).fill({ status: "terminated", reason: "error", detail: "Pull image timeout exceeded", moved: false }));
+    expect(summary.gateway?.hints.sent).toBe(gateway ? 10 : undefined);
+  });
+});

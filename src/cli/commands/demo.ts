@@ -71,7 +71,7 @@ function summaryText(result: DemoResult, styles: Styles): string {
   const rows = result.rooms.map((r) => [
     r.roomId,
     r.kind,
-    r.reported.status === "terminated" ? `terminated (${r.reported.reason ?? "?"})` : `${r.reported.status}${r.reported.moved ? " (moved)" : ""}`,
+    r.reported.status === "terminated" ? `terminated (${r.reported.reason ?? "?"}${r.reported.detail === undefined ? "" : `: ${r.reported.detail}`})` : `${r.reported.status}${r.reported.moved ? " (moved)" : ""}`,
     r.reported.connection === undefined ? "-" : describeConnection(r.reported.connection),
     r.truth.status === "active" ? `active ${describeConnection(r.truth.connection)}` : r.truth.status,
     r.timeToActiveMs === undefined ? "-" : String(r.timeToActiveMs),

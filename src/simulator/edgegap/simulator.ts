@@ -66,6 +66,8 @@ export class EdgegapSimulator {
   readonly #limits: Map<EdgegapEndpoint, RateWindow>;
   readonly #options: EdgegapSimulatorOptions;
   readonly #requests = new Map<EdgegapEndpoint, number>();
+  /** `GET /v1/status` requests by the request id they named (refused ones included: each cost a request). */
+  readonly #statusRequests = new Map<string, number>();
   #tick: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
 
@@ -187,6 +189,16 @@ export class EdgegapSimulator {
     return sum;
   }
 
+  /** `GET /v1/status/{requestId}` requests received for one deployment (refused and rate-limited ones included). */
+  statusRequestCount(requestId: string): number {
+    return this.#statusRequests.get(requestId) ?? 0;
+  }
+
+  /** The real time (performance.now() by default) of simulated `simulatedMs`: when a truth entry happened. */
+  realTimeOf(simulatedMs: number): number {
+    return this.#time.realTimeOf(simulatedMs);
+  }
+
   /** Simulated ms since start. */
   now(): number {
     return this.#time.now();
@@ -252,6 +264,9 @@ export class EdgegapSimulator {
       return;
     }
     this.#requests.set(route.endpoint, (this.#requests.get(route.endpoint) ?? 0) + 1);
+    if (route.endpoint === EdgegapEndpoint.STATUS && route.requestId !== undefined && EDGEGAP_REQUEST_ID_PATTERN.test(route.requestId)) {
+      this.#statusRequests.set(route.requestId, (this.#statusRequests.get(route.requestId) ?? 0) + 1);
+    }
     // Never say why a token was refused, and never repeat it.
     if (!this.#authorized(req)) {
       send(res, apiError(401, "Unauthorized - Missing Token"));
