@@ -6,8 +6,10 @@
  *
  * Turns may name a tenant (the gateway names the connection that asked for a room never seen to exist):
  * those are looks nobody has vouched for, and anyone may ask for them by the thousand. They come after
- * every turn without a tenant, take at most a slice (`unseenShare`) of the requests in flight and of
- * the rate, and within that slice the tenants take turns: the one served least goes first (ties: the
+ * every turn without a tenant, except for a floor of half their slice, which they take even while rooms
+ * already seen keep the fleet busy (else a new room's first look could wait forever behind rooms polled
+ * often); they take at most a slice (`unseenShare`) of the requests in flight and of the rate, and within
+ * that slice the tenants take turns: the one served least goes first (ties: the
  * one with fewest turns waiting), and a tenant that arrives starts level with the least served, so a
  * tenant with one room is not queued behind one with a thousand, nor behind every other tenant.
  *
@@ -89,6 +91,9 @@ export class RequestScheduler {
   #inFlight = 0;
   #unseenInFlight = 0;
   #unseenTat = Number.NEGATIVE_INFINITY;
+  /** When the next look at a room never seen may go ahead of rooms seen: the floor of their slice (GCRA). */
+  #unseenFloorTat = Number.NEGATIVE_INFINITY;
+  readonly #unseenFloorIntervalMs: number;
   #started = 0;
   /** Theoretical arrival time of the next request (GCRA). */
   #tat = Number.NEGATIVE_INFINITY;
@@ -107,6 +112,7 @@ export class RequestScheduler {
     if (!(share > 0 && share <= 1)) throw new ConfigError(`unseenShare must be in (0, 1], got ${share}`);
     this.#maxUnseenInFlight = Math.max(1, Math.floor(options.maxInFlight * share));
     this.#unseenIntervalMs = this.#intervalMs / share;
+    this.#unseenFloorIntervalMs = (2 * this.#intervalMs) / share;
     this.#unseenToleranceMs = Math.max(0, Math.floor(Math.max(1, options.burst) * share) - 1) * this.#unseenIntervalMs;
   }
 
@@ -226,7 +232,14 @@ export class RequestScheduler {
       for (;;) {
         this.#dropCancelled();
         const seen = this.#heap.peek();
-        const unseen = seen === undefined && this.#unseenInFlight < this.#maxUnseenInFlight ? this.#nextTenant() : undefined;
+        const tenant = this.#unseenInFlight < this.#maxUnseenInFlight ? this.#nextTenant() : undefined;
+        // Rooms seen first, but rooms never seen are owed their floor: one goes ahead once it is due. The
+        // floor's clock starts when they are first passed over, so they never jump the queue on arrival.
+        const clockNow = this.#clock.now();
+        if (tenant !== undefined && seen !== undefined && this.#unseenFloorTat < clockNow - this.#unseenFloorIntervalMs) {
+          this.#unseenFloorTat = clockNow + this.#unseenFloorIntervalMs;
+        }
+        const unseen = tenant !== undefined && (seen === undefined || clockNow >= this.#unseenFloorTat) ? tenant : undefined;
         if (seen === undefined && unseen === undefined) {
           // Nothing waiting, or only looks nobody vouched for with their slice in flight: release() pumps again.
           this.#sleepUntil(Number.POSITIVE_INFINITY);
@@ -257,6 +270,7 @@ export class RequestScheduler {
         if (unseen !== undefined) {
           this.#unseenInFlight++;
           this.#unseenTat = Math.max(this.#unseenTat, startAt) + this.#unseenIntervalMs;
+          this.#unseenFloorTat = Math.max(this.#unseenFloorTat, startAt) + this.#unseenFloorIntervalMs;
           unseen.served++;
           if (--unseen.waiting === 0) this.#tenants.delete(unseen.tenant);
         }

@@ -372,6 +372,20 @@ describe("looks nobody vouched for (turns with a tenant)", () => {
     expect(t.labels()).toEqual(["first", "routine", "ghost0", "ghost1", "ghost2"]);
   });
 
+  it("still get a floor of half their share while vouched turns keep the fleet busy: a new room's first look is never starved", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    for (let i = 0; i < 20; i++) t.turn(`seen${i}`, Urgency.ROUTINE);
+    for (let i = 0; i < 3; i++) tenantTurn(t, `ghost${i}`, "newcomer");
+    await t.tick(10_000);
+    // One start every 100 ms; half the share of 0.5 is one in four: a ghost every 400 ms once they wait.
+    const labels = t.labels();
+    expect(labels.slice(0, 4)).toEqual(["seen0", "seen1", "seen2", "seen3"]);
+    expect(labels.indexOf("ghost0")).toBe(4);
+    expect(labels.indexOf("ghost1")).toBe(8);
+    expect(labels.indexOf("ghost2")).toBe(12);
+    expect(labels).toHaveLength(23);
+  });
+
   it.each([
     { share: 0.5, rate: 10, intervalMs: 200 },
     { share: 0.25, rate: 20, intervalMs: 200 },
