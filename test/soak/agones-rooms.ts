@@ -10,10 +10,10 @@ import { kubeTransport } from "../../src/providers/agones/kube-transport.js";
 import { AgonesSource } from "../../src/providers/agones/source.js";
 import type { AgonesTransport } from "../../src/providers/agones/transport.js";
 import { isGone } from "../../src/providers/agones/api-errors.js";
-import type { ExposedPort } from "../../src/core/observation.js";
 import type { RoomState } from "../../src/core/room-state.js";
 import { AgonesSimulator, type AgonesFaultOptions, type GameServerTruth } from "../../src/simulator/index.js";
 import { seededRandom } from "../helpers/prng.js";
+import { type ActiveSeen, grew, type Later, type ProviderRooms, untilMet } from "./provider-rooms.js";
 
 /** What the soak does to a GameServer, drawn per room (each once first, then at random). */
 export const AgonesPlan = {
@@ -117,7 +117,8 @@ function countingTransport(inner: AgonesTransport, counts: WatchCounts, stopping
   };
 }
 
-export class AgonesRooms {
+export class AgonesRooms implements ProviderRooms<AgonesRoom> {
+  readonly name = "agones";
   readonly source: AgonesSource;
   readonly sim: AgonesSimulator;
   readonly #token: string;
@@ -229,7 +230,7 @@ export class AgonesRooms {
   }
 
   /** What is wrong with a room's report, beyond `agrees`: every active event at an address the server really had, both halves of a TCPUDP port. */
-  check(room: AgonesRoom, actives: readonly { readonly port: ExposedPort; readonly additional: readonly ExposedPort[] }[]): string[] {
+  check(room: AgonesRoom, actives: readonly ActiveSeen[]): string[] {
     const truth = this.sim.truth(room.roomId);
     const wrong: string[] = [];
     for (const active of actives) {
@@ -250,15 +251,11 @@ export class AgonesRooms {
    * One step of watch and list chaos; calls `next` when the next may start. A burst of faults lasts until the
    * client has met it (a relist answered 429, say), so every kind happens whatever the timing.
    */
-  chaosStep(later: (ms: number, fn: () => void) => void, next: () => void): void {
+  chaosStep(later: Later, next: () => void): void {
     // Each kind once first, whatever the draws; then at random.
     const kind = this.#chaosRound < 5 ? this.#chaosRound : Math.floor(this.#random() * 5);
     this.#chaosRound++;
-    /** Checks `met` every 50 ms, up to `maxMs`; then `after`. */
-    const until = (met: () => boolean, after: () => void, maxMs = BURST_MAX_MS, waitedMs = 0): void => {
-      if (met() || waitedMs >= maxMs) after();
-      else later(50, () => until(met, after, maxMs, waitedMs + 50));
-    };
+    const until = (met: () => boolean, after: () => void, maxMs = BURST_MAX_MS): void => untilMet(later, met, after, maxMs);
     const burst = (list: AgonesFaultOptions["list"], met: () => boolean): void => {
       // A 410 storm with the list faults: the cut stream's watch resumes into a 410, and the relist meets them.
       // The compaction makes any watch that resumes from before it (a silenced one, say) expire as well.
@@ -270,10 +267,6 @@ export class AgonesRooms {
         if (!this.#calm) this.sim.setFaults(BASE_FAULTS);
         later(100, next);
       });
-    };
-    const grew = (count: () => number): (() => boolean) => {
-      const before = count();
-      return () => count() > before;
     };
     const listFaults = (...kinds: string[]) => () => kinds.reduce((n, kind) => n + (this.sim.faultCounts()[kind] ?? 0), 0);
     switch (kind) {

@@ -12,7 +12,7 @@ afterEach(killAllCli);
 const long = process.env.SOAK === "long";
 
 it(
-  `chaos soak (${long ? "long" : "short"}): every report matches the simulator's record, the budget holds, nothing is left`,
+  `chaos soak (${long ? "long" : "short"}): every report matches its simulator's record (Hathora, Agones, Edgegap), the budget holds, nothing is left`,
   async () => {
     const summary = await runSoak(
       long
@@ -44,6 +44,23 @@ it(
       expect(summary.agonesFaults[kind] ?? 0, kind).toBeGreaterThan(0);
     }
     expect((summary.agonesFaults["list.http500"] ?? 0) + (summary.agonesFaults["list.http503"] ?? 0), "list 5xx").toBeGreaterThan(0);
+    // A third are Edgegap deployments: every lifecycle happened among them, and every ending was reported
+    // (a stopped deployment ends shutdown or destroyed, as its truth was when it was seen).
+    expect(summary.roomsByMode.edgegap).toBe(Math.floor(summary.rooms / 3));
+    for (const status of ["READY", "ERROR", "TERMINATING", "TERMINATED"]) {
+      expect(summary.edgegapStates[status] ?? 0, status).toBeGreaterThan(0);
+    }
+    for (const outcome of ["active", "terminated (error)"]) {
+      expect(summary.outcomes[`edgegap ${outcome}`] ?? 0, `edgegap ${outcome}`).toBeGreaterThan(0);
+    }
+    expect((summary.outcomes["edgegap terminated (shutdown)"] ?? 0) + (summary.outcomes["edgegap terminated (destroyed)"] ?? 0), "edgegap stopped").toBeGreaterThan(0);
+    // The Edgegap faults happened: 5xx, malformed bodies, 429s (its limit and the bursts) on each of which
+    // the whole fleet paused (no request started in a pause: checked among the mismatches).
+    for (const kind of ["status.limit429", "status.malformed", "http5xxBursts", "rateLimitBursts", "malformedBursts", "stopMidStart", "stopAfterActive"]) {
+      expect(summary.edgegapFaults[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
+    expect((summary.edgegapFaults["status.http500"] ?? 0) + (summary.edgegapFaults["status.http503"] ?? 0), "status 5xx").toBeGreaterThan(0);
+    expect(summary.fleetPauses.edgegap ?? 0, "fleet pauses on Edgegap's 429s").toBeGreaterThan(0);
     // The gateway's clients lost it, fell back to polling during the long outage, and returned to push.
     expect(summary.gatewayClients.disconnected).toBeGreaterThan(0);
     expect(summary.gatewayClients.fallbacks).toBeGreaterThan(0);

@@ -5,8 +5,10 @@
  * (a RoomWatcher each), through a fleet with a request budget, and over a gateway (the real CLI in a
  * process of its own, polling the same faulty simulator). A third of the rooms are Agones GameServers on a
  * fake Kubernetes API (agones-rooms.ts), watched through one namespace watch in the budgeted fleet, with
- * their own faults: streams cut or gone silent, 410 storms, 429 and 5xx on the relist. Then every report is
- * checked against its simulator's own record.
+ * their own faults: streams cut or gone silent, 410 storms, 429 and 5xx on the relist. Another third are
+ * Edgegap deployments on a fake Edgegap (edgegap-rooms.ts), polled in the same fleet under Edgegap's 20 status
+ * requests/s, with its faults: 5xx, 429 bursts (each pausing the whole fleet), malformed bodies. Then every
+ * report is checked against its simulator's own record.
  *
  * `npm test` runs a short seeded soak (test/soak.test.ts); `npm run soak` the long one.
  */
@@ -21,17 +23,18 @@ import type { RoomState } from "../../src/core/room-state.js";
 import { Simulator } from "../../src/simulator/simulator.js";
 import type { FaultOptions } from "../../src/simulator/faults.js";
 import { HathoraHttpSource } from "../../src/providers/hathora/http-source.js";
-import type { PollingSource } from "../../src/core/source.js";
 import { WebSocketSource } from "../../src/sources/websocket-source.js";
 import { Fleet } from "../../src/watch/fleet.js";
 import { RoomWatcher } from "../../src/watch/room-watcher.js";
 import { withFallback } from "../../src/watch/with-fallback.js";
 import type { ExposedPort } from "../../src/core/observation.js";
-import { type AgonesRoom, AgonesRooms } from "./agones-rooms.js";
+import { AgonesRooms } from "./agones-rooms.js";
+import { EdgegapRooms } from "./edgegap-rooms.js";
+import { countingSource, type ProviderRoom, type ProviderRooms } from "./provider-rooms.js";
 
 export interface SoakOptions {
   readonly seed: number;
-  /** Rooms in all: every third an Agones GameServer, the others Hathora rooms shared round-robin among the watching modes. */
+  /** Rooms in all: a third Agones GameServers, a third Edgegap deployments, a third Hathora rooms shared round-robin among the watching modes. */
   readonly rooms: number;
   /** Real ms over which rooms are created. */
   readonly createOverMs: number;
@@ -43,15 +46,15 @@ export interface SoakOptions {
    * failed is looked at again in time.
    */
   readonly settleMs: number;
-  /** Requests per second of the budgeted fleet. */
+  /** Requests per second of the budgeted fleet (its Edgegap share is further held to Edgegap's 20/s by the fake's 429s). */
   readonly fleetBudgetPerSecond: number;
   /** Times the gateway is killed and restarted during the chaos (the first outage outlasts the fallback delay). */
   readonly gatewayKills: number;
 }
 
-export const Mode = { POLLING: "polling", FLEET: "fleet", GATEWAY: "gateway", AGONES: "agones" } as const;
+export const Mode = { POLLING: "polling", FLEET: "fleet", GATEWAY: "gateway", AGONES: "agones", EDGEGAP: "edgegap" } as const;
 const HATHORA_MODES: readonly Mode[] = [Mode.POLLING, Mode.FLEET, Mode.GATEWAY];
-const MODES: readonly Mode[] = [...HATHORA_MODES, Mode.AGONES];
+const MODES: readonly Mode[] = [...HATHORA_MODES, Mode.AGONES, Mode.EDGEGAP];
 export type Mode = (typeof Mode)[keyof typeof Mode];
 
 export interface SoakSummary {
@@ -62,6 +65,12 @@ export interface SoakSummary {
   readonly agonesFaults: Readonly<Record<string, number>>;
   /** How many GameServers reached each Agones state (the simulator's truth). */
   readonly agonesStates: Readonly<Record<string, number>>;
+  /** The Edgegap rooms' faults apart: injected by the fake Edgegap (`status.*`) or the soak. */
+  readonly edgegapFaults: Readonly<Record<string, number>>;
+  /** How many deployments reached each Edgegap status (the fake's truth). */
+  readonly edgegapStates: Readonly<Record<string, number>>;
+  /** Fleet-wide pauses after a 429, by the mode of the room whose request was refused. */
+  readonly fleetPauses: Readonly<Record<string, number>>;
   readonly outcomes: Readonly<Record<string, number>>;
   readonly events: number;
   /** What the gateway's clients went through: disconnections, fallbacks to polling and back. */
@@ -93,8 +102,8 @@ interface Watched {
   readonly events: string[];
   readonly actives: Array<{ readonly port: ExposedPort; readonly additional: readonly ExposedPort[]; readonly at: number }>;
   destroyPlanned: "mid-start" | "after-active" | undefined;
-  /** The GameServer's plan, for an Agones room. */
-  readonly agones: AgonesRoom | undefined;
+  /** The host and the room's plan, for a room not on the Hathora simulator. */
+  readonly provider: { readonly rooms: ProviderRooms; readonly room: ProviderRoom } | undefined;
 }
 
 const portKey = (p: ExposedPort | undefined): string => (p === undefined ? "-" : `${p.host}:${p.port}`);
@@ -120,21 +129,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   };
 
   const sim = await Simulator.start({ seed: options.seed, timeScale: 20, clock: systemClock, faults: BASE_FAULTS, neverReadyProbability: 0 });
-  const agones = await AgonesRooms.start(options.seed);
+  // Every request of the budgeted fleet, Hathora and Edgegap alike, as it starts.
   const requestTimes: number[] = [];
-  const http = new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 });
-  const counted: PollingSource = {
-    key: http.key,
-    poll: (roomId, pollOptions) => {
-      requestTimes.push(Date.now());
-      return http.poll(roomId, pollOptions);
-    },
-  };
+  const agones = await AgonesRooms.start(options.seed);
+  const edgegap = await EdgegapRooms.start(options.seed, requestTimes);
+  const providers: readonly ProviderRooms[] = [agones, edgegap];
+  const counted = countingSource(new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 }), requestTimes);
   const watchOptions = { activePollIntervalMs: 300, timeoutMs: 120_000, maxConsecutiveInvalidPayloads: 10, maxRetryAfterMs: 2_000 } as const;
   // Polling: a RoomWatcher each, no request budget to speak of. Fleet: one budget for all its rooms.
   const pollingFleet = new Fleet({ maxRequestsPerSecond: Number.POSITIVE_INFINITY, maxInFlight: 256 });
   const fleet = new Fleet({ source: counted, maxRequestsPerSecond: options.fleetBudgetPerSecond, burst: 1, maxInFlight: 64, ...watchOptions });
   const rooms: Watched[] = [];
+  const modeOf = new Map<string, Mode>();
+  // Every fleet-wide pause after a 429: no request of the fleet may start before it ends.
+  const pauses: Array<{ readonly mode: Mode | undefined; readonly at: number; readonly until: number }> = [];
+  fleet.on("paused", (e) => void pauses.push({ mode: modeOf.get(e.roomId), at: e.at, until: e.until }));
 
   // Gateway: a process of its own polling the same faulty simulator, SIGKILLed and restarted on its port
   // during the chaos. Its clients share one WebSocket source, which falls back to polling the simulator
@@ -180,26 +189,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
         : mode === Mode.GATEWAY
           ? new RoomWatcher({ roomId, source: gatewaySource, fleet: gatewayFleet, ...watchOptions })
           : new RoomWatcher({ roomId, fleet, processId });
-    return { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined, agones: undefined };
+    return { roomId, mode, watcher, events: [], actives: [], destroyPlanned: random() < 0.08 ? "mid-start" : random() < 0.1 ? "after-active" : undefined, provider: undefined };
   };
-  // An Agones GameServer, in the same budgeted fleet as the Hathora rooms: a push room costs it no request.
-  const watchAgones = (): Watched => {
-    const room = agones.create();
-    const watcher = new RoomWatcher({ roomId: room.roomId, source: agones.source, fleet });
-    return { roomId: room.roomId, mode: Mode.AGONES, watcher, events: [], actives: [], destroyPlanned: undefined, agones: room };
+  // A room of another host, in the same budgeted fleet as the Hathora rooms: an Agones push room costs it
+  // no request; an Edgegap deployment is polled within it.
+  const watchOn = (rooms: ProviderRooms, mode: Mode): Watched => {
+    const room = rooms.create();
+    const watcher = new RoomWatcher({ roomId: room.roomId, source: rooms.source, fleet });
+    return { roomId: room.roomId, mode, watcher, events: [], actives: [], destroyPlanned: undefined, provider: { rooms, room } };
   };
   const watch = (mode: Mode): void => {
-    const w = mode === Mode.AGONES ? watchAgones() : watchHathora(mode);
+    const w = mode === Mode.AGONES ? watchOn(agones, mode) : mode === Mode.EDGEGAP ? watchOn(edgegap, mode) : watchHathora(mode);
     const { roomId, watcher } = w;
+    modeOf.set(roomId, mode);
     watcher.on("starting", (e) => {
       w.events.push(e.rescheduled ? "starting(rescheduled)" : "starting");
-      if (w.agones !== undefined) agones.onStarting(w.agones);
+      if (w.provider !== undefined) w.provider.rooms.onStarting(w.provider.room);
       else if (w.destroyPlanned === "mid-start" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyMidStart!++;
     });
     watcher.on("active", (e) => {
       w.events.push(`active(${portKey(e.exposedPort)}${e.moved ? " moved" : ""})`);
       w.actives.push({ port: e.exposedPort, additional: e.additionalExposedPorts, at: e.at });
-      if (w.agones !== undefined) agones.onActive(w.agones);
+      if (w.provider !== undefined) w.provider.rooms.onActive(w.provider.room);
       else if (w.destroyPlanned === "after-active" && sim.destroyRoom(APP, roomId)) chaosCounts.destroyAfterActive!++;
     });
     watcher.on("terminated", (e) => w.events.push(`terminated(${e.reason})`));
@@ -213,8 +224,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const chaosEnd = chaosStart + options.chaosMs;
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let gatewayChaos: Promise<void> = Promise.resolve();
-  let endAgonesChaos = (): void => undefined;
-  const agonesChaosOver = new Promise<void>((resolve) => (endAgonesChaos = resolve));
+  let providersChaosOver: Promise<unknown> = Promise.resolve();
   const later = (ms: number, fn: () => void): void => {
     const t = setTimeout(() => {
       timers.delete(t);
@@ -226,7 +236,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     let created = 0;
     let hathoraCreated = 0;
     const createNext = (): void => {
-      watch(created % 3 === 2 ? Mode.AGONES : HATHORA_MODES[hathoraCreated++ % HATHORA_MODES.length]!);
+      watch(created % 3 === 2 ? Mode.AGONES : created % 3 === 1 ? Mode.EDGEGAP : HATHORA_MODES[hathoraCreated++ % HATHORA_MODES.length]!);
       created++;
       if (created < total) later(options.createOverMs / total, createNext);
       else resolve();
@@ -240,7 +250,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       round++;
       if (roll < 0.4) {
         // Crash the process of a random room that has one: every room on it moves.
-        const hathoraRooms = rooms.filter((w) => w.agones === undefined);
+        const hathoraRooms = rooms.filter((w) => w.provider === undefined);
         const victim = hathoraRooms[Math.floor(random() * hathoraRooms.length)];
         const processId = victim === undefined ? undefined : sim.processOf(victim.roomId);
         if (processId !== undefined && sim.crashProcess(processId)) chaosCounts.crash!++;
@@ -260,13 +270,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       later(150 + random() * 300, chaos);
     };
     later(100, chaos);
-    // The Agones chaos runs beside it, on its own seeded draws.
+    // Each other host's chaos runs beside it, on its own seeded draws.
     // A burst lasts until the client has met it, so the last may outlast the chaos: the soak waits for it.
-    const agonesChaos = (): void => {
-      if (Date.now() < chaosEnd) agones.chaosStep(later, agonesChaos);
-      else endAgonesChaos();
-    };
-    later(150, agonesChaos);
+    providersChaosOver = Promise.all(
+      providers.map(
+        (provider, i) =>
+          new Promise<void>((over) => {
+            const step = (): void => {
+              if (Date.now() < chaosEnd) provider.chaosStep(later, step);
+              else over();
+            };
+            later(150 + 50 * i, step);
+          }),
+      ),
+    );
     // Kill the gateway now and then (the first outage outlasts the clients' fallback delay), and restart it
     // on its port once the old process is gone; one outage at a time, and the chaos goes on after the last.
     const pause = (ms: number): Promise<void> => new Promise((done) => later(Math.max(0, ms), done));
@@ -285,14 +302,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   });
   await new Promise<void>((resolve) => later(Math.max(0, chaosEnd - Date.now()), resolve));
   await gatewayChaos;
-  await agonesChaosOver;
+  await providersChaosOver;
   sim.setFaults({});
-  agones.calm();
+  for (const provider of providers) provider.calm();
 
   // Settle: every watcher agrees with the truth, or the settle time runs out.
   const agrees = (w: Watched): boolean => {
     const state = w.watcher.state;
-    if (w.agones !== undefined) return agones.agrees(w.agones, state);
+    if (w.provider !== undefined) return w.provider.rooms.agrees(w.provider.room, state);
     const truth = sim.truth(w.roomId);
     if (truth?.status === "active") return state.status === "active" && portKey(state.connection.exposedPort) === portKey(truth.exposedPort);
     if (truth?.status === "destroyed") return state.status === "terminated" && state.reason === "destroyed";
@@ -325,12 +342,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   for (const w of rooms) {
     const state: RoomState = w.watcher.state;
     const reported = state.status === "terminated" ? `terminated ${state.reason}` : state.status === "active" ? `active ${portKey(state.connection.exposedPort)}` : state.status;
-    const outcome = `${w.agones === undefined ? "" : "agones "}${state.status === "terminated" ? `terminated (${state.reason})` : state.status}`;
+    const outcome = `${w.provider === undefined ? "" : `${w.provider.rooms.name} `}${state.status === "terminated" ? `terminated (${state.reason})` : state.status}`;
     outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
     checkEvents(w, mismatches);
-    if (w.agones !== undefined) {
-      if (!agrees(w)) mismatches.push(`agones ${w.roomId} (${w.agones.plan}): reported ${reported}; events ${w.events.join(", ")}; ${agones.describe(w.roomId)}`);
-      mismatches.push(...agones.check(w.agones, w.actives));
+    if (w.provider !== undefined) {
+      const { rooms: host, room } = w.provider;
+      if (!agrees(w)) mismatches.push(`${host.name} ${w.roomId} (${room.plan}): reported ${reported}; events ${w.events.join(", ")}; ${host.describe(w.roomId)}`);
+      mismatches.push(...host.check(room, w.actives));
       continue;
     }
     const truth = sim.truth(w.roomId);
@@ -361,6 +379,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   }
   const budget10s = options.fleetBudgetPerSecond * 10 + 1;
   if (fullest > budget10s) mismatches.push(`budget: ${fullest} requests in a 10 s window, budget ${budget10s}`);
+  // A 429 pauses the whole fleet: no request starts before the pause ends (1 ms for the timer's rounding).
+  for (const pause of pauses) {
+    const early = requestTimes.filter((t) => t > pause.at && t < pause.until - 1);
+    if (early.length > 0) mismatches.push(`pause after a 429 (${pause.mode}) from ${pause.at} to ${pause.until}: ${early.length} requests started in it, first at ${early[0]}`);
+  }
 
   // Stop everything, then measure what is left.
   for (const t of timers) clearTimeout(t);
@@ -368,7 +391,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   await fleet.close();
   await pollingFleet.close();
   await gatewayFleet.close();
-  await agones.close();
+  for (const provider of providers) await provider.close();
   // The last gateway shuts down gracefully: SIGTERM, exit 0, nothing on stderr.
   const last = gateways.at(-1)!;
   killed.add(last);
@@ -389,6 +412,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     faults: { ...sim.faultCounts(), ...chaosCounts },
     agonesFaults: agones.faultCounts(),
     agonesStates: agones.truthCounts(),
+    edgegapFaults: edgegap.faultCounts(),
+    edgegapStates: edgegap.truthCounts(),
+    fleetPauses: Object.fromEntries(MODES.map((mode) => [mode, pauses.filter((p) => p.mode === mode).length])),
     outcomes,
     events: rooms.reduce((n, w) => n + w.events.length, 0),
     gatewayClients,
@@ -396,12 +422,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     fullest10sWindow: fullest,
     budget10s,
     leftAfterStop: {
-      timers: timers.size + wsSource.pendingTimers + agones.pendingTimers,
+      timers: timers.size + wsSource.pendingTimers + providers.reduce((n, p) => n + p.pendingTimers, 0),
       fleetTimers: fleet.timers.size + pollingFleet.timers.size + gatewayFleet.timers.size,
       resources: left,
       listeners,
     },
-    unhandled: [...unhandled, ...agones.errors],
+    unhandled: [...unhandled, ...providers.flatMap((p) => p.errors)],
     elapsedMs: Date.now() - started,
   };
 }
@@ -426,6 +452,9 @@ export function formatSummary(summary: SoakSummary): string {
   rows.push(`| faults injected | ${Object.entries(summary.faults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| agones faults | ${Object.entries(summary.agonesFaults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| agones states reached | ${Object.entries(summary.agonesStates).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
+  rows.push(`| edgegap faults | ${Object.entries(summary.edgegapFaults).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
+  rows.push(`| edgegap states reached | ${Object.entries(summary.edgegapStates).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
+  rows.push(`| fleet pauses after a 429 | ${Object.entries(summary.fleetPauses).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| outcomes | ${Object.entries(summary.outcomes).map(([k, n]) => `${k} ${n}`).join(", ")} |`);
   rows.push(`| events checked | ${summary.events} |`);
   const g = summary.gatewayClients;
