@@ -1,6 +1,8 @@
 /**
- * A binary min-heap of timed events. Ties are broken by insertion order so that two events due at the
- * same simulated instant always run in the order they were scheduled: determinism depends on it.
+ * A simulated world's timeline: a binary min-heap of timed events, and the instant the world has
+ * reached. Ties are broken by insertion order so that two events due at the same simulated instant
+ * always run in the order they were scheduled: determinism depends on it. Every simulated host (the
+ * Hathora world, the Agones and Edgegap worlds) moves through time with `run`.
  */
 
 interface Entry<T> {
@@ -16,6 +18,34 @@ function before<T>(a: Entry<T>, b: Entry<T>): boolean {
 export class EventQueue<T> {
   readonly #heap: Entry<T>[] = [];
   #seq = 0;
+  #clockMs = 0;
+
+  /** The simulated instant the world has reached: the event being handled, or the last instant run to. */
+  get clockMs(): number {
+    return this.#clockMs;
+  }
+
+  /**
+   * Moves the world to `nowMs` (never backwards; a non-finite `nowMs` stays put): every event due on the
+   * way, in order, each handled at its own instant; then `step` at `nowMs`; then what `step` made due
+   * already (a crash scheduled in the past, say); then `settle` (the world tells what changed).
+   */
+  run<R>(nowMs: number, handle: (event: T) => void, step: () => R, settle: () => void): R {
+    const targetMs = Math.max(this.#clockMs, Number.isFinite(nowMs) ? nowMs : this.#clockMs);
+    this.#advanceTo(targetMs, handle);
+    const result = step();
+    this.#advanceTo(targetMs, handle);
+    settle();
+    return result;
+  }
+
+  #advanceTo(targetMs: number, handle: (event: T) => void): void {
+    for (let due = this.popDue(targetMs); due !== undefined; due = this.popDue(targetMs)) {
+      this.#clockMs = due.atMs;
+      handle(due.event);
+    }
+    this.#clockMs = targetMs;
+  }
 
   get size(): number {
     return this.#heap.length;

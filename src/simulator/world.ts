@@ -228,7 +228,6 @@ export class World {
   readonly #usedPorts = new Set<number>();
   readonly #queue = new EventQueue<WorldEvent>();
   /** Simulated time of the step being processed; never goes back. */
-  #clockMs = 0;
   #pendingTransitions: { roomId: string; entry: TruthEntry }[] = [];
 
   constructor(options: WorldOptions = {}) {
@@ -238,7 +237,7 @@ export class World {
 
   /** Simulated time the world has been advanced to. */
   get nowMs(): number {
-    return this.#clockMs;
+    return this.#queue.clockMs;
   }
 
   /** When the next scheduled event is due (it may turn out to be stale), or undefined. */
@@ -321,12 +320,12 @@ export class World {
 
   /** Crashes `processId` at simulated `atMs` (now, if that is already past). */
   scheduleCrash(nowMs: number, processId: string, atMs: number): void {
-    this.#run(nowMs, () => this.#queue.push(Math.max(atMs, this.#clockMs), { kind: "crash", processId }));
+    this.#run(nowMs, () => this.#queue.push(Math.max(atMs, this.#queue.clockMs), { kind: "crash", processId }));
   }
 
   /** Destroys `roomId` at simulated `atMs` (now, if that is already past). */
   scheduleDestroy(nowMs: number, roomId: string, atMs: number): void {
-    this.#run(nowMs, () => this.#queue.push(Math.max(atMs, this.#clockMs), { kind: "destroyRoom", roomId }));
+    this.#run(nowMs, () => this.#queue.push(Math.max(atMs, this.#queue.clockMs), { kind: "destroyRoom", roomId }));
   }
 
   hasRoom(roomId: string): boolean {
@@ -428,21 +427,7 @@ export class World {
   // ---- internals ----
 
   #run<T>(nowMs: number, step: () => T): T {
-    const targetMs = Math.max(this.#clockMs, Number.isFinite(nowMs) ? nowMs : this.#clockMs);
-    this.#processDue(targetMs);
-    const result = step();
-    // The step may have scheduled something already due (a crash in the past).
-    this.#processDue(targetMs);
-    this.#flushTransitions();
-    return result;
-  }
-
-  #processDue(targetMs: number): void {
-    for (let due = this.#queue.popDue(targetMs); due !== undefined; due = this.#queue.popDue(targetMs)) {
-      this.#clockMs = due.atMs;
-      this.#handle(due.event);
-    }
-    this.#clockMs = targetMs;
+    return this.#queue.run(nowMs, (event) => this.#handle(event), step, () => this.#flushTransitions());
   }
 
   #handle(event: WorldEvent): void {
@@ -523,7 +508,7 @@ export class World {
       const allocation = this.#allocate(room, process);
       const [minMs, maxMs] = this.#options.warmStartMs;
       const delayMs = maxMs > minMs ? this.#random.int(minMs, maxMs + 1) : minMs;
-      this.#queue.push(this.#clockMs + delayMs, {
+      this.#queue.push(this.#queue.clockMs + delayMs, {
         kind: "roomReady",
         roomId: room.roomId,
         roomAllocationId: allocation.roomAllocationId,
@@ -535,7 +520,7 @@ export class World {
     if (scenario === Scenario.DESTROY_MID_START) {
       // Between 20 % and 80 % of the way to active, so it is always seen starting and never active.
       const destroyAfterMs = Math.floor(process.coldStartMs * this.#random.uniform(0.2, 0.8));
-      this.#queue.push(this.#clockMs + destroyAfterMs, { kind: "destroyRoom", roomId: room.roomId });
+      this.#queue.push(this.#queue.clockMs + destroyAfterMs, { kind: "destroyRoom", roomId: room.roomId });
     }
     return process.record.processId;
   }
@@ -565,8 +550,8 @@ export class World {
         Math.max(COLD_START_MIN_MS, this.#random.lognormal(this.#options.coldStartMedianMs, COLD_START_SIGMA)),
       ),
     );
-    if (bindsPort) this.#queue.push(this.#clockMs + coldStartMs, { kind: "processReady", processId: record.processId });
-    this.#queue.push(this.#clockMs + BIND_DEADLINE_MS, { kind: "bindDeadline", processId: record.processId });
+    if (bindsPort) this.#queue.push(this.#queue.clockMs + coldStartMs, { kind: "processReady", processId: record.processId });
+    this.#queue.push(this.#queue.clockMs + BIND_DEADLINE_MS, { kind: "bindDeadline", processId: record.processId });
     return { record, coldStartMs };
   }
 
@@ -598,7 +583,7 @@ export class World {
     const allocation: AllocationRecord = {
       roomAllocationId: this.#newUuid(),
       processId: process.processId,
-      scheduledAtMs: this.#clockMs,
+      scheduledAtMs: this.#queue.clockMs,
       unscheduledAtMs: undefined,
     };
     room.allocations.push(allocation);
@@ -610,7 +595,7 @@ export class World {
   #unallocate(room: RoomRecord): void {
     const current = this.#currentAllocation(room);
     if (current === undefined) return;
-    current.unscheduledAtMs = this.#clockMs;
+    current.unscheduledAtMs = this.#queue.clockMs;
     const process = this.#processes.get(current.processId);
     if (process === undefined) return;
     process.roomIds.delete(room.roomId);
@@ -619,7 +604,7 @@ export class World {
 
   #scheduleIdleStop(process: ProcessRecord): void {
     process.idleToken++;
-    this.#queue.push(this.#clockMs + IDLE_PROCESS_STOP_MS, {
+    this.#queue.push(this.#queue.clockMs + IDLE_PROCESS_STOP_MS, {
       kind: "idleStop",
       processId: process.processId,
       idleToken: process.idleToken,
@@ -629,7 +614,7 @@ export class World {
   #record(room: RoomRecord, status: TruthStatus, exposedPort: ExposedPort | undefined): void {
     room.status = status;
     const entry: TruthEntry = Object.freeze(
-      exposedPort === undefined ? { at: this.#clockMs, status } : { at: this.#clockMs, status, exposedPort },
+      exposedPort === undefined ? { at: this.#queue.clockMs, status } : { at: this.#queue.clockMs, status, exposedPort },
     );
     room.history.push(entry);
     this.#pendingTransitions.push({ roomId: room.roomId, entry });

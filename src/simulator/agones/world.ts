@@ -201,7 +201,6 @@ export class AgonesWorld {
   readonly #records = new Map<string, ServerRecord>();
   readonly #usedPorts: Set<number>[];
   readonly #onTransition: AgonesTransitionHook | undefined;
-  #clockMs = 0;
   #podIps = 0;
   #pending: { namespace: string; name: string; entry: TruthEntry }[] = [];
 
@@ -214,7 +213,7 @@ export class AgonesWorld {
   }
 
   get nowMs(): number {
-    return this.#clockMs;
+    return this.#queue.clockMs;
   }
 
   /** When the next scheduled step is due (it may turn out to be stale), or undefined. */
@@ -228,7 +227,7 @@ export class AgonesWorld {
   }
 
   /** An RFC 3339 timestamp of simulated `atMs` (now by default). */
-  timestamp(atMs = this.#clockMs): string {
+  timestamp(atMs = this.#queue.clockMs): string {
     return new Date(Math.floor(this.#options.epochMs + atMs)).toISOString();
   }
 
@@ -350,30 +349,17 @@ export class AgonesWorld {
 
   // ---- internals ----
 
-  #run<T>(nowMs: number, step: () => T): T {
-    const targetMs = Math.max(this.#clockMs, Number.isFinite(nowMs) ? nowMs : this.#clockMs);
-    this.#processDue(targetMs);
-    const result = step();
-    this.#processDue(targetMs);
-    this.#flush();
-    return result;
-  }
-
-  #processDue(targetMs: number): void {
-    for (let due = this.#queue.popDue(targetMs); due !== undefined; due = this.#queue.popDue(targetMs)) {
-      this.#clockMs = due.atMs;
-      this.#handle(due.event);
-    }
-    this.#clockMs = targetMs;
-  }
-
   #schedule(delayMs: number, event: WorldEvent): void {
-    this.#queue.push(this.#clockMs + delayMs, event);
+    this.#queue.push(this.#queue.clockMs + delayMs, event);
   }
 
   #current(event: { namespace: string; name: string; uid: string }): GameServer | undefined {
     const gs = this.store.get(event.namespace, event.name);
     return gs?.metadata.uid === event.uid ? gs : undefined;
+  }
+
+  #run<T>(nowMs: number, step: () => T): T {
+    return this.#queue.run(nowMs, (event) => this.#handle(event), step, () => this.#flush());
   }
 
   #handle(event: WorldEvent): void {
@@ -534,7 +520,7 @@ export class AgonesWorld {
   #record(record: ServerRecord, gs: GameServer): void {
     const last = record.history.at(-1);
     const entry: TruthEntry = Object.freeze({
-      at: this.#clockMs,
+      at: this.#queue.clockMs,
       state: gs.status.state,
       address: gs.status.address,
       ports: statusPorts(gs.status.ports === null ? [] : gs.spec.ports),
@@ -546,7 +532,7 @@ export class AgonesWorld {
   }
 
   #recordDeleted(record: ServerRecord, gs: GameServer): void {
-    const entry: TruthEntry = Object.freeze({ at: this.#clockMs, state: "Deleted", address: gs.status.address, ports: [], sdkLabels: sdkLabelsOf(gs) });
+    const entry: TruthEntry = Object.freeze({ at: this.#queue.clockMs, state: "Deleted", address: gs.status.address, ports: [], sdkLabels: sdkLabelsOf(gs) });
     record.history.push(entry);
     this.#pending.push({ namespace: record.namespace, name: record.name, entry });
     if (record.node !== undefined) for (const p of gs.spec.ports) if (p.hostPort !== undefined) this.#usedPorts[record.node]!.delete(p.hostPort);

@@ -120,7 +120,6 @@ export class EdgegapWorld {
   readonly #terminatingMs: readonly [number, number];
   readonly #legacy: boolean;
   readonly #onTransition: EdgegapWorldOptions["onTransition"];
-  #clockMs = 0;
   #pending: Array<{ requestId: string; status: EdgegapStatus; at: number }> = [];
 
   constructor(options: EdgegapWorldOptions = {}) {
@@ -173,8 +172,8 @@ export class EdgegapWorld {
       // Each later starting status after a share of the start; READY (or ERROR) at its end.
       const totalMs = Math.round(Math.min(120_000, Math.max(500, this.#random.lognormal(this.#readyMedianMs, 0.35))));
       const steps = EDGEGAP_STARTING_STATUSES.slice(1);
-      steps.forEach((status, i) => this.#queue.push(this.#clockMs + Math.round((totalMs * (i + 1)) / (steps.length + 1)), { requestId, status }));
-      this.#queue.push(this.#clockMs + totalMs, { requestId, status: scenario === EdgegapScenario.ERROR ? "ERROR" : "READY" });
+      steps.forEach((status, i) => this.#queue.push(this.#queue.clockMs + Math.round((totalMs * (i + 1)) / (steps.length + 1)), { requestId, status }));
+      this.#queue.push(this.#queue.clockMs + totalMs, { requestId, status: scenario === EdgegapScenario.ERROR ? "ERROR" : "READY" });
       return requestId;
     });
   }
@@ -197,7 +196,7 @@ export class EdgegapWorld {
 
   /** Stops a deployment at simulated `atMs`, as `max_duration` or a self-stop would. */
   scheduleStop(nowMs: number, requestId: string, atMs: number): void {
-    this.#run(nowMs, () => this.#queue.push(Math.max(atMs, this.#clockMs), { requestId, status: "TERMINATING" }));
+    this.#run(nowMs, () => this.#queue.push(Math.max(atMs, this.#queue.clockMs), { requestId, status: "TERMINATING" }));
   }
 
   has(requestId: string): boolean {
@@ -237,20 +236,7 @@ export class EdgegapWorld {
   // ---- internals ----
 
   #run<T>(nowMs: number, step: () => T): T {
-    const targetMs = Math.max(this.#clockMs, Number.isFinite(nowMs) ? nowMs : this.#clockMs);
-    this.#processDue(targetMs);
-    const result = step();
-    this.#processDue(targetMs);
-    this.#flush();
-    return result;
-  }
-
-  #processDue(targetMs: number): void {
-    for (let due = this.#queue.popDue(targetMs); due !== undefined; due = this.#queue.popDue(targetMs)) {
-      this.#clockMs = due.atMs;
-      this.#handle(due.event);
-    }
-    this.#clockMs = targetMs;
+    return this.#queue.run(nowMs, (event) => this.#handle(event), step, () => this.#flush());
   }
 
   #handle(event: WorldEvent): void {
@@ -273,13 +259,13 @@ export class EdgegapWorld {
     d.stopRequested = false;
     this.#record(d, "TERMINATING");
     const [min, max] = this.#terminatingMs;
-    this.#queue.push(this.#clockMs + (max > min ? this.#random.int(min, max + 1) : min), { requestId: d.requestId, status: "TERMINATED" });
+    this.#queue.push(this.#queue.clockMs + (max > min ? this.#random.int(min, max + 1) : min), { requestId: d.requestId, status: "TERMINATED" });
   }
 
   #record(d: Deployment, status: EdgegapStatus): void {
     d.status = status;
-    d.history.push(Object.freeze({ at: this.#clockMs, status }));
-    this.#pending.push({ requestId: d.requestId, status, at: this.#clockMs });
+    d.history.push(Object.freeze({ at: this.#queue.clockMs, status }));
+    this.#pending.push({ requestId: d.requestId, status, at: this.#queue.clockMs });
   }
 
   #flush(): void {
@@ -331,7 +317,7 @@ export class EdgegapWorld {
       last_status: last === undefined ? null : wireStatus(last),
       running: d.status === "READY",
       start_time: readyAt === undefined ? null : edgegapTime(readyAt),
-      elapsed_time: readyAt === undefined ? 0 : Math.max(0, Math.floor((this.#clockMs - readyAt) / 1000)),
+      elapsed_time: readyAt === undefined ? 0 : Math.max(0, Math.floor((this.#queue.clockMs - readyAt) / 1000)),
       removal_time: removedAt === undefined ? null : edgegapTime(removedAt),
       error: d.status === "ERROR",
       error_detail: d.status === "ERROR" ? ERROR_DETAIL : null,
