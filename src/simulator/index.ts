@@ -14,12 +14,12 @@ export {
 } from "./agones/simulator.js";
 export type { AgonesFaultOptions, WatchFaultOptions } from "./agones/faults.js";
 export type { Verb as AgonesVerb, Operation as AgonesOperation } from "./agones/router.js";
-export type { GameServer, GameServerState } from "./agones/game-server.js";
+export type { GameServer, GameServerPort, GameServerState, NodeAddress, PortPolicy, PortProtocol } from "./agones/game-server.js";
 export { AgonesScenario, type GameServerTruth, type TruthEntry as GameServerTruthEntry, type AgonesTransitionHook } from "./agones/world.js";
 export {
   EdgegapEndpoint,
   EdgegapSimulator,
   type EdgegapSimulatorOptions,
 } from "./edgegap/simulator.js";
-export { EdgegapScenario, type EdgegapDeploymentTruth, type EdgegapPortSpec, type EdgegapTruthEntry } from "./edgegap/world.js";
+export { EdgegapScenario, type EdgegapDeploymentTruth, type EdgegapPortSpec, type EdgegapTruthEntry, type StopOutcome as EdgegapStopOutcome } from "./edgegap/world.js";
 export type { WebhookCounts, WebhookFaults } from "./edgegap/webhook-caller.js";

@@ -4,12 +4,12 @@
  * Pure: no clock, no randomness (the world passes times and drawn values in).
  */
 import { z } from "zod";
-import { GameServerState, type KnownGameServerState } from "../../providers/agones/schemas.js";
+import { GameServerState } from "../../providers/agones/schemas.js";
 import type { StatusCause } from "./status.js";
 
 // The states the fake serves are the ones the provider reads: one table, in the provider's wire schemas.
 export { GameServerState };
-export type GameServerState = KnownGameServerState;
+export type GameServerState = (typeof GameServerState)[keyof typeof GameServerState];
 
 export type PortPolicy = "Dynamic" | "Static" | "Passthrough" | "None";
 export type PortProtocol = "UDP" | "TCP" | "TCPUDP";
