@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../core/errors.js";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type Reply, send } from "./http-kit.js";
 import { createRandom, type Random } from "./random.js";
 
 export interface RateLimitFault {
@@ -239,5 +241,55 @@ export class FaultInjector {
 
   counts(): Record<string, number> {
     return Object.fromEntries(this.#counts);
+  }
+}
+
+/** How a simulated API says an injected failure, in its own wire format. */
+export interface FaultAnswers {
+  rateLimited(retryAfter: string | undefined): Reply;
+  error(status: number): Reply;
+}
+
+/**
+ * Plays the fault `faults` decides for `key` on one request, as every simulated API does: waits its
+ * latency (`wait` resolves false when the server is closing), then drops the socket, or answers a 429 or
+ * an error in the API's own words. Undefined when the request is answered (or gone); else it is still to
+ * be served, with the malformation to apply if one was drawn.
+ */
+export async function playFault(
+  faults: FaultInjector,
+  key: string | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  wait: (delayMs: number) => Promise<boolean>,
+  answers: FaultAnswers,
+): Promise<{ readonly malformed: MalformedKind | undefined } | undefined> {
+  const decision = faults.decide(key, Date.now());
+  if (decision.latencyMs > 0) {
+    faults.record("latency");
+    if (!(await wait(decision.latencyMs)) || res.destroyed) return undefined;
+  }
+  const { outcome } = decision;
+  switch (outcome.kind) {
+    case "none":
+      return { malformed: undefined };
+    case "malformed":
+      return { malformed: outcome.malformed };
+    case "drop":
+      faults.record(faultCountKey(outcome));
+      req.socket.destroy();
+      return undefined;
+    case "rateLimit":
+      faults.record(faultCountKey(outcome));
+      send(res, answers.rateLimited(outcome.retryAfter));
+      return undefined;
+    case "error":
+      faults.record(faultCountKey(outcome));
+      send(res, answers.error(outcome.status));
+      return undefined;
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unhandled fault ${JSON.stringify(unreachable)}`);
+    }
   }
 }

@@ -6,7 +6,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { CreateRoomParamsSchema, RoomIdSchema, type ApiError } from "../providers/hathora/schemas.js";
 import { HATHORA_ID_PATTERN } from "../providers/hathora/schemas.js";
-import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "./faults.js";
+import { type FaultAnswers, type FaultInjector, malformBody, type MalformedKind, playFault } from "./faults.js";
 import { bearerToken, CancellableWaits, MAX_BODY_BYTES, pathSegments, readBody, send, tokenEquals, type Reply } from "./http-kit.js";
 import type { SimulatedTime } from "./simulated-time.js";
 import { createTicker } from "./ticker.js";
@@ -98,6 +98,12 @@ function apiError(status: number, message: string, headers?: Record<string, stri
   const body: ApiError = { message };
   return { status, body, headers };
 }
+
+/** Injected failures in the rooms API's own words. */
+const HATHORA_FAULT_ANSWERS: FaultAnswers = {
+  rateLimited: (retryAfter) => apiError(429, "Too many requests", retryAfter === undefined ? {} : { "retry-after": retryAfter }),
+  error: (status) => apiError(status, STATUS_CODES[status] ?? "Error"),
+};
 
 export function createSimulatorServer(world: World, options: SimulatorServerOptions): SimulatorServer {
   const { time, faults } = options;
@@ -249,38 +255,9 @@ export function createSimulatorServer(world: World, options: SimulatorServerOpti
 
     let malformed: MalformedKind | undefined;
     if (CONNECTION_INFO_ENDPOINTS.has(route.endpoint) || options.faultAdmin === true) {
-      const decision = faults.decide(route.roomId, Date.now());
-      if (decision.latencyMs > 0) {
-        faults.record("latency");
-        if (!(await waits.wait(decision.latencyMs)) || res.destroyed) return;
-      }
-      const { outcome } = decision;
-      switch (outcome.kind) {
-        case "none":
-          break;
-        case "drop":
-          faults.record(faultCountKey(outcome));
-          req.socket.destroy();
-          return;
-        case "rateLimit":
-          faults.record(faultCountKey(outcome));
-          send(
-            res,
-            apiError(429, "Too many requests", outcome.retryAfter === undefined ? {} : { "retry-after": outcome.retryAfter }),
-          );
-          return;
-        case "error":
-          faults.record(faultCountKey(outcome));
-          send(res, apiError(outcome.status, STATUS_CODES[outcome.status] ?? "Error"));
-          return;
-        case "malformed":
-          malformed = outcome.malformed;
-          break;
-        default: {
-          const unreachable: never = outcome;
-          throw new Error(`unhandled fault ${JSON.stringify(unreachable)}`);
-        }
-      }
+      const left = await playFault(faults, route.roomId, req, res, (delayMs) => waits.wait(delayMs), HATHORA_FAULT_ANSWERS);
+      if (left === undefined) return;
+      malformed = left.malformed;
     }
 
     // Never say why a token was refused, and never repeat it.

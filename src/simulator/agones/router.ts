@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { faultCountKey, malformBody, type FaultInjector, type MalformedKind } from "../faults.js";
+import { type FaultAnswers, type FaultInjector, malformBody, type MalformedKind, playFault } from "../faults.js";
 import { bearerToken, CancellableWaits, MAX_BODY_BYTES, MAX_TIMER_MS, pathSegments, readBody, tokenEquals } from "../http-kit.js";
 import { createRandom } from "../random.js";
 import type { SimulatedTime } from "../simulated-time.js";
@@ -116,6 +116,15 @@ const isWatch = (url: URL): boolean => ["1", "true"].includes(url.searchParams.g
 function parseRv(value: string): number | undefined {
   return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
+
+/** Injected failures as the Kubernetes API says them: Status objects. */
+const KUBERNETES_FAULT_ANSWERS: FaultAnswers = {
+  rateLimited: (retryAfter) => {
+    const seconds = retryAfter === undefined ? undefined : Number(retryAfter);
+    return reply(Status.tooManyRequests(Number.isFinite(seconds) ? seconds : undefined), retryAfter === undefined ? {} : { "retry-after": retryAfter });
+  },
+  error: (status) => reply(Status.statusOfCode(status, `injected fault: HTTP ${status}`)),
+};
 
 export function createAgonesApiServer(world: AgonesWorld, options: ApiServerOptions): ApiServer {
   const { time, listFaults, watchFaults } = options;
@@ -361,37 +370,9 @@ export function createAgonesApiServer(world: AgonesWorld, options: ApiServerOpti
 
     let malformed: MalformedKind | undefined;
     if (operation === "list" || operation === "get") {
-      const decision = listFaults.decide(route.namespace, Date.now());
-      if (decision.latencyMs > 0) {
-        listFaults.record("latency");
-        if (!(await waits.wait(decision.latencyMs)) || res.destroyed) return;
-      }
-      const { outcome } = decision;
-      switch (outcome.kind) {
-        case "none":
-          break;
-        case "drop":
-          listFaults.record(faultCountKey(outcome));
-          req.socket.destroy();
-          return;
-        case "rateLimit": {
-          listFaults.record(faultCountKey(outcome));
-          const seconds = outcome.retryAfter === undefined ? undefined : Number(outcome.retryAfter);
-          send(res, reply(Status.tooManyRequests(Number.isFinite(seconds) ? seconds : undefined), outcome.retryAfter === undefined ? {} : { "retry-after": outcome.retryAfter }));
-          return;
-        }
-        case "error":
-          listFaults.record(faultCountKey(outcome));
-          send(res, reply(Status.statusOfCode(outcome.status, `injected fault: HTTP ${outcome.status}`)));
-          return;
-        case "malformed":
-          malformed = outcome.malformed;
-          break;
-        default: {
-          const unreachable: never = outcome;
-          throw new Error(`unhandled fault ${JSON.stringify(unreachable)}`);
-        }
-      }
+      const left = await playFault(listFaults, route.namespace, req, res, (delayMs) => waits.wait(delayMs), KUBERNETES_FAULT_ANSWERS);
+      if (left === undefined) return;
+      malformed = left.malformed;
     }
 
     let answer: Reply;

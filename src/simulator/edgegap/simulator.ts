@@ -11,7 +11,7 @@ import { ConfigError } from "../../core/errors.js";
 import { CreateDeploymentSchema, EDGEGAP_REQUEST_ID_PATTERN, type EdgegapStatus } from "../../providers/edgegap/schemas.js";
 import { EDGEGAP_RATE_LIMITS } from "../../providers/edgegap/rate-limits.js";
 import type { EdgegapWebhookEvent } from "../../providers/edgegap/webhooks.js";
-import { faultCountKey, FaultInjector, malformBody, type FaultOptions } from "../faults.js";
+import { type FaultAnswers, FaultInjector, malformBody, type FaultOptions, playFault } from "../faults.js";
 import { digest, MAX_BODY_BYTES, MAX_TIMER_MS, pathSegments, readBody, send, type Reply } from "../http-kit.js";
 import { createRandom } from "../random.js";
 import { RateWindow } from "../rate-window.js";
@@ -53,6 +53,12 @@ const WEBHOOK_OF: Partial<Record<EdgegapStatus, EdgegapWebhookEvent>> = { READY:
 function apiError(status: number, message: string, headers?: Record<string, string>): Reply {
   return { status, body: { message }, headers };
 }
+
+/** Injected failures as Edgegap says them. */
+const EDGEGAP_FAULT_ANSWERS: FaultAnswers = {
+  rateLimited: (retryAfter) => apiError(429, "Too Many Requests", retryAfter === undefined ? {} : { "retry-after": retryAfter }),
+  error: (status) => ({ status, body: { message: STATUS_CODES[status] ?? "Error", details: {} } }),
+};
 
 export class EdgegapSimulator {
   /** Base URL, e.g. "http://127.0.0.1:41234" (no trailing slash). */
@@ -287,38 +293,20 @@ export class EdgegapSimulator {
   }
 
   async #status(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
-    const decision = this.#faults.decide(requestId, Date.now());
-    if (decision.latencyMs > 0) {
-      this.#faults.record("latency");
-      // Unreferenced: a slow answer must not hold the process open past close().
-      await new Promise((resolve) => setTimeout(resolve, Math.min(decision.latencyMs, MAX_TIMER_MS)).unref());
-      if (res.destroyed || this.#closing !== undefined) return;
-    }
-    const { outcome } = decision;
-    if (outcome.kind === "drop") {
-      this.#faults.record(faultCountKey(outcome));
-      req.socket.destroy();
-      return;
-    }
-    if (outcome.kind === "rateLimit") {
-      this.#faults.record(faultCountKey(outcome));
-      send(res, apiError(429, "Too Many Requests", outcome.retryAfter === undefined ? {} : { "retry-after": outcome.retryAfter }));
-      return;
-    }
-    if (outcome.kind === "error") {
-      this.#faults.record(faultCountKey(outcome));
-      send(res, { status: outcome.status, body: { message: STATUS_CODES[outcome.status] ?? "Error", details: {} } });
-      return;
-    }
+    // Unreferenced: a slow answer must not hold the process open past close().
+    const wait = (delayMs: number): Promise<boolean> =>
+      new Promise((resolve) => setTimeout(() => resolve(this.#closing === undefined), Math.min(delayMs, MAX_TIMER_MS)).unref());
+    const left = await playFault(this.#faults, requestId, req, res, wait, EDGEGAP_FAULT_ANSWERS);
+    if (left === undefined) return;
     const status = EDGEGAP_REQUEST_ID_PATTERN.test(requestId) ? this.#world.statusBody(this.#time.now(), requestId) : undefined;
     this.#rearm();
     if (status === undefined) {
       send(res, apiError(this.#options.unknownRequestStatus ?? 404, `Deployment ${requestId.slice(0, 100)} not found`));
       return;
     }
-    if (outcome.kind === "malformed") {
+    if (left.malformed !== undefined) {
       this.#faults.record("malformed");
-      send(res, { status: 200 }, malformBody(status, outcome.malformed, this.#faults.random, ESSENTIAL_STATUS_FIELDS));
+      send(res, { status: 200 }, malformBody(status, left.malformed, this.#faults.random, ESSENTIAL_STATUS_FIELDS));
       return;
     }
     send(res, { status: 200, body: status });
