@@ -88,7 +88,7 @@ function summaryText(result: DemoResult, styles: Styles): string {
     ),
     `time to active (create -> active event): p50 ${ms(s.timeToActiveP50Ms)}, p95 ${ms(s.timeToActiveP95Ms)}`,
     `detection delay (simulator active -> event): p50 ${ms(s.detectionDelayP50Ms)}, p95 ${ms(s.detectionDelayP95Ms)}`,
-    `connection-info requests per room: ${s.requestsPerRoom}; elapsed ${s.elapsedMs} ms`,
+    `requests to the host per room (a push source sends none): ${s.requestsPerRoom}; elapsed ${s.elapsedMs} ms`,
     ...(result.gateway === undefined
       ? []
       : [
