@@ -8,6 +8,7 @@ import { parseRetryAfterMs } from "./backoff.js";
 import { HttpError, InvalidPayloadError, NetworkError, RateLimitedError, RequestTimeoutError, RoomWatcherError } from "./errors.js";
 import { redact } from "./redact.js";
 import { requestDeadline } from "./request-deadline.js";
+import { parseJson } from "./wire-json.js";
 
 export interface HttpGetRequest {
   readonly url: string;
@@ -127,4 +128,10 @@ async function readLimited(response: Response, maxBytes: number): Promise<string
     text += decoder.decode(value, { stream: true });
   }
   return text + decoder.decode();
+}
+
+/** A 200's body as JSON; an HTML page (a proxy's, a wrong host's) is an InvalidPayloadError with `notTheApi` as its hint. */
+export function jsonBodyOf(answer: HttpAnswer, notTheApi: string): unknown {
+  if (answer.html) throw new InvalidPayloadError("response body is an HTML page, not JSON", { hint: notTheApi });
+  return parseJson(answer.text);
 }

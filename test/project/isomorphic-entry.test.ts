@@ -16,20 +16,24 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const NODE_ONLY = ["pino", "prom-client", "ioredis", "ws", "@kubernetes/client-node"];
 const NODE_ONLY_PATH = new RegExp(`node_modules/(${NODE_ONLY.join("|")})/`);
 
+/** `entry` bundled for the browser platform: rejects (with esbuild's errors) if anything reachable imports a Node built-in. */
+function browserBundle(entry: string, external: string[] = []) {
+  return build({
+    entryPoints: [fileURLToPath(new URL(`../../${entry}`, import.meta.url))],
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    write: false,
+    metafile: true,
+    logLevel: "silent",
+    external,
+  });
+}
+
 describe("the core entry is isomorphic", () => {
   it("bundles for the browser with no Node built-in and none of pino, prom-client, ioredis, ws", async () => {
-    // Rejects (with esbuild's errors) if anything reachable imports a Node built-in: the browser has none.
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL("../../src/index.ts", import.meta.url))],
-      bundle: true,
-      platform: "browser",
-      format: "esm",
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-      // ws stays out only as the lazily imported fallback; the checks below hold it to that.
-      external: ["ws"],
-    });
+    // ws stays out only as the lazily imported fallback; the checks below hold it to that.
+    const result = await browserBundle("src/index.ts", ["ws"]);
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toEqual(expect.arrayContaining(["src/index.ts", "src/watch/with-fallback.ts", "src/sources/websocket-source.ts"]));
     expect(inputs.filter((input) => NODE_ONLY_PATH.test(input) || input.startsWith("node:"))).toEqual([]);
@@ -43,15 +47,7 @@ describe("the core entry is isomorphic", () => {
   });
 
   it("room-watcher/edgegap bundles for the browser with no Node built-in and nothing external", async () => {
-    const result = await build({
-      entryPoints: [fileURLToPath(new URL("../../src/edgegap.ts", import.meta.url))],
-      bundle: true,
-      platform: "browser",
-      format: "esm",
-      write: false,
-      metafile: true,
-      logLevel: "silent",
-    });
+    const result = await browserBundle("src/edgegap.ts");
     const inputs = Object.keys(result.metafile.inputs);
     expect(inputs).toEqual(expect.arrayContaining(["src/edgegap.ts", "src/providers/edgegap/http-source.ts", "src/core/http-get.ts"]));
     expect(inputs.filter((input) => NODE_ONLY_PATH.test(input) || input.startsWith("node:"))).toEqual([]);

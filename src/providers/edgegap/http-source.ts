@@ -4,15 +4,15 @@
  * the request budget and scheduling belong to the watcher and its fleet.
  */
 import { type Clock, systemClock } from "../../core/clock.js";
-import { ConfigError, InvalidPayloadError } from "../../core/errors.js";
+import { ConfigError } from "../../core/errors.js";
 import type { SourceTarget } from "../../core/evidence.js";
 import { assertFetchablePort } from "../../core/fetch-ports.js";
-import { httpGet, statusFailure, type HttpAnswer } from "../../core/http-get.js";
+import { httpGet, jsonBodyOf, statusFailure, type HttpAnswer } from "../../core/http-get.js";
 import { identities } from "../../core/identity.js";
 import type { PollResult } from "../../core/observation.js";
 import type { PollingSource } from "../../core/source.js";
 import { validateBaseUrl, validateDurationMs, validateToken } from "../../core/validate.js";
-import { apiErrorMessage, parseJson } from "../../core/wire-json.js";
+import { apiErrorMessage } from "../../core/wire-json.js";
 import { parseDeploymentStatus, type EdgegapHostField } from "./parse.js";
 import { validateRequestId } from "./schemas.js";
 
@@ -126,8 +126,7 @@ export class EdgegapHttpSource implements PollingSource {
   #interpret(answer: HttpAnswer, requestId: string): PollResult {
     const { html } = answer;
     if (answer.status === 200) {
-      if (html) throw new InvalidPayloadError("response body is an HTML page, not JSON", { hint: NOT_THE_API });
-      return parseDeploymentStatus(parseJson(answer.text), { portName: this.portName, hostField: this.hostField, expectedRequestId: requestId });
+      return parseDeploymentStatus(jsonBodyOf(answer, NOT_THE_API), { portName: this.portName, hostField: this.hostField, expectedRequestId: requestId });
     }
     const message = apiErrorMessage(answer.text);
     // The spec answers an unknown request id 404; Edgegap's own guide says the live API answers 400. Both

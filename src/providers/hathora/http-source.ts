@@ -5,10 +5,9 @@
 import type { PollResult } from "../../core/observation.js";
 import { type Clock, systemClock } from "../../core/clock.js";
 import { identities } from "../../core/identity.js";
-import { httpGet, statusFailure, type HttpAnswer } from "../../core/http-get.js";
-import { InvalidPayloadError } from "../../core/errors.js";
+import { httpGet, jsonBodyOf, statusFailure, type HttpAnswer } from "../../core/http-get.js";
 import type { SourceTarget } from "../../core/evidence.js";
-import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2, parseJson } from "./parse.js";
+import { apiErrorMessage, parseConnectionInfoV1, parseConnectionInfoV2 } from "./parse.js";
 import { assertFetchablePort } from "../../core/fetch-ports.js";
 import type { PollingSource } from "../../core/source.js";
 import { validateHathoraId } from "./schemas.js";
@@ -98,8 +97,7 @@ export class HathoraHttpSource implements PollingSource {
   #interpret(answer: HttpAnswer, roomId: string): PollResult {
     const { html } = answer;
     if (answer.status === 200) {
-      if (html) throw new InvalidPayloadError("response body is an HTML page, not JSON", { hint: NOT_THE_API });
-      const body = parseJson(answer.text);
+      const body = jsonBodyOf(answer, NOT_THE_API);
       return this.apiVersion === "v1" ? parseConnectionInfoV1(body, roomId) : parseConnectionInfoV2(body, roomId);
     }
     const message = apiErrorMessage(answer.text);
