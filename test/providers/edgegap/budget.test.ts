@@ -54,7 +54,7 @@ describe("two gateways in shared mode, one organisation's token", () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function cluster(perGateway: number, seed: number) {
+  async function cluster(perGateway: number, seed: number, untilActive = true) {
     const simulator = await EdgegapSimulator.start({ seed, timeScale: 50, token: TOKEN, readyMedianMs: 100_000 });
     cleanups.push(() => simulator.close());
     const gateways: Gateway[] = [];
@@ -79,7 +79,7 @@ describe("two gateways in shared mode, one organisation's token", () => {
     const halves = [ids.slice(0, 12), ids.slice(12)];
     const clients = gateways.map((g, i) => gatewayClient(g.url, [...(halves[i] ?? []), ...(halves[1 - i]?.slice(-1) ?? [])]));
     cleanups.push(() => disposeGatewayClients(clients));
-    await Promise.all(clients.flatMap((c) => [...c.watchers.values()].map((w) => untilWatcher(w, (x) => x.status === "active"))));
+    if (untilActive) await Promise.all(clients.flatMap((c) => [...c.watchers.values()].map((w) => untilWatcher(w, (x) => x.status === "active"))));
     return { simulator, gateways, clients, ids };
   }
 
@@ -95,8 +95,9 @@ describe("two gateways in shared mode, one organisation's token", () => {
   });
 
   it("at the one-process default (16/s) each, the pair overruns Edgegap's 20/s: 429s (what the rule prevents)", async () => {
-    const { simulator } = await cluster(EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND, 22);
-    expect(simulator.faultCounts().limit429 ?? 0).toBeGreaterThan(0);
+    // Only the overrun is in question here: once 429s pause both fleets, every room turning active takes long.
+    const { simulator } = await cluster(EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND, 22, false);
+    await expect.poll(() => simulator.faultCounts().limit429 ?? 0, { timeout: 10_000, interval: 20 }).toBeGreaterThan(0);
   });
 });
 
