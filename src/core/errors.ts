@@ -34,6 +34,8 @@ export const ErrorCode = {
   INVALID_STATE: "RW_INVALID_STATE",
   /** The upstream refused our credentials (401) or their rights (403, a missing RBAC verb); `verb` and `resource` say which. */
   ACCESS_DENIED: "RW_ACCESS_DENIED",
+  /** A room ticket was refused: malformed, too large, forged, signed with an unknown key, or expired; `reason` says which. */
+  TICKET: "RW_TICKET",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -197,8 +199,15 @@ export type GatewayErrorReason =
   | "rejected"
   /** The connection to the gateway was lost or could not be made. */
   | "connection"
-  /** The gateway refused a subscription (too many on one connection). */
+  /** The gateway refused a subscription (too many on one connection, or a room the ticket does not name). */
   | "refused"
+  /**
+   * The gateway refused our room ticket (close code 4403): forged, malformed, signed with a key it no longer
+   * has, or not accepted there. Not retried: mint a new ticket.
+   */
+  | "ticket_refused"
+  /** Our room ticket had expired when we connected (close code 4410). Not retried: mint a new ticket. */
+  | "ticket_expired"
   /** The gateway's upstream failed: a transient failure it retries (retryable), or a terminal one that ended the room. */
   | "upstream";
 
@@ -269,5 +278,33 @@ export class AccessDeniedError extends RoomWatcherError {
     this.status = status;
     this.verb = verb;
     this.resource = resource;
+  }
+}
+
+/** Why a room ticket was refused (see src/gateway/ticket.ts). */
+export type TicketErrorReason =
+  /** Not `base64url(payload).base64url(signature)`, or a payload that is not a ticket's. */
+  | "malformed"
+  /** Longer than MAX_TICKET_CHARS: refused before it is decoded. */
+  | "oversized"
+  /** The signature is not the one its key makes: forged, altered or truncated. */
+  | "bad_signature"
+  /** Signed with a key id the verifier does not hold (a key rotated out, or made up). */
+  | "unknown_key"
+  /** Its expiry, plus the clock-skew allowance, has passed. */
+  | "expired"
+  /** Its expiry is further ahead than any ticket may live (MAX_TICKET_TTL_MS, plus the allowance). */
+  | "too_long_lived";
+
+/**
+ * A room ticket that cannot be used: `reason` says why. Never retryable (the same ticket is refused
+ * again: mint another). Its message never contains the ticket or a secret.
+ */
+export class TicketError extends RoomWatcherError {
+  readonly reason: TicketErrorReason;
+
+  constructor(reason: TicketErrorReason, message: string, options: RoomWatcherErrorOptions = {}) {
+    super(ErrorCode.TICKET, message, { ...options, retryable: false });
+    this.reason = reason;
   }
 }

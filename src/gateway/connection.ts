@@ -11,6 +11,8 @@ import { GatewayCloseCode } from "../protocol/close-codes.js";
 import type { RoomHub, Subscriber } from "./room-hub.js";
 
 export interface ConnectionContext {
+  /** The only rooms this connection may subscribe to (its ticket's); undefined: any. */
+  readonly rooms?: ReadonlySet<string> | undefined;
   readonly hub: RoomHub;
   readonly limits: ResolvedGatewayLimits;
   readonly metrics: GatewayMetrics;
@@ -148,7 +150,9 @@ export class GatewayConnection implements Subscriber {
 
   /** Why a subscribe to `roomId` is refused (the error to answer), or undefined when it may go ahead. */
   #subscribeRefusal(roomId: string): Extract<ServerMessage, { type: "error" }> | undefined {
-    const { hub, limits, metrics } = this.#context;
+    const { hub, limits, metrics, rooms } = this.#context;
+    // Refused before anything else looks at the room: it costs no upstream request.
+    if (rooms !== undefined && !rooms.has(roomId)) return { type: "error", code: ProtocolErrorCode.ROOM_NOT_IN_TICKET, message: "this connection's ticket does not name this room", roomId };
     const refusal = hub.refusal(roomId);
     if (refusal !== undefined) return { type: "error", code: ProtocolErrorCode.BAD_MESSAGE, message: refusal, roomId };
     if (!hub.isSubscribed(this, roomId) && hub.countOf(this) >= limits.maxSubscriptionsPerConnection) {

@@ -4,6 +4,7 @@
  * never a token.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { TicketRefusal } from "./admission.js";
 
 /** Outcomes of one upstream request. */
 export type UpstreamOutcome = "ok" | "not_found" | "http_error" | "rate_limited" | "network" | "timeout" | "invalid_payload" | "aborted" | "other";
@@ -17,6 +18,9 @@ export type HintOutcome = "accepted" | "coalesced" | "throttled" | "unauthorized
  * seen (`unseen_limit`).
  */
 export type RefusalReason = "pending_limit" | "address_limit" | "handshake_timeout" | "auth_lockout" | "room_limit" | "unseen_limit";
+
+/** Outcomes of one room ticket presented at connect: `accepted`, or why it was refused. */
+export type TicketOutcome = "accepted" | TicketRefusal;
 
 /** Gauges read at scrape time. */
 export interface GatewayGaugeSource {
@@ -42,6 +46,8 @@ export class GatewayMetrics {
   readonly closes: Counter<"code">;
   readonly protocolErrors: Counter<"code">;
   readonly refusals: Counter<"reason">;
+  /** Room tickets presented at connect, by outcome (never the ticket). */
+  readonly tickets: Counter<"outcome">;
   /** Subscribes answered from the memory of rooms that ended as not found. */
   readonly notFoundMemory: Counter;
   /** Shared mode only: changes of the link to Redis (lost, alone, back, resynced). */
@@ -131,6 +137,12 @@ export class GatewayMetrics {
       name: "room_watcher_gateway_refusals_total",
       help: "Sockets and subscribes turned away by the abuse limits, by reason",
       labelNames: ["reason"],
+      registers,
+    });
+    this.tickets = new Counter({
+      name: "room_watcher_gateway_tickets_total",
+      help: "Room tickets presented at connect: accepted, or why refused (malformed, oversized, bad_signature, unknown_key, expired, too_long_lived, in_url, not_accepted, several)",
+      labelNames: ["outcome"],
       registers,
     });
     this.notFoundMemory = new Counter({

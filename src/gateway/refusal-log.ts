@@ -5,6 +5,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { GatewayLogger } from "./logging.js";
+import type { TicketRefusal } from "./admission.js";
 import type { RefusalReason } from "./metrics.js";
 
 export const REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -19,8 +20,8 @@ export class RefusalLog {
     this.#logger = logger;
   }
 
-  /** `reason`: a RefusalReason, or another refusal worth a line (`unauthorized`, `origin`). */
-  refused(reason: RefusalReason | "unauthorized" | "origin", address: string | undefined): void {
+  /** `reason`: a RefusalReason, or another refusal worth a line (`unauthorized`, `origin`, a ticket's: `ticket_expired`...). */
+  refused(reason: RefusalReason | "unauthorized" | "origin" | `ticket_${TicketRefusal}`, address: string | undefined): void {
     const now = this.#clock.now();
     const last = this.#last.get(reason);
     if (last !== undefined && now - last.at < REFUSAL_LOG_INTERVAL_MS) {

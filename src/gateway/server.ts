@@ -19,7 +19,7 @@ import { encodeServerMessage, GATEWAY_SUBPROTOCOL } from "../protocol/messages.j
 import { HathoraHttpSource } from "../providers/hathora/http-source.js";
 import { Fleet } from "../watch/fleet.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, resolvePollOptions } from "../watch/options.js";
-import { admitConnection, admitHandshake, type AdmissionPolicy, handshakeRefusal } from "./admission.js";
+import { admitConnection, admitHandshake, type AdmissionPolicy, handshakeRefusal, offeredProtocols } from "./admission.js";
 import { clientAddress, normalizeAddress } from "./client-address.js";
 import { GatewayConnection, libraryCloseCode } from "./connection.js";
 import { readDescriptorLimit, socketBudget } from "./descriptor-limit.js";
@@ -36,6 +36,7 @@ import { type GatewayRedisOptions, type RedisLinkState, resolveRedisOptions } fr
 import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
 import { RoomHub } from "./room-hub.js";
 import { healthzAnswer, hintAnswer, type HttpAnswer, jsonAnswer, metricsAnswer, NOT_FOUND, readHint, routeOf, writeAnswer } from "./routes.js";
+import { type TicketKey, TicketKeyring } from "./ticket.js";
 import { TokenCheck } from "./token.js";
 import { CountingSource, ObservedPushSource, type UpstreamObserver } from "./upstream.js";
 import { UpstreamHealth } from "./upstream-health.js";
@@ -102,6 +103,15 @@ export interface GatewayOptions {
    * are closed with 4401. Printable ASCII, no space at either end, or the constructor throws. Default none (open).
    */
   clientToken?: string | undefined;
+  /**
+   * The secret room tickets are signed with (mintTicket): a client that presents a valid ticket (as the
+   * subprotocol entry `ticket.<ticket>`) may subscribe to the rooms it names, and no other. Set, a client
+   * needs a ticket or `clientToken`. At least 32 characters; never logged. A bare secret's key id is
+   * derived from it; `{ secret, keyId }` names it. Default none: tickets are refused (4403).
+   */
+  ticketSecret?: string | TicketKey | undefined;
+  /** During a rotation, the secret tickets were signed with before `ticketSecret`: still accepted. Default none. */
+  ticketSecretPrevious?: string | TicketKey | undefined;
   /** Token game servers present with readiness hints (same rules as `clientToken`). Default none: hints are refused. */
   hintToken?: string | undefined;
   /**
@@ -235,6 +245,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #budgetWarning: string | undefined;
   readonly #logger: GatewayLogger;
   readonly #timers: TimerHeap;
+  /** The time tickets' expiries are judged by. */
+  readonly #clock: Pick<Clock, "now">;
   readonly #shutdownGraceMs: number;
   readonly #probeUpstream: boolean;
   readonly #connections = new Set<GatewayConnection>();
@@ -278,12 +290,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (options.token !== undefined && options.token !== "") validateToken("token", options.token);
     this.#hintToken = hintToken === undefined ? undefined : new TokenCheck(hintToken);
     this.#webhooks = options.webhooks ?? [];
+    if (options.ticketSecret === undefined && options.ticketSecretPrevious !== undefined) {
+      throw new ConfigError("ticketSecretPrevious needs ticketSecret: the previous secret is accepted beside a current one");
+    }
     this.#admission = {
       origins: options.allowedOrigins === undefined ? undefined : new OriginPolicy(options.allowedOrigins),
       clientToken: clientToken === undefined ? undefined : new TokenCheck(clientToken),
+      tickets: options.ticketSecret === undefined ? undefined : new TicketKeyring(options.ticketSecret, options.ticketSecretPrevious),
       maxConnections: this.#limits.maxConnections,
     };
-    const clock = options.clock ?? systemClock;
+    const clock = (this.#clock = options.clock ?? systemClock);
     const logger = (this.#logger = options.logger ?? silentLogger);
     this.#timers = new TimerHeap(clock);
     this.#refusalLog = new RefusalLog(clock, logger);
@@ -390,7 +406,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // A push upstream answers its first room at once, from its list: there is nothing to probe.
     if (this.#probeUpstream && this.#counting !== undefined) await this.#startProbe(this.#counting);
     // close() may have begun while the probe was out.
-    if (this.#state.phase === "listening") this.#logger.info({ url: address.url, upstream: this.#upstream.key, clientAuth: this.#admission.clientToken !== undefined, hints: this.#hintToken !== undefined }, "gateway listening");
+    if (this.#state.phase === "listening") this.#logger.info({ url: address.url, upstream: this.#upstream.key, clientAuth: this.#admission.clientToken !== undefined, ticketKeyIds: this.#admission.tickets?.keyIds, hints: this.#hintToken !== undefined }, "gateway listening");
   }
 
   #bind(): Promise<GatewayAddress> {
@@ -718,22 +734,27 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#logger.debug({ error: error.message, code }, "connection error");
     });
     ws.once("close", () => this.#sockets.delete(ws));
-    const verdict = admitConnection(this.#admission, req.headers.authorization, { draining: this.#state.phase !== "listening", connections: this.#connections.size });
+    const request = { authorization: req.headers.authorization, protocols: offeredProtocols(req.headers["sec-websocket-protocol"]), ticketInUrl: hasTicketParameter(req.url) };
+    const verdict = admitConnection(this.#admission, request, { draining: this.#state.phase !== "listening", connections: this.#connections.size, now: this.#clock.now() });
+    if (verdict.ok && verdict.grant !== undefined) this.#metrics.tickets.inc({ outcome: "accepted" });
     if (!verdict.ok) {
       ws.close(verdict.code, verdict.reason);
       // Still not a connection: it holds its pending place until it goes, and goes within the grace.
       this.#pending.refused(req.socket, () => ws.terminate());
       if (verdict.cause === "draining") return;
       this.#metrics.closes.inc({ code: String(verdict.code) });
-      if (verdict.cause === "unauthorized") {
+      if (verdict.cause === "ticket") this.#metrics.tickets.inc({ outcome: verdict.ticket });
+      // A refused ticket is a failed authentication like a wrong token: forging them is guessing.
+      if (verdict.cause === "unauthorized" || verdict.cause === "ticket") {
         this.#failedAuths.take(address);
-        this.#refusalLog.refused("unauthorized", address);
+        this.#refusalLog.refused(verdict.cause === "ticket" ? `ticket_${verdict.ticket}` : "unauthorized", address);
       }
       this.#emitClosing(undefined, verdict.code, verdict.reason);
       return;
     }
     this.#pending.upgraded(req.socket);
     const connection = new GatewayConnection(this.#nextConnectionId++, ws, {
+      rooms: verdict.grant === undefined ? undefined : new Set(verdict.grant.rooms),
       hub: this.#hub,
       limits: this.#limits,
       metrics: this.#metrics,
@@ -761,6 +782,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       "welcome",
       undefined,
     );
+  }
+}
+
+/** Whether a request URL has a `ticket` query parameter: a ticket there would be logged by every proxy on the way. */
+function hasTicketParameter(url: string | undefined): boolean {
+  try {
+    return new URL(url ?? "/", "http://gateway.invalid").searchParams.has("ticket");
+  } catch {
+    return false;
   }
 }
 

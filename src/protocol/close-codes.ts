@@ -19,6 +19,14 @@ export const GatewayCloseCode = {
   PROTOCOL_VIOLATION: 4400,
   /** No token, or not the gateway's token. Reconnecting with the same token will not help. */
   UNAUTHORIZED: 4401,
+  /**
+   * The room ticket was refused: forged, altered or truncated, signed with a key the gateway no longer
+   * holds, malformed, too large, put in the URL, or offered to a gateway that takes none (the close
+   * reason says which). Reconnecting with the same ticket will not help: get a new one.
+   */
+  TICKET_INVALID: 4403,
+  /** The room ticket had expired (beyond the clock-skew allowance). Get a new one. */
+  TICKET_EXPIRED: 4410,
   /** The client read too slowly: its send buffer passed `maxBufferedBytes`. */
   SLOW_CONSUMER: 4429,
 } as const;
@@ -35,6 +43,8 @@ export const CLOSE_FATE: Readonly<Record<GatewayCloseCode, CloseFate>> = {
   [GatewayCloseCode.TRY_AGAIN_LATER]: "reconnect",
   [GatewayCloseCode.PROTOCOL_VIOLATION]: "give-up",
   [GatewayCloseCode.UNAUTHORIZED]: "give-up",
+  [GatewayCloseCode.TICKET_INVALID]: "give-up",
+  [GatewayCloseCode.TICKET_EXPIRED]: "give-up",
   [GatewayCloseCode.SLOW_CONSUMER]: "reconnect",
 };
 

@@ -34,6 +34,8 @@ export const ProtocolErrorCode = {
   BAD_MESSAGE: "bad_message",
   /** The connection already has `maxSubscriptionsPerConnection` rooms. */
   TOO_MANY_SUBSCRIPTIONS: "too_many_subscriptions",
+  /** The connection came in with a room ticket, and the ticket does not name this room. */
+  ROOM_NOT_IN_TICKET: "room_not_in_ticket",
 } as const;
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
 

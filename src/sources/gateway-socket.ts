@@ -19,8 +19,8 @@ export interface SocketHandlers {
   /** A ping from the peer: only `ws` surfaces them; the standard WebSocket answers them unseen. */
   onPing(): void;
   onError(error: unknown): void;
-  /** The close code, 1006 when the connection broke or was dropped. */
-  onClose(code: number): void;
+  /** The close code, 1006 when the connection broke or was dropped, and the peer's reason ("" for none). */
+  onClose(code: number, reason: string): void;
 }
 
 export interface GatewaySocket {
@@ -36,7 +36,8 @@ export interface GatewaySocket {
 
 export interface SocketRequest {
   readonly url: string;
-  readonly protocol: string;
+  /** The subprotocols to offer: the gateway's, and the ticket's entry when there is one. */
+  readonly protocols: readonly string[];
   /** Only `ws` can send headers; the choice below guarantees it is the one asked when there are any. */
   readonly headers: Readonly<Record<string, string>>;
   readonly maxPayloadBytes: number;
@@ -102,7 +103,7 @@ interface StandardWebSocket {
   close(code?: number, reason?: string): void;
   addEventListener(type: "open" | "error", listener: () => void): void;
   addEventListener(type: "message", listener: (event: { readonly data: unknown }) => void): void;
-  addEventListener(type: "close", listener: (event: { readonly code: number }) => void): void;
+  addEventListener(type: "close", listener: (event: { readonly code: number; readonly reason: string }) => void): void;
 }
 type StandardWebSocketClass = new (url: string, protocols: string[]) => StandardWebSocket;
 
@@ -113,7 +114,7 @@ const ABNORMAL_CLOSURE = 1006;
 function standardSocketFactory(WebSocket: StandardWebSocketClass): SocketFactory {
   return (request, handlers) => {
     // No maxPayload here: the standard API has none, and the runtime keeps its own limits.
-    const socket = new WebSocket(request.url, [request.protocol]);
+    const socket = new WebSocket(request.url, [...request.protocols]);
     socket.binaryType = "arraybuffer";
     // Once dropped (by us or by its close), nothing more from this socket reaches the handlers.
     let done = false;
@@ -132,7 +133,7 @@ function standardSocketFactory(WebSocket: StandardWebSocketClass): SocketFactory
     socket.addEventListener("close", (event) => {
       if (done) return;
       done = true;
-      handlers.onClose(event.code);
+      handlers.onClose(event.code, event.reason);
     });
     return {
       seesPings: false,
@@ -147,7 +148,7 @@ function standardSocketFactory(WebSocket: StandardWebSocketClass): SocketFactory
         // The standard API cannot drop a connection without a handshake a dead peer never answers:
         // start it, and call the connection closed now, as ws's terminate() does.
         socket.close();
-        queueMicrotask(() => handlers.onClose(ABNORMAL_CLOSURE));
+        queueMicrotask(() => handlers.onClose(ABNORMAL_CLOSURE, ""));
       },
     };
   };
@@ -162,13 +163,13 @@ interface WsSocket {
   on(event: "open" | "ping", listener: () => void): void;
   on(event: "message", listener: (data: unknown, isBinary: boolean) => void): void;
   on(event: "error", listener: (error: Error) => void): void;
-  once(event: "close", listener: (code: number) => void): void;
+  once(event: "close", listener: (code: number, reason: Uint8Array) => void): void;
 }
 type WsClass = new (url: string, protocols: string[], options: { headers: Record<string, string>; maxPayload: number; perMessageDeflate: boolean }) => WsSocket;
 
 function wsSocketFactory(WebSocket: WsClass): SocketFactory {
   return (request, handlers) => {
-    const socket = new WebSocket(request.url, [request.protocol], { headers: { ...request.headers }, maxPayload: request.maxPayloadBytes, perMessageDeflate: false });
+    const socket = new WebSocket(request.url, [...request.protocols], { headers: { ...request.headers }, maxPayload: request.maxPayloadBytes, perMessageDeflate: false });
     socket.on("open", () => handlers.onOpen());
     socket.on("message", (data, isBinary) => {
       if (isBinary) handlers.onBinary();
@@ -176,7 +177,7 @@ function wsSocketFactory(WebSocket: WsClass): SocketFactory {
     });
     socket.on("ping", () => handlers.onPing());
     socket.on("error", (error) => handlers.onError(error));
-    socket.once("close", (code) => handlers.onClose(code));
+    socket.once("close", (code, reason) => handlers.onClose(code, decodeUtf8(reason)));
     return {
       seesPings: true,
       get isOpen() {

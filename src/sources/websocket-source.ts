@@ -3,7 +3,7 @@
  * through it. It reconnects with capped, jittered backoff and resubscribes; the snapshot each
  * subscription starts with carries whatever changed while it was away, so no terminal event is lost;
  * a gap in a room's sequence numbers triggers a resync; a watchdog calls a silent connection dead; a
- * close whose cause is on our side (closeFate "give-up": 4401, 4400, 1003, 1009) fails every room
+ * close whose cause is on our side (closeFate "give-up": 4401, 4403, 4410, 4400, 1003, 1009) fails every room
  * instead of being retried. Its `connected` and `disconnected` events say when it can deliver, which is
  * what `withFallback` needs to poll in its place.
  */
@@ -14,11 +14,12 @@ import type { SourceTarget } from "../core/evidence.js";
 import type { PollResult } from "../core/observation.js";
 import { safeEmit } from "../core/safe-emit.js";
 import { checkSequence } from "../protocol/sequence.js";
-import { redact } from "../core/redact.js";
+import { redactSecrets } from "../core/redact.js";
 import { TimerHeap, type TimerHandle } from "../core/timer-heap.js";
 import { ConfigError, ErrorCode, GatewayError, HttpError, type RoomWatcherError } from "../core/errors.js";
 import { encodeClientMessage, GATEWAY_SUBPROTOCOL, parseServerMessage, type ServerMessage, type WireError } from "../protocol/messages.js";
 import { closeFate, GatewayCloseCode } from "../protocol/close-codes.js";
+import { isTicketShaped, MAX_TICKET_CHARS, ticketSubprotocol } from "../protocol/ticket-format.js";
 import type { PushSource, SourceListener } from "../core/source.js";
 import { validateDurationMs, validateRoomId, validateToken } from "../core/validate.js";
 import { chooseWebSocket, type GatewaySocket, loadSocketFactory, type SocketFactory, type WebSocketImplementation } from "./gateway-socket.js";
@@ -38,6 +39,12 @@ export interface WebSocketSourceOptions {
   url: string;
   /** The gateway's client token, sent as `Authorization: Bearer`. Never logged or put in an error. */
   token?: string | undefined;
+  /**
+   * A room ticket from your backend (`mintTicket` of room-watcher/gateway), presented as the subprotocol
+   * entry `ticket.<ticket>`, which any WebSocket can send (a browser's cannot send the token). The gateway
+   * then serves only the rooms it names. Not with `token`. Never logged or put in an error. Default none.
+   */
+  ticket?: string | undefined;
   /**
    * Which WebSocket to use: "global" (the runtime's standard one) or "ws" (the package, imported on the first
    * connect; it can send the token as a header and sees the gateway's pings). Default "ws" with a token or
@@ -103,6 +110,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
   readonly key: string;
   readonly url: string;
   readonly #token: string | undefined;
+  readonly #ticket: string | undefined;
   readonly #implementation: WebSocketImplementation;
   readonly #clock: Clock;
   readonly #random: () => number;
@@ -132,6 +140,8 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     this.url = validateGatewayUrl(options.url);
     this.key = `gateway:${this.url}`;
     this.#token = options.token === undefined ? undefined : validateToken("token", options.token);
+    this.#ticket = options.ticket === undefined ? undefined : validateTicket(options.ticket);
+    if (this.#token !== undefined && this.#ticket !== undefined) throw new ConfigError("give token or ticket, not both: a client presents one credential");
     this.#implementation = chooseWebSocket(options.webSocket, this.#token !== undefined);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
@@ -144,6 +154,11 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     this.#staleAfterOption = options.staleAfterMs === undefined ? undefined : validateDurationMs("staleAfterMs", options.staleAfterMs, { allowZero: false });
     this.#staleAfterMs = this.#staleAfterOption ?? DEFAULT_STALE_AFTER_MS;
     this.#notFoundRecheckMs = validateDurationMs("notFoundRecheckMs", options.notFoundRecheckMs ?? DEFAULT_NOT_FOUND_RECHECK_MS, { allowZero: false });
+  }
+
+  /** What never leaves in a message: the token and the ticket. */
+  get #secrets(): readonly (string | undefined)[] {
+    return [this.#token, this.#ticket];
   }
 
   /** Whether the gateway has welcomed the current connection. */
@@ -232,7 +247,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     const terminate = (): void => socket.current?.terminate();
     try {
       socket.current = factory(
-        { url: this.url, protocol: GATEWAY_SUBPROTOCOL, headers, maxPayloadBytes: MAX_GATEWAY_FRAME_BYTES },
+        { url: this.url, protocols: this.#ticket === undefined ? [GATEWAY_SUBPROTOCOL] : [GATEWAY_SUBPROTOCOL, ticketSubprotocol(this.#ticket)], headers, maxPayloadBytes: MAX_GATEWAY_FRAME_BYTES },
         {
           onOpen: () => {
             this.#connectTimer?.cancel();
@@ -252,13 +267,13 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
           onError: (error) => {
             lastError = error;
           },
-          onClose: (code) => this.#onClosed(socket.current, code, lastError),
+          onClose: (code, reason) => this.#onClosed(socket.current, code, reason, lastError),
         },
       );
     } catch (error) {
       // Only a malformed URL throws here, and the constructor validated it; treat anything else as a failed attempt.
       this.#ws = undefined;
-      this.#onClosed(undefined, 1006, error);
+      this.#onClosed(undefined, 1006, "", error);
       return;
     }
     this.#ws = socket.current;
@@ -336,7 +351,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
             this.#scheduleRecheck(room);
             return;
           case "failed":
-            this.#fail(room, errorFromWire(message.error, this.#token), now);
+            this.#fail(room, errorFromWire(message.error, this.#secrets), now);
             return;
           default: {
             const { reason, hostState, detail } = message;
@@ -348,13 +363,13 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
       case "failure": {
         const room = this.#live(message.roomId);
         if (room === undefined) return;
-        const failure = Object.freeze({ error: errorFromWire(message.error, this.#token, true), attempt: message.attempt, nextDelayMs: message.nextDelayMs, at: now });
+        const failure = Object.freeze({ error: errorFromWire(message.error, this.#secrets, true), attempt: message.attempt, nextDelayMs: message.nextDelayMs, at: now });
         for (const listener of [...room.listeners]) listener.onTransientFailure(failure);
         return;
       }
       case "error": {
         const room = message.roomId === undefined ? undefined : this.#live(message.roomId);
-        if (room !== undefined && message.code === "too_many_subscriptions") {
+        if (room !== undefined && (message.code === "too_many_subscriptions" || message.code === "room_not_in_ticket")) {
           this.#fail(room, new GatewayError("refused", `gateway refused the subscription: ${message.message}`), now);
         }
         return;
@@ -411,7 +426,7 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     });
   }
 
-  #onClosed(ws: GatewaySocket | undefined, code: number, cause: unknown): void {
+  #onClosed(ws: GatewaySocket | undefined, code: number, reason: string, cause: unknown): void {
     if (ws !== this.#ws) return;
     this.#ws = undefined;
     this.#connectTimer?.cancel();
@@ -441,13 +456,13 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
     if (closeFate(code) === "give-up") {
       // The cause is on our side (the token, what we sent): the same connection would be closed the same way.
       this.#phase = "idle";
-      const error = giveUpError(code);
+      const error = giveUpError(code, redactSecrets(reason, this.#secrets));
       for (const room of [...this.#rooms.values()]) this.#fail(room, error, now);
       return;
     }
     this.#failures++;
     const nextDelayMs = retryDelayMs(this.#failures, this.#reconnect, this.#random);
-    const detail = cause instanceof Error ? `: ${redact(cause.message, this.#token)}` : "";
+    const detail = cause instanceof Error ? `: ${redactSecrets(cause.message, this.#secrets)}` : "";
     const error = new GatewayError("connection", `gateway connection lost (close code ${code})${detail}`, { closeCode: code });
     this.#phase = "waiting";
     this.#reconnectTimer = this.#timers.after(nextDelayMs, () => {
@@ -489,9 +504,13 @@ export class WebSocketSource extends EventEmitter<WebSocketSourceEvents> impleme
   }
 }
 
-/** Why the gateway closed us for good: its token check (4401), or something we sent that it will refuse again. */
-function giveUpError(code: number): GatewayError {
+/** Why the gateway closed us for good: its token check (4401), its ticket check (4403, 4410), or something we sent that it will refuse again. */
+function giveUpError(code: number, reason: string): GatewayError {
   if (code === GatewayCloseCode.UNAUTHORIZED) return new GatewayError("unauthorized", "the gateway refused our token (close code 4401)", { closeCode: code });
+  if (code === GatewayCloseCode.TICKET_EXPIRED) return new GatewayError("ticket_expired", "our room ticket has expired (close code 4410): get a new one", { closeCode: code });
+  if (code === GatewayCloseCode.TICKET_INVALID) {
+    return new GatewayError("ticket_refused", `the gateway refused our room ticket (close code 4403${reason === "" ? "" : `: ${reason.slice(0, 123)}`})`, { closeCode: code });
+  }
   const name = Object.entries(GatewayCloseCode).find(([, value]) => value === code)?.[0] ?? "unknown";
   return new GatewayError("rejected", `the gateway rejected this client (close code ${code}, ${name}); reconnecting would be closed the same way`, { closeCode: code });
 }
@@ -510,10 +529,16 @@ function validateGatewayUrl(value: unknown): string {
   return url.href.replace(/\/+$/, "");
 }
 
+/** A ticket as the ticket option takes it; the message never repeats it. */
+function validateTicket(value: unknown): string {
+  if (!isTicketShaped(value)) throw new ConfigError(`ticket is not a room ticket: expected base64url(payload).base64url(signature), at most ${MAX_TICKET_CHARS} characters, as mintTicket makes`);
+  return value;
+}
+
 /** A room's terminal error as the gateway described it, as one of our errors again. */
-function errorFromWire(error: WireError | undefined, token: string | undefined, retryable = false): RoomWatcherError {
+function errorFromWire(error: WireError | undefined, secrets: readonly (string | undefined)[], retryable = false): RoomWatcherError {
   if (error === undefined) return new GatewayError("upstream", "the gateway's upstream failed the room", { retryable });
-  const message = redact(error.message, token);
+  const message = redactSecrets(error.message, secrets);
   if (error.code === ErrorCode.HTTP && error.status !== undefined) {
     const apiMessage = /^HTTP \d+: (.*)$/.exec(message)?.[1];
     return new HttpError(error.status, apiMessage);
