@@ -43,3 +43,17 @@ export function parsePositiveMs(value: string): number {
 export function parsePositiveNumber(value: string): number {
   return numberIn(value, (n) => n > 0, "a positive number");
 }
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration with its unit, in ms: "500ms", "60s", "10m", "1h". A bare number is refused: where a flag
+ * takes seconds as often as milliseconds ("--ttl 60"), guessing either is a ticket dead at birth or one
+ * that lives a thousand times too long.
+ */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+  const ms = match === null ? Number.NaN : Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? ""] ?? Number.NaN);
+  if (!Number.isFinite(ms) || ms <= 0) throw new InvalidArgumentError("expected a positive duration with its unit: 500ms, 60s, 10m or 1h");
+  return ms;
+}

@@ -20,6 +20,7 @@ export const WATCH_FLAG_NAMES: FlagNames = {
   "app id": "--app-id",
   "gateway URL": "--gateway",
   fallbackAfterMs: "--gateway-fallback-after",
+  ticket: "--ticket",
 };
 
 export const GATEWAY_FLAG_NAMES: FlagNames = {
@@ -50,6 +51,18 @@ export const GATEWAY_FLAG_NAMES: FlagNames = {
   "webhook secret": "--webhook-secret",
   clientToken: "--client-token",
   "allowed origin": "--allowed-origin",
+  ticketSecretPrevious: "--ticket-secret-previous",
+  ticketSecret: "--ticket-secret",
+};
+
+/** `ticket`: mintTicket's option names, as its flags. */
+export const TICKET_FLAG_NAMES: FlagNames = {
+  // Phrases, not the bare word: "rooms" also appears in the middle of messages.
+  "rooms must": "--room must",
+  "rooms names": "--room names",
+  "invalid room id": "invalid --room",
+  ttlMs: "--ttl",
+  keyId: "--key-id",
 };
 
 export const SIMULATE_FLAG_NAMES: FlagNames = {

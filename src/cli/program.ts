@@ -10,6 +10,7 @@ import { parseMs, parseNonNegativeInt, parsePort, parsePositiveMs, parsePositive
 import { type DemoCliOptions, runDemo } from "./commands/demo.js";
 import { DEMO_PROVIDERS } from "../demo/demo.js";
 import { registerGatewayCommand } from "./commands/gateway.js";
+import { registerTicketCommand } from "./commands/ticket.js";
 import { runSimulate, type SimulateCliOptions } from "./commands/simulate.js";
 import { runWait } from "./commands/wait.js";
 import { runWatch } from "./commands/watch.js";
@@ -36,6 +37,7 @@ function addWatchOptions(command: Command, io: CliIo): Command {
       new Option("--gateway <ws-url>", "watch through a room-watcher gateway (WebSocket push) instead of polling; the provider is polled directly while it is unreachable"),
     )
     .addOption(new Option("--gateway-token <token>", "token the gateway asks clients for (never printed)").env("ROOM_WATCHER_GATEWAY_TOKEN"))
+    .addOption(new Option("--ticket <ticket>", "with --gateway: a room ticket (room-watcher ticket) instead of the token, admitting to its rooms only (never printed)").env("ROOM_WATCHER_TICKET"))
     .addOption(
       new Option("--gateway-fallback-after <ms>", "with --gateway: poll the provider directly once the gateway has been unreachable this long")
         .argParser(parseMs)
@@ -53,7 +55,8 @@ Examples:
   $ room-watcher watch 2swovpy1fnunu --app-id app-1 --json   # NDJSON, one event per line
   $ room-watcher demo                                      # the whole job on the embedded simulator
 
-Environment: HATHORA_APP_ID, HATHORA_BASE_URL, HATHORA_TOKEN, ROOM_WATCHER_GATEWAY_TOKEN (tokens are never printed).`;
+Environment: HATHORA_APP_ID, HATHORA_BASE_URL, HATHORA_TOKEN, ROOM_WATCHER_GATEWAY_TOKEN, ROOM_WATCHER_TICKET,
+ROOM_WATCHER_TICKET_SECRET (tokens, tickets and secrets are never printed).`;
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command("room-watcher")
@@ -155,6 +158,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     );
 
   registerGatewayCommand(program, io, setExit);
+  registerTicketCommand(program, io, setExit);
 
   // One table for every command, from ExitCode itself.
   for (const command of [program, ...program.commands]) command.addHelpText("after", `\n${exitCodeHelp()}`);

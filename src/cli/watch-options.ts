@@ -23,6 +23,8 @@ export interface WatchCliOptions {
   gateway?: string | undefined;
   /** The gateway's client token. */
   gatewayToken?: string | undefined;
+  /** With --gateway: a room ticket instead of the token. */
+  ticket?: string | undefined;
   /** With --gateway: poll the rooms API directly once the gateway has been unreachable this long (ms). */
   gatewayFallbackAfter?: number | undefined;
   json: boolean;
@@ -30,7 +32,7 @@ export interface WatchCliOptions {
 
 /** Every secret the options (and the variables they fall back to) hold, for redaction. */
 export function watchSecrets(options: WatchCliOptions, io: CliIo): Array<string | undefined> {
-  return [...upstreamSecrets(options, io.env), options.gatewayToken];
+  return [...upstreamSecrets(options, io.env), options.gatewayToken, options.ticket];
 }
 
 /**
@@ -50,17 +52,20 @@ export async function roomWatcherOptions(roomId: string, options: WatchCliOption
   // Tokens no header can carry are refused here, by flag, rather than sent and retried as a network
   // error until the deadline.
   const gatewayToken = options.gatewayToken === undefined ? undefined : validateToken("--gateway-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.gatewayToken);
+  if (options.ticket !== undefined && options.gateway === undefined) throw new ConfigError("--ticket (ROOM_WATCHER_TICKET) is for the gateway: give --gateway too");
+  if (options.ticket !== undefined && gatewayToken !== undefined) throw new ConfigError("give --ticket or --gateway-token, not both: a client presents one credential");
+  const credentials = { token: gatewayToken, ticket: options.ticket };
   let source: RoomSource;
   if (options.gateway === undefined) {
     source = (await upstreamOf(options, io, command)).source;
   } else if (providerOf(options, command).pushed === true) {
     // A pushed provider (Agones) has no poll to fall back to, and a player holds no credentials for it:
     // through the gateway only.
-    source = new WebSocketSource({ url: options.gateway, token: gatewayToken });
+    source = new WebSocketSource({ url: options.gateway, ...credentials });
   } else {
     const upstream = (await upstreamOf(options, io, command)).source;
     if (isPushSource(upstream)) throw new ConfigError(`--provider ${options.provider} is pushed, with nothing to poll should the gateway be unreachable`);
-    source = withFallback(new WebSocketSource({ url: options.gateway, token: gatewayToken }), upstream, { fallbackAfterMs: options.gatewayFallbackAfter, pollOptions });
+    source = withFallback(new WebSocketSource({ url: options.gateway, ...credentials }), upstream, { fallbackAfterMs: options.gatewayFallbackAfter, pollOptions });
   }
   return {
     roomId,

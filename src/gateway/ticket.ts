@@ -102,7 +102,7 @@ export function ticketKeyId(secret: string): string {
 export function validateTicketSecret(name: string, value: unknown): string {
   const secret = validateToken(name, value);
   if (secret.length < MIN_TICKET_SECRET_CHARS) {
-    throw new ConfigError(`${name} is too short: a ticket secret has at least ${MIN_TICKET_SECRET_CHARS} characters (for example 32 random bytes in base64url)`);
+    throw new ConfigError(`${name} has fewer than ${MIN_TICKET_SECRET_CHARS} characters: a ticket secret needs at least that many (for example 32 random bytes in base64url)`);
   }
   return secret;
 }

@@ -121,7 +121,7 @@ describe("mintTicket and verifyTicket", () => {
   });
 
   it.each<[string, Partial<Parameters<typeof mintTicket>[0]>, RegExp]>([
-    ["a short secret", { secret: "too-short" }, /secret is too short: a ticket secret has at least 32 characters/],
+    ["a short secret", { secret: "too-short" }, /secret has fewer than 32 characters: a ticket secret needs at least that many/],
     ["a secret with a trailing line feed", { secret: `${SECRET}\n` }, /secret contains a line feed/],
     ["no rooms", { rooms: [] }, /rooms must name at least one room/],
     ["a bad room id", { rooms: ["a/b"] }, /invalid room id "a\/b"/],
@@ -145,8 +145,8 @@ describe("mintTicket and verifyTicket", () => {
   });
 
   it.each<[string, () => unknown, RegExp]>([
-    ["a short current secret", () => new TicketKeyring("short"), /ticketSecret is too short/],
-    ["a short previous secret", () => new TicketKeyring(SECRET, "short"), /ticketSecretPrevious is too short/],
+    ["a short current secret", () => new TicketKeyring("short"), /ticketSecret has fewer than 32 characters/],
+    ["a short previous secret", () => new TicketKeyring(SECRET, "short"), /ticketSecretPrevious has fewer than 32 characters/],
     ["the same secret twice", () => new TicketKeyring(SECRET, SECRET), /ticketSecretPrevious has the key id .* of the current ticket secret/],
     ["two secrets under one key id", () => new TicketKeyring({ secret: SECRET, keyId: "k" }, { secret: OLD_SECRET, keyId: "k" }), /ticketSecretPrevious has the key id k/],
     ["a bad key id", () => new TicketKeyring({ secret: SECRET, keyId: "k.1" }), /invalid ticketSecret key id "k.1"/],

@@ -7,6 +7,7 @@ import { type Command, Option } from "commander";
 import { ConfigError } from "../../core/errors.js";
 import { validateToken } from "../../core/validate.js";
 import { Gateway } from "../../gateway/server.js";
+import { validateTicketSecret } from "../../gateway/ticket.js";
 import { DEFAULT_GATEWAY_LIMITS } from "../../gateway/limits.js";
 import { createJsonLogger, type LogLevel } from "../../gateway/logging.js";
 import { DEFAULT_LEASE_TTL_MS, redisUrlSecrets } from "../../gateway/redis/options.js";
@@ -53,6 +54,10 @@ export interface GatewayCliOptions {
   maxRooms?: number | undefined;
   trustedProxy?: string[] | undefined;
   metricsToken?: string | undefined;
+  /** The secret room tickets are signed with. */
+  ticketSecret?: string | undefined;
+  /** During a rotation, the secret before it, still accepted. */
+  ticketSecretPrevious?: string | undefined;
   /** Default: the provider's. */
   maxRequestsPerSecond?: number | undefined;
   maxInFlight: number;
@@ -119,6 +124,8 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--max-unseen-rooms <n>", "rooms never seen to exist one connection may wait on").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxUnseenRoomsPerConnection))
     .addOption(new Option("--max-rooms <n>", "rooms watched in all").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxRooms))
     .addOption(new Option("--trusted-proxy <ip...>", "proxies whose X-Forwarded-For names the client, for the per-address limits"))
+    .addOption(new Option("--ticket-secret <secret>", "admit browsers with a room ticket signed with this secret (room-watcher ticket, mintTicket) to its rooms only; at least 32 characters, never printed").env("ROOM_WATCHER_TICKET_SECRET"))
+    .addOption(new Option("--ticket-secret-previous <secret>", "during a rotation, the ticket secret before --ticket-secret, still accepted").env("ROOM_WATCHER_TICKET_SECRET_PREVIOUS"))
     .addOption(new Option("--metrics-token <token>", "token GET /metrics requires (Authorization: Bearer); without it, /metrics is open").env("ROOM_WATCHER_METRICS_TOKEN"))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together (default: the provider's, under its own limit)").argParser(parsePositiveInt))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(parsePositiveInt).default(DEFAULT_MAX_IN_FLIGHT))
@@ -136,7 +143,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
 }
 
 function runGatewayGuarded(options: GatewayCliOptions, io: CliIo, command: Command): Promise<number> {
-  const secrets = [...upstreamSecrets(options, io.env), options.clientToken, options.hintToken, options.webhookSecret, options.metricsToken, options.upstreamToken, ...redisUrlSecrets(options.redis)];
+  const secrets = [...upstreamSecrets(options, io.env), options.clientToken, options.hintToken, options.webhookSecret, options.metricsToken, options.upstreamToken, options.ticketSecret, options.ticketSecretPrevious, ...redisUrlSecrets(options.redis)];
   // A message about the base URL names the flag the user gave.
   const flagNames = options.upstream !== undefined && (options.baseUrl === undefined || options.sources?.baseUrl === "env") ? { ...GATEWAY_FLAG_NAMES, "base URL": "--upstream", baseUrl: "--upstream" } : GATEWAY_FLAG_NAMES;
   return guarded(io, { json: false, secrets, flagNames }, () => runGateway(options, io, command));
@@ -160,6 +167,11 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
   if (options.clientToken !== undefined) validateToken("--client-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.clientToken);
   if (options.hintToken !== undefined) validateToken("--hint-token (ROOM_WATCHER_HINT_TOKEN)", options.hintToken);
   if (options.metricsToken !== undefined) validateToken("--metrics-token (ROOM_WATCHER_METRICS_TOKEN)", options.metricsToken);
+  if (options.ticketSecret !== undefined) validateTicketSecret("--ticket-secret (ROOM_WATCHER_TICKET_SECRET)", options.ticketSecret);
+  if (options.ticketSecretPrevious !== undefined) {
+    if (options.ticketSecret === undefined) throw new ConfigError("--ticket-secret-previous (ROOM_WATCHER_TICKET_SECRET_PREVIOUS) needs --ticket-secret: the previous secret is accepted beside a current one");
+    validateTicketSecret("--ticket-secret-previous (ROOM_WATCHER_TICKET_SECRET_PREVIOUS)", options.ticketSecretPrevious);
+  }
   const provider = providerOf(options, command);
   const baseUrlVariable = provider.env.baseUrl;
   if (baseUrl === undefined && baseUrlVariable !== undefined && io.env[baseUrlVariable] === undefined) {
@@ -189,6 +201,8 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     allowedOrigins: options.allowedOrigin,
     trustedProxies: options.trustedProxy,
     metricsToken: options.metricsToken,
+    ticketSecret: options.ticketSecret,
+    ticketSecretPrevious: options.ticketSecretPrevious,
     limits: {
       maxConnections: options.maxConnections,
       maxSubscriptionsPerConnection: options.maxSubscriptions,
