@@ -20,7 +20,8 @@ export const WATCH_FLAG_NAMES: FlagNames = {
   "app id": "--app-id",
   "gateway URL": "--gateway",
   fallbackAfterMs: "--gateway-fallback-after",
-  ticket: "--ticket",
+  // A phrase, not the bare word: "ticket" also appears in the middle of the message.
+  "ticket is not": "--ticket is not",
 };
 
 export const GATEWAY_FLAG_NAMES: FlagNames = {

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 export const CLI_PATH = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 /** Variables the CLI reads; a child never inherits them from the test's environment. */
-const CLI_ENV_VARIABLES = ["HATHORA_APP_ID", "HATHORA_BASE_URL", "HATHORA_TOKEN", "EDGEGAP_TOKEN", "EDGEGAP_BASE_URL", "KUBECONFIG", "ROOM_WATCHER_WEBHOOK_SECRET", "SIMULATOR_TOKEN", "ROOM_WATCHER_REDIS_URL", "ROOM_WATCHER_GATEWAY_TOKEN", "CI"] as const;
+const CLI_ENV_VARIABLES = ["HATHORA_APP_ID", "HATHORA_BASE_URL", "HATHORA_TOKEN", "EDGEGAP_TOKEN", "EDGEGAP_BASE_URL", "KUBECONFIG", "ROOM_WATCHER_WEBHOOK_SECRET", "SIMULATOR_TOKEN", "ROOM_WATCHER_REDIS_URL", "ROOM_WATCHER_GATEWAY_TOKEN", "ROOM_WATCHER_TICKET", "ROOM_WATCHER_TICKET_SECRET", "ROOM_WATCHER_TICKET_SECRET_PREVIOUS", "CI"] as const;
 
 /** Longest a child may live unless told otherwise; then it is SIGKILLed and the test fails on its exit. */
 export const DEFAULT_LIFETIME_MS = 10_000;

@@ -12,9 +12,11 @@ import { GatewayCloseCode } from "../../src/protocol/close-codes.js";
 import type { TransientFailure } from "../../src/core/source.js";
 import { chooseWebSocket, loadSocketFactory } from "../../src/sources/gateway-socket.js";
 import { WebSocketSource } from "../../src/sources/websocket-source.js";
+import { Gateway } from "../../src/gateway/server.js";
+import { mintTicket, ticketKeyId } from "../../src/gateway/ticket.js";
 import { fakeClock } from "../helpers/fake-clock.js";
 import { recorder, scriptedGatewayHarness } from "../helpers/scripted-gateway.js";
-import { active, starting } from "../helpers/scripted-source.js";
+import { active, ScriptedSource, starting } from "../helpers/scripted-source.js";
 
 const wire = toWireResult;
 
@@ -394,6 +396,74 @@ describe("WebSocketSource on the runtime's standard WebSocket, or on ws", () => 
     expect(constructed).toEqual([]);
     await subscription.unsubscribe();
     expect(time.timers()).toBe(0);
+  });
+
+  describe("with a room ticket, as a browser page connects", () => {
+    const SECRET = "websocket-source-ticket-secret-0123456789";
+
+    /** A real gateway taking tickets, over a scripted upstream whose rooms are all active. */
+    async function ticketGateway(): Promise<Gateway> {
+      const upstream = new ScriptedSource([active(4321)], () => Date.now());
+      const g = await Gateway.start({ source: upstream, ticketSecret: SECRET, defaultMetrics: false, probeUpstream: false, limits: { heartbeatIntervalMs: 0 } });
+      cleanups.push(() => g.close());
+      return g;
+    }
+
+    it("presents it as the subprotocol entry ticket.<ticket> on the global WebSocket; the ticket's room is served, another refused", async () => {
+      const { constructed } = await countingGlobalWebSocket();
+      const g = await ticketGateway();
+      const ticket = mintTicket({ secret: SECRET, rooms: ["r1"], ttlMs: 60_000 });
+      const time = fakeClock();
+      const ws = source(time, g.url, { ticket });
+      const mine = recorder();
+      const other = recorder();
+      const subscriptions = [ws.subscribe("r1", mine.listener), ws.subscribe("r2", other.listener)];
+      await mine.until(() => mine.results.some((r) => r.observation.kind === "active"));
+      await other.until(() => other.fatals.length === 1);
+      expect(other.fatals[0]).toBeInstanceOf(GatewayError);
+      expect(other.fatals[0]).toMatchObject({ reason: "refused", retryable: false });
+      expect((other.fatals[0] as Error).message).toContain("this connection's ticket does not name this room");
+      expect(constructed).toEqual([{ url: g.url, protocols: [GATEWAY_SUBPROTOCOL, `ticket.${ticket}`] }]);
+      await Promise.all(subscriptions.map((s) => s.unsubscribe()));
+      expect(time.timers()).toBe(0);
+    });
+
+    it.each([
+      ["forged", () => mintTicket({ secret: `${SECRET}-forger`, keyId: ticketKeyId(SECRET), rooms: ["r1"], ttlMs: 60_000 }), { reason: "ticket_refused", closeCode: 4403 }, "the gateway refused our room ticket (close code 4403: ticket refused: bad signature)"],
+      ["expired", () => mintTicket({ secret: SECRET, rooms: ["r1"], ttlMs: 1_000, now: Date.now() - 60_000 }), { reason: "ticket_expired", closeCode: 4410 }, "our room ticket has expired (close code 4410): get a new one"],
+    ])("ends every room on a %s ticket, with no reconnect, never naming the ticket", async (_name, mint, fields, message) => {
+      await countingGlobalWebSocket();
+      const g = await ticketGateway();
+      const ticket = mint();
+      const time = fakeClock();
+      const ws = source(time, g.url, { ticket });
+      const a = recorder();
+      const b = recorder();
+      const subscriptions = [ws.subscribe("r1", a.listener), ws.subscribe("r2", b.listener)];
+      await a.until(() => a.fatals.length === 1);
+      await b.until(() => b.fatals.length === 1);
+      expect(a.fatals[0]).toMatchObject({ ...fields, retryable: false });
+      expect((a.fatals[0] as Error).message).toBe(message);
+      expect(a.failures).toEqual([]);
+      expect(time.timers()).toBe(0);
+      await Promise.all(subscriptions.map((s) => s.unsubscribe()));
+    });
+
+    it("refuses a ticket beside a token, or a value that is no ticket, without repeating it", () => {
+      const ticket = mintTicket({ secret: SECRET, rooms: ["r1"], ttlMs: 60_000 });
+      expect(() => new WebSocketSource({ url: "ws://127.0.0.1:1", token: "t0ken", ticket })).toThrow(/give token or ticket, not both/);
+      for (const bad of ["not a ticket", `${ticket}.more`, "x".repeat(5_000) + ".y", ""]) {
+        let thrown: unknown;
+        try {
+          new WebSocketSource({ url: "ws://127.0.0.1:1", ticket: bad });
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(ConfigError);
+        expect((thrown as Error).message).toMatch(/^ticket is not a room ticket/);
+        if (bad.length > 0) expect((thrown as Error).message).not.toContain(bad.slice(0, 12));
+      }
+    });
   });
 
   it("refuses at once a token with the standard WebSocket, which cannot send it", () => {
