@@ -16,7 +16,8 @@ import { coreBundle } from "./browser-bundle.js";
 
 /** Where the tests look for Chromium; ROOM_WATCHER_CHROMIUM overrides it (scripts/chromium.sh reads the same). */
 export function chromiumPath(): string {
-  const path = process.env.ROOM_WATCHER_CHROMIUM ?? "/usr/bin/chromium";
+  const configured = process.env.ROOM_WATCHER_CHROMIUM;
+  const path = configured === undefined || configured === "" ? "/usr/bin/chromium" : configured;
   try {
     accessSync(path, constants.X_OK);
   } catch {
