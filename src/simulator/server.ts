@@ -7,6 +7,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import { CreateRoomParamsSchema, RoomIdSchema, type ApiError } from "../providers/hathora/schemas.js";
 import { HATHORA_ID_PATTERN } from "../providers/hathora/schemas.js";
 import { type FaultAnswers, type FaultInjector, malformBody, type MalformedKind, playFault } from "./faults.js";
+import { answerPreflight, applyCors, type CorsPolicy, isPreflight } from "./cors.js";
 import { bearerToken, CancellableWaits, MAX_BODY_BYTES, pathSegments, readBody, send, tokenEquals, type Reply } from "./http-kit.js";
 import type { SimulatedTime } from "./simulated-time.js";
 import { createTicker } from "./ticker.js";
@@ -103,6 +104,17 @@ function apiError(status: number, message: string, headers?: Record<string, stri
 const HATHORA_FAULT_ANSWERS: FaultAnswers = {
   rateLimited: (retryAfter) => apiError(429, "Too many requests", retryAfter === undefined ? {} : { "retry-after": retryAfter }),
   error: (status) => apiError(status, STATUS_CODES[status] ?? "Error"),
+};
+
+/**
+ * api.hathora.dev is called from players' browsers (Hathora's browser client SDK fetches connection info
+ * from it; docs/simulator.md, "CORS"), so the simulator answers cross-origin requests as it must for that.
+ */
+const HATHORA_CORS: CorsPolicy = {
+  methods: ["GET", "POST"],
+  requestHeaders: ["authorization", "content-type"],
+  exposedHeaders: ["retry-after", "content-length"],
+  maxAgeSeconds: 600,
 };
 
 export function createSimulatorServer(world: World, options: SimulatorServerOptions): SimulatorServer {
@@ -224,6 +236,7 @@ export function createSimulatorServer(world: World, options: SimulatorServerOpti
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    applyCors(res, HATHORA_CORS);
     const body = await readBody(req);
     if (body.kind === "aborted" || closing !== undefined) return;
     if (body.kind === "tooLarge") {
@@ -245,6 +258,11 @@ export function createSimulatorServer(world: World, options: SimulatorServerOpti
     const route = matchRoute(segments);
     if (route === undefined) {
       send(res, apiError(404, "Not found"));
+      return;
+    }
+    // A preflight is the browser's question, not a call: no token, no fault, not counted.
+    if (isPreflight(req)) {
+      answerPreflight(res, HATHORA_CORS);
       return;
     }
     if (req.method !== route.method) {

@@ -8,27 +8,13 @@
  */
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { browserBundle } from "../helpers/browser-bundle.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 // @kubernetes/client-node: only room-watcher/agones may load it (issue 14).
 const NODE_ONLY = ["pino", "prom-client", "ioredis", "ws", "@kubernetes/client-node"];
 const NODE_ONLY_PATH = new RegExp(`node_modules/(${NODE_ONLY.join("|")})/`);
-
-/** `entry` bundled for the browser platform: rejects (with esbuild's errors) if anything reachable imports a Node built-in. */
-function browserBundle(entry: string, external: string[] = []) {
-  return build({
-    entryPoints: [fileURLToPath(new URL(`../../${entry}`, import.meta.url))],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-    external,
-  });
-}
 
 describe("the core entry is isomorphic", () => {
   it("bundles for the browser with no Node built-in and none of pino, prom-client, ioredis, ws", async () => {
