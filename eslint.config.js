@@ -86,4 +86,9 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
+  {
+    // Scripts that run in a page.
+    files: ["examples/browser/app.js"],
+    languageOptions: { globals: globals.browser },
+  },
 );
