@@ -86,4 +86,9 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
+  {
+    // The dashboard's page script runs in the browser, never in Node.
+    files: ["src/gateway/dashboard/assets/*.js"],
+    languageOptions: { globals: globals.browser },
+  },
 );

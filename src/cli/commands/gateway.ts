@@ -53,6 +53,8 @@ export interface GatewayCliOptions {
   maxRooms?: number | undefined;
   trustedProxy?: string[] | undefined;
   metricsToken?: string | undefined;
+  /** Serve the live dashboard at /dashboard; needs --metrics-token. */
+  dashboard?: boolean | undefined;
   /** Default: the provider's. */
   maxRequestsPerSecond?: number | undefined;
   maxInFlight: number;
@@ -72,6 +74,10 @@ every client with 1001 (going away) and exits 0. Tokens are never printed or log
 GET /healthz says ok, degraded (200, with reasons: a failing upstream, Redis disconnected) or draining
 (503, while shutting down). At start the gateway asks the upstream once, so a wrong --base-url is
 logged at warn at once.
+
+Dashboard (--dashboard, with --metrics-token): open http://<host>:<port>/dashboard#token=<metrics token>
+in a browser. The token stays in the fragment, which browsers never send; the page sends it as a
+header with each request for the figures (GET /dashboard/api/snapshot), which it polls once a second.
 
 Shared mode (--redis): every gateway started with the same Redis and upstream shares one upstream
 watch per room, whichever gateway a client reached. A room's owner holds a lease (--lease-ttl); if it
@@ -120,6 +126,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--max-rooms <n>", "rooms watched in all").argParser(parsePositiveInt).default(DEFAULT_GATEWAY_LIMITS.maxRooms))
     .addOption(new Option("--trusted-proxy <ip...>", "proxies whose X-Forwarded-For names the client, for the per-address limits"))
     .addOption(new Option("--metrics-token <token>", "token GET /metrics requires (Authorization: Bearer); without it, /metrics is open").env("ROOM_WATCHER_METRICS_TOKEN"))
+    .addOption(new Option("--dashboard", "serve a live dashboard at /dashboard (rooms by state, request rate, detection latency); its data needs --metrics-token"))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together (default: the provider's, under its own limit)").argParser(parsePositiveInt))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(parsePositiveInt).default(DEFAULT_MAX_IN_FLIGHT))
     .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.activePollIntervalMs))
@@ -160,6 +167,9 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
   if (options.clientToken !== undefined) validateToken("--client-token (ROOM_WATCHER_GATEWAY_TOKEN)", options.clientToken);
   if (options.hintToken !== undefined) validateToken("--hint-token (ROOM_WATCHER_HINT_TOKEN)", options.hintToken);
   if (options.metricsToken !== undefined) validateToken("--metrics-token (ROOM_WATCHER_METRICS_TOKEN)", options.metricsToken);
+  if (options.dashboard === true && options.metricsToken === undefined) {
+    throw new ConfigError("--dashboard needs --metrics-token (or ROOM_WATCHER_METRICS_TOKEN): the dashboard names rooms, so its data is never open");
+  }
   const provider = providerOf(options, command);
   const baseUrlVariable = provider.env.baseUrl;
   if (baseUrl === undefined && baseUrlVariable !== undefined && io.env[baseUrlVariable] === undefined) {
@@ -189,6 +199,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     allowedOrigins: options.allowedOrigin,
     trustedProxies: options.trustedProxy,
     metricsToken: options.metricsToken,
+    dashboard: options.dashboard === true,
     limits: {
       maxConnections: options.maxConnections,
       maxSubscriptionsPerConnection: options.maxSubscriptions,
