@@ -188,7 +188,7 @@ describe("the dashboard's figures", () => {
     const gateway = await startGateway({ fleet });
     const paused = new Promise<void>((resolve) => fleet.once("paused", () => resolve()));
     simulator.setFaults({ rateLimit: { probability: 1, retryAfterSeconds: 30 } });
-    cleanups.push(async () => simulator.setFaults({}));
+    cleanups.push(() => Promise.resolve(simulator.setFaults({})));
     const roomId = simulator.createRoom(APP, { scenario: "cold" }).roomId;
     const client = gatewayClient(gateway.url, [roomId]);
     await paused;
