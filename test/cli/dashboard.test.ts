@@ -49,10 +49,14 @@ describe("demo --gateway", () => {
     await expect(fetch(pageUrl)).rejects.toThrow();
   }, 45_000);
 
-  it("--json: the URL goes to stderr, stdout is the summary alone, and the demo ends by itself", async () => {
-    const exit = await spawnCli(["demo", "--gateway", "--json", "--time-scale", "50"], { lifetimeMs: 40_000 }).exited;
+  it("--json --keep-open: the URL and the note go to stderr, stdout is the summary alone", async (context) => {
+    const cli = cliForTest(context, ["demo", "--gateway", "--json", "--keep-open", "--time-scale", "50"], { lifetimeMs: 40_000 });
+    const [, pageUrl = "", token = ""] = DASHBOARD_LINE.exec(await cli.errorLine((l) => DASHBOARD_LINE.test(l))) ?? [];
+    await cli.errorLine((l) => l.includes("the dashboard stays up; Ctrl-C to stop"));
+    expect((await snapshotOf(pageUrl, token)).connections).toBe(1);
+    cli.kill("SIGINT");
+    const exit = await cli.exited;
     expect(exit.code).toBe(ExitCode.OK);
-    expect(exit.stderr.split("\n").some((l) => DASHBOARD_LINE.test(l))).toBe(true);
     const summary = JSON.parse(exit.stdout) as { rooms: number; matching: number; gateway: unknown };
     expect(summary.matching).toBe(summary.rooms);
     expect(summary.gateway).toBeDefined();

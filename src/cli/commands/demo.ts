@@ -44,8 +44,12 @@ export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<numbe
   // Said once the fake host is up, so a demo that cannot start says only why.
   const onStart = options.json ? undefined : (description: string): void => line(io.stdout, `room-watcher demo: ${description}`);
   // The URL carries the demo's own throwaway token (in the fragment, which browsers never send): printed,
-  // as the only way to open the page. With --json, on stderr, so stdout stays one JSON document.
-  const onDashboard = (url: string): void => line(options.json ? io.stderr : io.stdout, `room-watcher demo: dashboard ${url}`);
+  // as the only way to open the page. With --json the output is for a program, and the dashboard is gone
+  // with the demo: only --keep-open says where it is, on stderr, so stdout stays one JSON document.
+  const onDashboard = (url: string): void => {
+    if (!options.json) line(io.stdout, `room-watcher demo: dashboard ${url}`);
+    else if (options.keepOpen === true) line(io.stderr, `room-watcher demo: dashboard ${url}`);
+  };
   const summarize = (result: DemoResult): void => {
     render?.done();
     if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
