@@ -87,8 +87,8 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
-    // Scripts that run in a page.
-    files: ["examples/browser/app.js"],
+    // Scripts that run in a page: the dashboard's, and the browser example's.
+    files: ["src/gateway/dashboard/assets/*.js", "examples/browser/app.js"],
     languageOptions: { globals: globals.browser },
   },
 );

@@ -43,7 +43,8 @@ node -e '
 rm -rf "$scratch/package"
 # What ships: the build, the TypeScript sources its source and declaration maps point to, the README;
 # never tests, examples or scripts.
-if grep -Ev '^package/(dist/.*\.(js|d\.ts|js\.map|d\.ts\.map)|src/.*\.ts|README\.md|package\.json|LICENSE)$' "$scratch/files.txt"; then
+# The dashboard's page, script and style sheet ship as they are, beside the module that serves them.
+if grep -Ev '^package/(dist/.*\.(js|d\.ts|js\.map|d\.ts\.map)|src/.*\.ts|(dist|src)/gateway/dashboard/assets/dashboard\.(html|css|js)|README\.md|package\.json|LICENSE)$' "$scratch/files.txt"; then
   echo "unexpected files in the tarball (above)" >&2
   exit 1
 fi
@@ -142,6 +143,32 @@ node -e '
   if (s.rooms === 0 || s.matching !== s.rooms) throw new Error(`demo: ${s.matching}/${s.rooms} rooms match`);
   console.log(`cli ok: demo ${s.matching}/${s.rooms} rooms match the simulator`);
 '
+
+echo "== the gateway's dashboard from the installed package"
+# Its static files must be in the package: the page, its script and its style are served, and the figures need the token.
+cat > dashboard.mjs <<'EOF'
+import { Gateway } from "room-watcher/gateway";
+import { Simulator } from "room-watcher/simulator";
+const sim = await Simulator.start({ seed: 6 });
+const gateway = await Gateway.start({ baseUrl: sim.url, appId: "app-pack", metricsToken: "pack-metrics-token", dashboard: true, defaultMetrics: false });
+try {
+  for (const path of ["", "/app.js", "/app.css"]) {
+    const response = await fetch(`${gateway.dashboardUrl}${path}`);
+    const body = await response.text();
+    if (response.status !== 200 || body.length === 0) throw new Error(`dashboard${path}: ${response.status}`);
+    if (!response.headers.get("content-security-policy")?.includes("script-src 'self'")) throw new Error(`dashboard${path}: no CSP`);
+  }
+  const refused = await fetch(`${gateway.dashboardUrl}/api/snapshot`);
+  if (refused.status !== 401) throw new Error(`snapshot without a token: ${refused.status}`);
+  const snapshot = await (await fetch(`${gateway.dashboardUrl}/api/snapshot`, { headers: { authorization: "Bearer pack-metrics-token" } })).json();
+  if (snapshot.upstream?.budgetPerSecond !== 100) throw new Error(`snapshot: ${JSON.stringify(snapshot)}`);
+  console.log("dashboard ok: page, script, style and snapshot served from the installed package");
+} finally {
+  await gateway.close();
+  await sim.close();
+}
+EOF
+run_clean dashboard.mjs
 
 echo "== with the optional SDK: room-watcher/sdk from ESM and CommonJS"
 npm install --no-audit --no-fund --loglevel=error "@hathora/cloud-sdk-typescript@$(node -p "require('$root/node_modules/@hathora/cloud-sdk-typescript/package.json').version")"

@@ -40,6 +40,7 @@ export const GATEWAY_FLAG_NAMES: FlagNames = {
   maxUnseenRoomsPerConnection: "--max-unseen-rooms",
   maxRooms: "--max-rooms",
   metricsToken: "--metrics-token",
+  dashboard: "--dashboard",
   maxRequestsPerSecond: "--max-requests-per-second",
   maxInFlight: "--max-in-flight",
   activePollIntervalMs: "--active-poll-interval",

@@ -150,9 +150,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(new Option("--seed <n>", "seed of the simulator").argParser(parseNonNegativeInt).default(7))
     .addOption(new Option("--time-scale <x>", "simulated ms per real ms").argParser(parsePositiveNumber).default(20))
     .option("--json", "print the summary as JSON", false)
-    .option("--gateway", "watch through an in-process gateway (WebSocket push), the simulated game servers sending readiness hints", false)
+    .option("--gateway", "watch through an in-process gateway (WebSocket push), the simulated game servers sending readiness hints; prints its dashboard's URL", false)
+    .option("--keep-open", "with --gateway: once the demo is over, keep the gateway and its dashboard up until Ctrl-C", false)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .addHelpText("after", "\nExamples:\n  $ room-watcher demo --seed 3\n  $ room-watcher demo --gateway")
+    .addHelpText("after", "\nExamples:\n  $ room-watcher demo --seed 3\n  $ room-watcher demo --gateway\n  $ room-watcher demo --gateway --keep-open   # open the printed dashboard URL; Ctrl-C to stop")
     .action(async (options: DemoCliOptions & { json: boolean }) =>
       setExit(await guarded(io, { json: options.json, secrets: [], flagNames: DEMO_FLAG_NAMES }, () => runDemo(options, io))),
     );

@@ -79,6 +79,7 @@ export class RequestScheduler {
   readonly #clock: Clock;
   readonly #timers: TimerHeap;
   readonly #maxInFlight: number;
+  readonly #maxRequestsPerSecond: number;
   readonly #intervalMs: number;
   readonly #toleranceMs: number;
   readonly #heap = new MinHeap<Entry>(before);
@@ -106,6 +107,7 @@ export class RequestScheduler {
     this.#clock = clock;
     this.#timers = timers;
     this.#maxInFlight = options.maxInFlight;
+    this.#maxRequestsPerSecond = options.maxRequestsPerSecond;
     this.#intervalMs = Number.isFinite(options.maxRequestsPerSecond) ? 1000 / options.maxRequestsPerSecond : 0;
     this.#toleranceMs = (Math.max(1, options.burst) - 1) * this.#intervalMs;
     const share = options.unseenShare ?? DEFAULT_UNSEEN_SHARE;
@@ -135,6 +137,11 @@ export class RequestScheduler {
   /** Requests granted so far. */
   get started(): number {
     return this.#started;
+  }
+
+  /** Requests started per second at most (the budget); Infinity for no limit. */
+  get maxRequestsPerSecond(): number {
+    return this.#maxRequestsPerSecond;
   }
 
   /** Until when new requests wait after a 429 (a clock time; in the past when not paused). */

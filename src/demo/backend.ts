@@ -56,7 +56,12 @@ export interface DemoBackend {
   requests(roomId: string): number;
   /** For the `waiting` progress: what a pending room waits for beyond its status ("ends at its deadline in ~3 s"). */
   waitingNote?(room: DemoRoom, now: number): string;
-  /** Once every watcher has stopped: the gateway's figures, when the demo ran through one. */
+  /**
+   * With a gateway: its dashboard's page, the demo's own throwaway metrics token in the fragment (which
+   * browsers never send), e.g. "http://127.0.0.1:41234/dashboard#token=...".
+   */
+  readonly dashboardUrl?: string | undefined;
+  /** The gateway's figures, when the demo ran through one: final once the backend is closed. */
   gatewayFigures?(): { readonly hints: HintCounts; readonly upstreamRequests: number } | undefined;
   close(): Promise<void>;
 }

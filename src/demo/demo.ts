@@ -55,6 +55,14 @@ export interface DemoOptions {
   gateway?: boolean | undefined;
   /** Called once the fake host is up, with what it is ("simulator seed 7, time scale 20x"). */
   onStart?: ((description: string) => void) | undefined;
+  /** With `gateway`: called once it is up, with its dashboard's URL (the demo's throwaway metrics token in the fragment). */
+  onDashboard?: ((url: string) => void) | undefined;
+  /**
+   * Called once the demo is over and before anything closes, with its result: every room stays watched
+   * (settled ones too, so a dashboard still shows them) until the promise settles. Default none: each
+   * room's watcher stops once it has settled, and everything closes at the end.
+   */
+  holdOpen?: ((result: DemoResult) => Promise<void>) | undefined;
 }
 
 export interface DemoProgress {
@@ -137,6 +145,7 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
     })());
   try {
     options.onStart?.(backend.description);
+    if (backend.dashboardUrl !== undefined) options.onDashboard?.(backend.dashboardUrl);
     const started = performance.now();
     let finish: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => {
@@ -150,7 +159,10 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
     };
     const settled = (t: Tracked): boolean => backend.settled(t, t.watcher.status);
     const pendingRooms = (): Tracked[] => [...tracked.values()].filter((r) => r.result === undefined && !settled(r));
+    let holding = false;
     const progress = (t: Tracked, event: string, detail: string): void => {
+      // The demo is over while held open: its progress has been told.
+      if (holding) return;
       quiet?.refresh();
       options.onProgress?.({
         event,
@@ -183,7 +195,8 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
     const checkDone = (t: Tracked): void => {
       if (t.result === undefined && settled(t)) {
         t.result = resultOf(t, backend);
-        void t.watcher.stop();
+        // Held open, a settled room stays watched: the gateway's dashboard shows it as it is.
+        if (options.holdOpen === undefined) void t.watcher.stop();
       }
       if (backend.laterRooms() === 0 && [...tracked.values()].every((r) => r.result !== undefined)) finish();
     };
@@ -228,6 +241,8 @@ export async function runDemoScenario(options: DemoOptions = {}): Promise<DemoRe
     const elapsedMs = Math.round(performance.now() - started);
 
     const rooms = [...tracked.values()].map((t) => t.result ?? resultOf(t, backend));
+    holding = true;
+    if (options.holdOpen !== undefined) await options.holdOpen({ description: backend.description, rooms, elapsedMs, timedOut, gateway: backend.gatewayFigures?.() });
     await closeAll();
     return { description: backend.description, rooms, elapsedMs, timedOut, gateway: backend.gatewayFigures?.() };
   } finally {

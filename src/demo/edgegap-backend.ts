@@ -65,12 +65,13 @@ export async function startEdgegapDemo(options: EdgegapDemoOptions): Promise<Dem
   let gatewayFleet: Fleet | undefined;
   let source: WebSocketSource | undefined;
   let webhooks: Partial<Record<"ready" | "error" | "terminated", string>> | undefined;
+  const metricsToken = randomBytes(16).toString("hex");
   try {
     if (options.gateway) {
       const secret = randomBytes(16).toString("hex");
       // The gateway polls within Edgegap's budget, as `room-watcher gateway --provider edgegap` does.
       gatewayFleet = new Fleet({ maxRequestsPerSecond: EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND });
-      gateway = await Gateway.start({ source: upstream, webhooks: [edgegapWebhookReceiver(secret)], fleet: gatewayFleet });
+      gateway = await Gateway.start({ source: upstream, webhooks: [edgegapWebhookReceiver(secret)], fleet: gatewayFleet, metricsToken, dashboard: true });
       const hooks = edgegapWebhooks(gateway.httpUrl, secret);
       webhooks = { ready: hooks.webhook_on_ready.url, error: hooks.webhook_on_error.url, terminated: hooks.webhook_on_terminated.url };
       source = new WebSocketSource({ url: gateway.url });
@@ -85,6 +86,7 @@ export async function startEdgegapDemo(options: EdgegapDemoOptions): Promise<Dem
   return {
     description: `Edgegap simulator seed ${options.seed}, time scale ${options.timeScale}x, status polled within ${EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND} requests/s${options.gateway ? ", watching through a gateway (webhooks as hints)" : ""}`,
     initialKinds,
+    dashboardUrl: gateway === undefined ? undefined : `${gateway.dashboardUrl}#token=${metricsToken}`,
     laterRooms: () => 0,
     maxRequestsPerSecond: EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND,
     create(kind) {
@@ -104,9 +106,10 @@ export async function startEdgegapDemo(options: EdgegapDemoOptions): Promise<Dem
     },
     requests: (roomId) => simulator.statusRequestCount(roomId),
     gatewayFigures() {
-      if (upstreamRequests === undefined) return undefined;
+      const requests = upstreamRequests ?? gateway?.stats.upstreamRequests;
+      if (requests === undefined) return undefined;
       const { sent, delivered, failed } = simulator.webhookCounts();
-      return { hints: { sent, accepted: delivered, failed }, upstreamRequests };
+      return { hints: { sent, accepted: delivered, failed }, upstreamRequests: requests };
     },
     async close() {
       upstreamRequests = gateway?.stats.upstreamRequests;

@@ -70,10 +70,11 @@ export async function startHathoraDemo(options: HathoraDemoOptions): Promise<Dem
   });
   let gateway: Gateway | undefined;
   let source: WebSocketSource | undefined;
+  const metricsToken = randomBytes(16).toString("hex");
   try {
     if (options.gateway) {
       const hintToken = randomBytes(16).toString("hex");
-      gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP_ID, hintToken, pollOptions: { activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS } });
+      gateway = await Gateway.start({ baseUrl: simulator.url, appId: APP_ID, hintToken, metricsToken, dashboard: true, pollOptions: { activePollIntervalMs: ACTIVE_POLL_INTERVAL_MS } });
       simulator.sendHints({ gatewayUrl: gateway.url, token: hintToken });
       source = new WebSocketSource({ url: gateway.url });
     }
@@ -88,6 +89,7 @@ export async function startHathoraDemo(options: HathoraDemoOptions): Promise<Dem
   return {
     description: `simulator seed ${options.seed}, time scale ${options.timeScale}x${options.gateway ? ", watching through a gateway (readiness hints on)" : ""}`,
     initialKinds,
+    dashboardUrl: gateway === undefined ? undefined : `${gateway.dashboardUrl}#token=${metricsToken}`,
     laterRooms: () => warmToCreate,
     create(kind) {
       if (!isKind(kind)) throw new ConfigError(`unknown demo room kind ${kind}`);
@@ -143,9 +145,10 @@ export async function startHathoraDemo(options: HathoraDemoOptions): Promise<Dem
       return `, ends at its ${BIND_DEADLINE_MS / 1000} s bind deadline in ~${(Math.max(0, deadlineInMs) / 1000).toFixed(1)} s`;
     },
     gatewayFigures() {
-      if (upstreamRequests === undefined) return undefined;
+      const requests = upstreamRequests ?? gateway?.stats.upstreamRequests;
+      if (requests === undefined) return undefined;
       const { sent, accepted, failed } = simulator.hintStats();
-      return { hints: { sent, accepted, failed }, upstreamRequests };
+      return { hints: { sent, accepted, failed }, upstreamRequests: requests };
     },
     async close() {
       upstreamRequests = gateway?.stats.upstreamRequests;

@@ -21,6 +21,11 @@ export type RefusalReason = "pending_limit" | "address_limit" | "handshake_timeo
 
 /** Outcomes of one room ticket presented at connect: `accepted`, or why it was refused. */
 export type TicketOutcome = "accepted" | TicketRefusal;
+/** Outcomes of one request to the dashboard's routes (`--dashboard`). */
+export type DashboardOutcome = "ok" | "unauthorized" | "invalid" | "not_found" | "locked_out";
+
+/** Room statuses a room reaches, as counted by `room_watcher_gateway_room_transitions_total`. */
+export type RoomTransition = "starting" | "active" | "ended";
 
 /** Gauges read at scrape time. */
 export interface GatewayGaugeSource {
@@ -37,10 +42,18 @@ export interface GatewayGaugeSource {
 /** Push latency buckets in seconds: sub-millisecond to a second. */
 const PUSH_LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
+/** Detection latency buckets in seconds: a hinted look (milliseconds) to a sparse schedule's gap (seconds). */
+export const DETECTION_LATENCY_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly upstreamRequests: Counter<"outcome">;
   readonly pushLatency: Histogram;
+  /** Polling upstream only: how late this instance may have been to see a room turn active (see RoomHub). */
+  readonly detectionLatency: Histogram;
+  /** Rooms here reaching a status: starting, active (again, after a move), ended. */
+  readonly roomTransitions: Counter<"state">;
+  readonly dashboardRequests: Counter<"outcome">;
   readonly messagesSent: Counter<"type">;
   readonly hints: Counter<"outcome">;
   readonly closes: Counter<"code">;
@@ -107,6 +120,24 @@ export class GatewayMetrics {
       name: "room_watcher_gateway_push_latency_seconds",
       help: "From the gateway learning a change to the message being written to a subscriber's socket",
       buckets: PUSH_LATENCY_BUCKETS,
+      registers,
+    });
+    this.detectionLatency = new Histogram({
+      name: "room_watcher_gateway_detection_latency_seconds",
+      help: "Polling upstream: from the previous answer about a room (or a readiness hint after it, or the start of its watch) to the answer that said it is active; the room turned active somewhere in that window",
+      buckets: [...DETECTION_LATENCY_BUCKETS],
+      registers,
+    });
+    this.roomTransitions = new Counter({
+      name: "room_watcher_gateway_room_transitions_total",
+      help: "Rooms with subscribers here reaching a status: starting, active (a moved room again), ended",
+      labelNames: ["state"],
+      registers,
+    });
+    this.dashboardRequests = new Counter({
+      name: "room_watcher_gateway_dashboard_requests_total",
+      help: "Requests to the dashboard's routes by outcome (unauthorized: no or a wrong metrics token)",
+      labelNames: ["outcome"],
       registers,
     });
     this.messagesSent = new Counter({

@@ -11,9 +11,9 @@
  * over, sequence numbers and all, when the owner's lease lapses.
  */
 import { END_REASONS, type PollResult, observationKey, sameObservation } from "../core/observation.js";
-import { initialState, isTerminal } from "../core/room-state.js";
+import { initialState, isTerminal, type RoomStatus } from "../core/room-state.js";
 import { RoomWatcherError } from "../core/errors.js";
-import type { RoomSource, SourceListener, TransientFailure } from "../core/source.js";
+import { isPushSource, type RoomSource, type SourceListener, type TransientFailure } from "../core/source.js";
 import type { Fleet, Subscription } from "../watch/fleet.js";
 import type { ResolvedPollOptions } from "../watch/options.js";
 // The room directory has a RoomView of its own (what this instance knows, for claim rounds).
@@ -55,6 +55,23 @@ export interface RoomHubOptions {
   readonly notFoundMemoryMs: number;
   /** A readiness hint brings a look forward at most once per room per this interval. */
   readonly hintIntervalMs: number;
+  /** Hears each room here reach a status (starting, active, ended), after the hub has acted on it. Default none. */
+  readonly onChange?: ((change: RoomChange) => void) | undefined;
+}
+
+/** A room here reached a status: `detail` is an ended room's reason. */
+export interface RoomChange {
+  readonly roomId: string;
+  readonly status: "starting" | "active" | "ended";
+  readonly at: number;
+  readonly detail: string | undefined;
+}
+
+/** Rooms here by status now: `unknown` (no answer that it exists yet), `starting`, `active`. */
+export interface RoomStatusCounts {
+  readonly unknown: number;
+  readonly starting: number;
+  readonly active: number;
 }
 
 /** `coalesced`: taken, but a hinted look is already due (or the room was hinted within the interval): it costs nothing. */
@@ -77,6 +94,10 @@ interface Room {
   readonly subscribers: Set<Subscriber>;
   /** The subscriber who asked first: looks at the room are theirs until it is seen to exist. */
   readonly tenant: number;
+  /** When this instance began to watch it (clock ms). */
+  readonly openedAt: number;
+  /** The first readiness hint since the answer before it (clock ms): the room said it is ready then. */
+  hintedAt: number | undefined;
   /** Seen to exist (starting or active) at least once. */
   seen: boolean;
   seq: number;
@@ -127,6 +148,16 @@ export class RoomHub {
   /** Subscriptions across all subscribers. */
   get subscriptions(): number {
     return this.#subscriptions;
+  }
+
+  /** Rooms here by status, counted as asked (a walk over the rooms: for a dashboard's poll, not a hot path). */
+  statusCounts(): RoomStatusCounts {
+    const counts = { unknown: 0, starting: 0, active: 0 };
+    for (const room of this.#rooms.values()) {
+      const status = room.stateView.state.status;
+      if (status !== "terminated" && !room.ended) counts[status]++;
+    }
+    return counts;
   }
 
   /** Rooms `subscriber` is subscribed to. */
@@ -232,6 +263,8 @@ export class RoomHub {
 
   /** A hinted look: at most one per room per hint interval, and never sooner than the floor after any look. */
   #prompt(room: Room): HintOutcome {
+    const now = this.#options.fleet.clock.now();
+    if (room.hintedAt === undefined || room.hintedAt < (room.last?.at ?? room.openedAt)) room.hintedAt = now;
     const prompted = this.#options.fleet.bringForward(room.roomId, this.#options.source, this.#options.hintIntervalMs);
     if (prompted === undefined) return "unknown_room";
     return prompted ? "accepted" : "coalesced";
@@ -288,6 +321,8 @@ export class RoomHub {
       roomId,
       subscribers: new Set(),
       tenant,
+      openedAt: fleet.clock.now(),
+      hintedAt: undefined,
       seen: false,
       seq: 0,
       stateView: new RoomStateView({ roomId, state: initialState(fleet.clock.now(), notFoundGraceMs) }),
@@ -399,8 +434,10 @@ export class RoomHub {
         room.seq = message.seq;
         room.last = { result: message.result, at: message.at };
         this.#seen(room, message.result.observation);
+        const before = room.stateView.state.status;
         room.stateView.apply({ type: "observed", at: message.at, observation: message.result.observation });
         this.#broadcast(room, message, learnedAtHr);
+        this.#reached(room, before, message.at);
         return;
       }
       case "ended":
@@ -473,13 +510,38 @@ export class RoomHub {
     const previous = room.last;
     room.last = { result, at };
     this.#seen(room, result.observation);
+    const before = room.stateView.state.status;
     room.stateView.onResult(result, at);
     if (previous === undefined || !sameObservation(previous.result.observation, result.observation)) {
       room.seq++;
       const message: PublishedMessage = { type: "update", roomId: room.roomId, seq: room.seq, result: toWireResult(result), at };
       this.#publish(room, message, this.#broadcast(room, message, learnedAtHr));
     }
+    if (before !== "active" && statusOf(room) === "active") this.#detected(room, previous?.at, at);
+    this.#reached(room, before, at);
     if (isTerminal(room.stateView.state)) this.#endFromState(room, at, learnedAtHr);
+  }
+
+  /**
+   * The room turned active somewhere between what this instance last knew without it being active (its
+   * previous answer, else the start of the watch; or the first readiness hint after that, which says the
+   * room is ready) and the answer that said active: how late the gateway may have been. A push upstream
+   * tells as it learns, so there is no window to measure.
+   */
+  #detected(room: Room, previousAt: number | undefined, at: number): void {
+    if (isPushSource(this.#options.source)) return;
+    const lastKnown = previousAt ?? room.openedAt;
+    const from = room.hintedAt !== undefined && room.hintedAt >= lastKnown ? room.hintedAt : lastKnown;
+    room.hintedAt = undefined;
+    this.#options.metrics.detectionLatency.observe(Math.max(0, at - from) / 1000);
+  }
+
+  /** Counts (and tells) a room reaching starting or active. */
+  #reached(room: Room, before: RoomStatus, at: number): void {
+    const status = statusOf(room);
+    if (status === before || (status !== "starting" && status !== "active")) return;
+    this.#options.metrics.roomTransitions.inc({ state: status });
+    this.#options.onChange?.({ roomId: room.roomId, status, at, detail: undefined });
   }
 
   #onTransientFailure(room: Room, failure: TransientFailure): void {
@@ -534,6 +596,8 @@ export class RoomHub {
     for (const subscriber of [...room.subscribers]) subscriber.send(text, "ended", learnedAtHr);
     room.ended = true;
     this.#options.logger.info({ roomId: room.roomId, reason: message.reason, subscribers: room.subscribers.size }, "room ended; dropped");
+    this.#options.metrics.roomTransitions.inc({ state: "ended" });
+    this.#options.onChange?.({ roomId: room.roomId, status: "ended", at: message.at, detail: message.reason });
     for (const subscriber of room.subscribers) {
       this.#bySubscriber.get(subscriber)?.delete(room.roomId);
       this.#subscriptions--;
@@ -591,6 +655,11 @@ export class RoomHub {
     for (const subscriber of [...room.subscribers]) subscriber.send(text, message.type, learnedAtHr);
     return text;
   }
+}
+
+/** Read afresh: a status read before the state machine stepped says nothing about the status after. */
+function statusOf(room: Room): RoomStatus {
+  return room.stateView.state.status;
 }
 
 /** An error as it may cross the wire: code, message and HTTP status only. */

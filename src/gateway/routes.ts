@@ -1,5 +1,6 @@
 /**
- * The gateway's HTTP routes (`GET /healthz`, `GET /metrics`, `POST /hints/{roomId}`, anything else 404)
+ * The gateway's HTTP routes (`GET /healthz`, `GET /metrics`, `POST /hints/{roomId}`, the dashboard's
+ * `GET /dashboard...`, anything else 404)
  * as answers: each function here returns what to send, and `writeAnswer` is the one place that
  * writes a response. The server gathers the facts (health, metrics text, the hub's verdict on a hint).
  */
@@ -22,14 +23,35 @@ export type Route =
   | { readonly name: "metrics" }
   /** `roomIdSegment`: the path after the prefix, still percent-encoded. */
   | { readonly name: "hint"; readonly roomIdSegment: string }
+  /** The dashboard's page and its static files: no data in them, so no token (a browser cannot send one to open a page). */
+  | { readonly name: "dashboard"; readonly asset: "page" | "script" | "style" }
+  /** The dashboard's figures (JSON), behind the metrics token. */
+  | { readonly name: "dashboard_snapshot" }
+  /** Any other path under /dashboard/, or another method: a 404 the dashboard counts. */
+  | { readonly name: "dashboard_unknown" }
   | { readonly name: "not_found" };
 
-/** Which route a request's method and URL (path and query) take; the query is ignored. */
+/** Where the dashboard's page is served; its files and data are under it. */
+export const DASHBOARD_PATH = "/dashboard";
+export const DASHBOARD_SNAPSHOT_PATH = "/dashboard/api/snapshot";
+const DASHBOARD_ASSETS: Readonly<Record<string, "page" | "script" | "style">> = {
+  [DASHBOARD_PATH]: "page",
+  "/dashboard/app.js": "script",
+  "/dashboard/app.css": "style",
+};
+
+/** Which route a request's method and URL (path and query) take; the query is ignored (the dashboard's snapshot reads its own). */
 export function routeOf(method: string | undefined, url: string | undefined): Route {
   const path = (url ?? "/").split("?")[0] ?? "/";
   if (method === "GET" && path === "/healthz") return { name: "healthz" };
   if (method === "GET" && path === "/metrics") return { name: "metrics" };
   if (method === "POST" && path.startsWith(HINT_PATH_PREFIX)) return { name: "hint", roomIdSegment: path.slice(HINT_PATH_PREFIX.length) };
+  if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) {
+    const asset = method === "GET" ? DASHBOARD_ASSETS[path] : undefined;
+    if (asset !== undefined) return { name: "dashboard", asset };
+    if (method === "GET" && path === DASHBOARD_SNAPSHOT_PATH) return { name: "dashboard_snapshot" };
+    return { name: "dashboard_unknown" };
+  }
   return { name: "not_found" };
 }
 

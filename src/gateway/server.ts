@@ -1,6 +1,7 @@
 /**
  * The gateway: one HTTP server carrying the WebSocket endpoint (any path, subprotocol
- * `room-watcher.v1`), `GET /healthz`, `GET /metrics` and `POST /hints/{roomId}`. Every room is
+ * `room-watcher.v1`), `GET /healthz`, `GET /metrics`, `POST /hints/{roomId}` and (opt-in) the
+ * dashboard under `GET /dashboard`. Every room is
  * watched upstream once, through a fleet and the HTTP source, however many clients subscribe.
  */
 import { EventEmitter } from "eventemitter3";
@@ -35,8 +36,13 @@ import { RedisRoomDirectory } from "./redis/directory.js";
 import { type GatewayRedisOptions, type RedisLinkState, resolveRedisOptions } from "./redis/options.js";
 import { LocalRoomDirectory, type RoomDirectory } from "./room-directory.js";
 import { RoomHub } from "./room-hub.js";
-import { healthzAnswer, hintAnswer, type HttpAnswer, jsonAnswer, metricsAnswer, NOT_FOUND, readHint, routeOf, writeAnswer } from "./routes.js";
 import { type TicketKey, TicketKeyring } from "./ticket.js";
+import { DASHBOARD_PATH, healthzAnswer, hintAnswer, type HttpAnswer, jsonAnswer, metricsAnswer, NOT_FOUND, readHint, routeOf, writeAnswer } from "./routes.js";
+import { dashboardJson, type DashboardAssets, loadDashboardAssets } from "./dashboard/assets.js";
+import { Dashboard } from "./dashboard/dashboard.js";
+import { readSnapshotQuery } from "./dashboard/query.js";
+import { buildSnapshot } from "./dashboard/snapshot.js";
+import type { PausedEvent } from "../watch/fleet.js";
 import { TokenCheck } from "./token.js";
 import { CountingSource, ObservedPushSource, type UpstreamObserver } from "./upstream.js";
 import { UpstreamHealth } from "./upstream-health.js";
@@ -136,6 +142,12 @@ export interface GatewayOptions {
   trustedProxies?: readonly string[] | undefined;
   /** Token /metrics requires as `Authorization: Bearer <token>` (same rules as `clientToken`). Default none: /metrics is open. */
   metricsToken?: string | undefined;
+  /**
+   * Serve a live dashboard at `/dashboard` (rooms by state, connections, the upstream rate against the
+   * budget, detection latency, the last events). Its data needs `metricsToken` (it names rooms, which
+   * /metrics never does): without one the constructor throws. Default false.
+   */
+  dashboard?: boolean | undefined;
   /** How long a room that ended as `not_found` is answered from memory, so subscribing it again costs no look. Default 30,000 ms; 0 disables. */
   notFoundMemoryMs?: number | undefined;
   /** A readiness hint brings a room's look forward at most once per this interval (more hints are coalesced). Default 1,000 ms. */
@@ -235,6 +247,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #hintToken: TokenCheck | undefined;
   readonly #webhooks: readonly WebhookReceiver[];
   readonly #metricsToken: TokenCheck | undefined;
+  /** With the dashboard on: its state, its files, and the token its data needs. */
+  readonly #dashboard: { readonly state: Dashboard; readonly assets: DashboardAssets; readonly token: TokenCheck; readonly onPaused: (event: PausedEvent) => void } | undefined;
   readonly #trustedProxies: ReadonlySet<string>;
   readonly #pending: PendingSockets;
   /** Failed authentications (client token, hint token) and 4400 closes per client address. */
@@ -312,6 +326,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const inner = options.source ?? upstreamSource(options);
     this.#fleet = options.fleet ?? new Fleet({ clock });
     this.#ownsFleet = options.fleet === undefined;
+    if (options.dashboard === true) {
+      if (this.#metricsToken === undefined) throw new ConfigError("the dashboard needs a metricsToken: it names rooms, which /metrics never does, so its data is never open");
+      const state = new Dashboard(this.#timers, clock, () => ({ requests: this.#counting?.requests ?? 0, pausedUntil: this.#fleet.scheduler.pausedUntil }));
+      const onPaused = (event: PausedEvent): void => state.onPaused(event.roomId, event.until, event.at);
+      this.#dashboard = { state, assets: loadDashboardAssets(), token: this.#metricsToken, onPaused };
+      this.#fleet.on("paused", onPaused);
+    } else {
+      this.#dashboard = undefined;
+    }
 
     // Gauges are read at scrape time, from the parts built below.
     this.#metrics = new GatewayMetrics(
@@ -349,7 +372,18 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         },
       });
     }
-    this.#hub = new RoomHub({ fleet: this.#fleet, source: this.#upstream, pollOptions, notFoundGraceMs, metrics: this.#metrics, logger, directory: this.#directory, notFoundMemoryMs, hintIntervalMs });
+    this.#hub = new RoomHub({
+      fleet: this.#fleet,
+      source: this.#upstream,
+      pollOptions,
+      notFoundGraceMs,
+      metrics: this.#metrics,
+      logger,
+      directory: this.#directory,
+      notFoundMemoryMs,
+      hintIntervalMs,
+      onChange: this.#dashboard?.state.onRoomChange,
+    });
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#limits.maxFrameBytes,
@@ -401,12 +435,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       throw error;
     }
     this.#state = { phase: "listening", address };
+    this.#dashboard?.state.start();
     if (this.#budgetWarning !== undefined) this.#logger.warn({ maxConnections: this.#limits.maxConnections, maxPendingSockets: this.#limits.maxPendingSockets }, this.#budgetWarning);
     this.#scheduleHeartbeat();
     // A push upstream answers its first room at once, from its list: there is nothing to probe.
     if (this.#probeUpstream && this.#counting !== undefined) await this.#startProbe(this.#counting);
     // close() may have begun while the probe was out.
-    if (this.#state.phase === "listening") this.#logger.info({ url: address.url, upstream: this.#upstream.key, clientAuth: this.#admission.clientToken !== undefined, ticketKeyIds: this.#admission.tickets?.keyIds, hints: this.#hintToken !== undefined }, "gateway listening");
+    if (this.#state.phase === "listening") {
+      const dashboard = this.#dashboard === undefined ? {} : { dashboard: `${address.httpUrl}${DASHBOARD_PATH}` };
+      this.#logger.info({ url: address.url, upstream: this.#upstream.key, clientAuth: this.#admission.clientToken !== undefined, ticketKeyIds: this.#admission.tickets?.keyIds, hints: this.#hintToken !== undefined, ...dashboard }, "gateway listening");
+    }
   }
 
   #bind(): Promise<GatewayAddress> {
@@ -436,6 +474,16 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /** The same origin over HTTP, for /healthz, /metrics and hints. InvalidStateError before listen() has bound the port. */
   get httpUrl(): string {
     return this.#address("httpUrl").httpUrl;
+  }
+
+  /**
+   * The dashboard's page (`<httpUrl>/dashboard`), undefined with the dashboard off. A person opens it as
+   * `<dashboardUrl>#token=<metricsToken>`: the fragment never leaves the browser, and the page sends the
+   * token as a header. InvalidStateError before listen() has bound the port.
+   */
+  get dashboardUrl(): string | undefined {
+    const { httpUrl } = this.#address("dashboardUrl");
+    return this.#dashboard === undefined ? undefined : `${httpUrl}${DASHBOARD_PATH}`;
   }
 
   /** The port listened on. InvalidStateError before listen() has bound the port. */
@@ -541,6 +589,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /** Stops every upstream watch and lets go of Redis and an owned fleet. */
   async #release(): Promise<void> {
+    if (this.#dashboard !== undefined) {
+      this.#dashboard.state.stop();
+      this.#fleet.off("paused", this.#dashboard.onPaused);
+    }
     await this.#hub.close();
     await this.#directory.close();
     if (this.#ownsFleet) await this.#fleet.close();
@@ -702,11 +754,74 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         if (outcome === "accepted") this.#logger.debug({ roomId: hint.roomId, outcome }, "readiness hint");
         return hintAnswer(hint.roomId, outcome);
       }
+      case "dashboard":
+        if (this.#dashboard === undefined) return NOT_FOUND;
+        this.#metrics.dashboardRequests.inc({ outcome: "ok" });
+        return this.#dashboard.assets[route.asset];
+      case "dashboard_snapshot":
+        return this.#answerSnapshot(req);
+      case "dashboard_unknown":
+        if (this.#dashboard === undefined) return NOT_FOUND;
+        this.#metrics.dashboardRequests.inc({ outcome: "not_found" });
+        return DASHBOARD_NOT_FOUND;
       case "not_found":
         return NOT_FOUND;
       default:
         return unreachable(route);
     }
+  }
+
+  /**
+   * The dashboard's figures. Refused in this order, each counted, none costing an upstream request: an
+   * address locked out by failed authentications (429), no or a wrong metrics token (401, which counts
+   * towards that lockout), a query other than `since=<seq>` (400).
+   */
+  async #answerSnapshot(req: IncomingMessage): Promise<HttpAnswer> {
+    const dashboard = this.#dashboard;
+    if (dashboard === undefined) return NOT_FOUND;
+    const address = this.#clientAddress(req);
+    if (this.#failedAuths.over(address)) {
+      this.#metrics.dashboardRequests.inc({ outcome: "locked_out" });
+      this.#refuse("auth_lockout", address);
+      return TOO_MANY_FAILED_AUTHS;
+    }
+    if (!dashboard.token.matchesHeader(req.headers.authorization)) {
+      this.#metrics.dashboardRequests.inc({ outcome: "unauthorized" });
+      this.#failedAuths.take(address);
+      this.#refusalLog.refused("unauthorized", address);
+      return DASHBOARD_UNAUTHORIZED;
+    }
+    const query = readSnapshotQuery(req.url ?? "");
+    if (!query.ok) {
+      this.#metrics.dashboardRequests.inc({ outcome: "invalid" });
+      return dashboardJson(400, { message: query.message });
+    }
+    const [transitions, upstreamOutcomes, detectionLatency] = await Promise.all([
+      this.#metrics.roomTransitions.get(),
+      this.#metrics.upstreamRequests.get(),
+      this.#metrics.detectionLatency.get(),
+    ]);
+    this.#metrics.dashboardRequests.inc({ outcome: "ok" });
+    const { scheduler } = this.#fleet;
+    return dashboardJson(
+      200,
+      buildSnapshot({
+        at: this.#fleet.clock.now(),
+        health: this.health,
+        statusCounts: this.#hub.statusCounts(),
+        connections: this.#connections.size,
+        subscribers: this.#hub.subscriptions,
+        polling: this.#counting !== undefined,
+        requests: this.#counting?.requests ?? 0,
+        maxRequestsPerSecond: scheduler.maxRequestsPerSecond,
+        pausedUntil: scheduler.pausedUntil,
+        transitions: transitions.values,
+        upstreamOutcomes: upstreamOutcomes.values,
+        detectionLatency: detectionLatency.values,
+        dashboard: dashboard.state,
+        since: query.since,
+      }),
+    );
   }
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -795,6 +910,8 @@ function hasTicketParameter(url: string | undefined): boolean {
 }
 
 const UNAUTHORIZED: HttpAnswer = jsonAnswer(401, { message: "Unauthorized" });
+const DASHBOARD_UNAUTHORIZED: HttpAnswer = dashboardJson(401, { message: "Unauthorized" });
+const DASHBOARD_NOT_FOUND: HttpAnswer = dashboardJson(404, { message: "not found" });
 const TOO_MANY_FAILED_AUTHS: HttpAnswer = jsonAnswer(429, { message: "too many failed authentications from this address; try again later" });
 const HINTS_THROTTLED: HttpAnswer = jsonAnswer(429, { message: "too many hints from this address; try again later" });
 

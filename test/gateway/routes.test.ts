@@ -17,6 +17,16 @@ describe("routeOf", () => {
     ["GET", "/hints/room-1", { name: "not_found" }],
     ["GET", "/healthz/", { name: "not_found" }],
     ["GET", "/", { name: "not_found" }],
+    ["GET", "/dashboard", { name: "dashboard", asset: "page" }],
+    ["GET", "/dashboard?x=1", { name: "dashboard", asset: "page" }],
+    ["GET", "/dashboard/app.js", { name: "dashboard", asset: "script" }],
+    ["GET", "/dashboard/app.css", { name: "dashboard", asset: "style" }],
+    ["GET", "/dashboard/api/snapshot?since=3", { name: "dashboard_snapshot" }],
+    ["POST", "/dashboard/api/snapshot", { name: "dashboard_unknown" }],
+    ["POST", "/dashboard", { name: "dashboard_unknown" }],
+    ["GET", "/dashboard/", { name: "dashboard_unknown" }],
+    ["GET", "/dashboard/assets/dashboard.html", { name: "dashboard_unknown" }],
+    ["GET", "/dashboards", { name: "not_found" }],
     [undefined, undefined, { name: "not_found" }],
   ])("%s %s -> %j", (method, url, route) => {
     expect(routeOf(method, url)).toEqual(route);

@@ -1,5 +1,6 @@
 /** `room-watcher demo`: run the demo scenario with live progress and print its summary. */
 import { createLogUpdate } from "log-update";
+import { ConfigError } from "../../core/errors.js";
 import { type DemoProgress, type DemoResult, runDemoScenario } from "../../demo/demo.js";
 import { percentile, table } from "../../demo/summary.js";
 import { ExitCode } from "../exit-codes.js";
@@ -13,11 +14,14 @@ export interface DemoCliOptions {
   seed: number;
   timeScale: number;
   json: boolean;
-  /** Watch through an in-process gateway, the simulator sending readiness hints. */
+  /** Watch through an in-process gateway, the simulator sending readiness hints, its dashboard on. */
   gateway?: boolean | undefined;
+  /** With `gateway`: once the demo is over, keep the gateway and its dashboard up until Ctrl-C. */
+  keepOpen?: boolean | undefined;
 }
 
 export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<number> {
+  if (options.keepOpen === true && options.gateway !== true) throw new ConfigError("--keep-open keeps the gateway's dashboard up: it needs --gateway");
   const live = io.stdout.isTTY === true && !options.json && io.env.CI === undefined;
   const render = live ? createLogUpdate(io.stdout as NodeJS.WriteStream) : undefined;
   let lastWaitedFor = "";
@@ -39,10 +43,31 @@ export async function runDemo(options: DemoCliOptions, io: CliIo): Promise<numbe
   };
   // Said once the fake host is up, so a demo that cannot start says only why.
   const onStart = options.json ? undefined : (description: string): void => line(io.stdout, `room-watcher demo: ${description}`);
-  const result = await runDemoScenario({ provider: options.provider, seed: options.seed, timeScale: options.timeScale, onProgress, onStart, gateway: options.gateway });
-  render?.done();
-  if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
-  else line(io.stdout, `\n${summaryText(result, stylesFor(io.stdout, io.env))}`);
+  // The URL carries the demo's own throwaway token (in the fragment, which browsers never send): printed,
+  // as the only way to open the page. With --json the output is for a program, and the dashboard is gone
+  // with the demo: only --keep-open says where it is, on stderr, so stdout stays one JSON document.
+  const onDashboard = (url: string): void => {
+    if (!options.json) line(io.stdout, `room-watcher demo: dashboard ${url}`);
+    else if (options.keepOpen === true) line(io.stderr, `room-watcher demo: dashboard ${url}`);
+  };
+  const summarize = (result: DemoResult): void => {
+    render?.done();
+    if (options.json) line(io.stdout, JSON.stringify(summaryJson(result)));
+    else line(io.stdout, `\n${summaryText(result, stylesFor(io.stdout, io.env))}`);
+  };
+  const holdOpen =
+    options.keepOpen === true
+      ? async (result: DemoResult): Promise<void> => {
+          summarize(result);
+          line(options.json ? io.stderr : io.stdout, "room-watcher demo: the dashboard stays up; Ctrl-C to stop");
+          await new Promise<void>((resolve) => {
+            if (io.signal.aborted) resolve();
+            else io.signal.addEventListener("abort", () => resolve(), { once: true });
+          });
+        }
+      : undefined;
+  const result = await runDemoScenario({ provider: options.provider, seed: options.seed, timeScale: options.timeScale, onProgress, onStart, onDashboard, holdOpen, gateway: options.gateway });
+  if (holdOpen === undefined) summarize(result);
   return result.timedOut || result.rooms.some((r) => !r.matches) ? ExitCode.ERROR : ExitCode.OK;
 }
 

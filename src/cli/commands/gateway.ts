@@ -58,6 +58,8 @@ export interface GatewayCliOptions {
   ticketSecret?: string | undefined;
   /** During a rotation, the secret before it, still accepted. */
   ticketSecretPrevious?: string | undefined;
+  /** Serve the live dashboard at /dashboard; needs --metrics-token. */
+  dashboard?: boolean | undefined;
   /** Default: the provider's. */
   maxRequestsPerSecond?: number | undefined;
   maxInFlight: number;
@@ -77,6 +79,10 @@ every client with 1001 (going away) and exits 0. Tokens are never printed or log
 GET /healthz says ok, degraded (200, with reasons: a failing upstream, Redis disconnected) or draining
 (503, while shutting down). At start the gateway asks the upstream once, so a wrong --base-url is
 logged at warn at once.
+
+Dashboard (--dashboard, with --metrics-token): open http://<host>:<port>/dashboard#token=<metrics token>
+in a browser. The token stays in the fragment, which browsers never send; the page sends it as a
+header with each request for the figures (GET /dashboard/api/snapshot), which it polls once a second.
 
 Shared mode (--redis): every gateway started with the same Redis and upstream shares one upstream
 watch per room, whichever gateway a client reached. A room's owner holds a lease (--lease-ttl); if it
@@ -127,6 +133,7 @@ export function registerGatewayCommand(program: Command, io: CliIo, setExit: (co
     .addOption(new Option("--ticket-secret <secret>", "admit browsers with a room ticket signed with this secret (room-watcher ticket, mintTicket) to its rooms only; at least 32 characters, never printed").env("ROOM_WATCHER_TICKET_SECRET"))
     .addOption(new Option("--ticket-secret-previous <secret>", "during a rotation, the ticket secret before --ticket-secret, still accepted").env("ROOM_WATCHER_TICKET_SECRET_PREVIOUS"))
     .addOption(new Option("--metrics-token <token>", "token GET /metrics requires (Authorization: Bearer); without it, /metrics is open").env("ROOM_WATCHER_METRICS_TOKEN"))
+    .addOption(new Option("--dashboard", "serve a live dashboard at /dashboard (rooms by state, request rate, detection latency); its data needs --metrics-token"))
     .addOption(new Option("--max-requests-per-second <n>", "upstream requests started per second, all rooms together (default: the provider's, under its own limit)").argParser(parsePositiveInt))
     .addOption(new Option("--max-in-flight <n>", "upstream requests in flight at once").argParser(parsePositiveInt).default(DEFAULT_MAX_IN_FLIGHT))
     .addOption(new Option("--active-poll-interval <ms>", "delay between looks at an active room, to see a move or the end").argParser(parsePositiveMs).default(DEFAULT_POLL_OPTIONS.activePollIntervalMs))
@@ -172,6 +179,9 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     if (options.ticketSecret === undefined) throw new ConfigError("--ticket-secret-previous (ROOM_WATCHER_TICKET_SECRET_PREVIOUS) needs --ticket-secret: the previous secret is accepted beside a current one");
     validateTicketSecret("--ticket-secret-previous (ROOM_WATCHER_TICKET_SECRET_PREVIOUS)", options.ticketSecretPrevious);
   }
+  if (options.dashboard === true && options.metricsToken === undefined) {
+    throw new ConfigError("--dashboard needs --metrics-token (or ROOM_WATCHER_METRICS_TOKEN): the dashboard names rooms, so its data is never open");
+  }
   const provider = providerOf(options, command);
   const baseUrlVariable = provider.env.baseUrl;
   if (baseUrl === undefined && baseUrlVariable !== undefined && io.env[baseUrlVariable] === undefined) {
@@ -203,6 +213,7 @@ export async function runGateway(options: GatewayCliOptions, io: CliIo, command?
     metricsToken: options.metricsToken,
     ticketSecret: options.ticketSecret,
     ticketSecretPrevious: options.ticketSecretPrevious,
+    dashboard: options.dashboard === true,
     limits: {
       maxConnections: options.maxConnections,
       maxSubscriptionsPerConnection: options.maxSubscriptions,
