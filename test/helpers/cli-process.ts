@@ -32,6 +32,8 @@ export interface CliProcess {
   line(matches: (line: string) => boolean): Promise<string>;
   /** The same for stderr. */
   errorLine(matches: (line: string) => boolean): Promise<string>;
+  /** Everything written to stdout so far (a process that keeps running never reaches `exited`). */
+  stdoutSoFar(): string;
   /** Sends `signal` if the process is still running. */
   kill(signal?: NodeJS.Signals): void;
 }
@@ -100,6 +102,7 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
     exited,
     line: (matches) => out.line(matches),
     errorLine: (matches) => err.line(matches),
+    stdoutSoFar: () => out.text,
     kill: (signal = "SIGKILL") => {
       if (options.processGroup === true && child.pid !== undefined) {
         // The group outlives its leader when a member is still running: signal it whatever the leader's state.
