@@ -552,7 +552,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const { scheduler } = this.#fleet;
     const done = (async (): Promise<void> => {
       try {
-        await scheduler.acquire(Urgency.FIRST_LOOK, controller.signal);
+        await scheduler.acquire(Urgency.FIRST_LOOK, controller.signal, undefined, scheduler.lane(counting.budget));
       } catch {
         return; // aborted by close() before its turn
       }
