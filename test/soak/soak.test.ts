@@ -54,13 +54,18 @@ it(
       expect(summary.outcomes[`edgegap ${outcome}`] ?? 0, `edgegap ${outcome}`).toBeGreaterThan(0);
     }
     expect((summary.outcomes["edgegap terminated (shutdown)"] ?? 0) + (summary.outcomes["edgegap terminated (destroyed)"] ?? 0), "edgegap stopped").toBeGreaterThan(0);
-    // The Edgegap faults happened: 5xx, malformed bodies, 429s (its limit and the bursts) on each of which
-    // the whole fleet paused (no request started in a pause: checked among the mismatches).
+    // The Edgegap faults happened: 5xx, malformed bodies, 429 bursts on each of which every Edgegap look
+    // paused (no request of its budget started in a pause: checked among the mismatches, as its budget is).
     for (const kind of ["status.limit429", "status.malformed", "http5xxBursts", "rateLimitBursts", "malformedBursts", "stopMidStart", "stopAfterActive"]) {
       expect(summary.edgegapFaults[kind] ?? 0, kind).toBeGreaterThan(0);
     }
     expect((summary.edgegapFaults["status.http500"] ?? 0) + (summary.edgegapFaults["status.http503"] ?? 0), "status 5xx").toBeGreaterThan(0);
-    expect(summary.fleetPauses.edgegap ?? 0, "fleet pauses on Edgegap's 429s").toBeGreaterThan(0);
+    expect(summary.fleetPauses.edgegap ?? 0, "pauses on Edgegap's 429s").toBeGreaterThan(0);
+    expect(summary.requests.edgegapFullest1s).toBeLessThanOrEqual(20);
+    // Its webhooks came as hints, some lost and some forged (with the secret, and without: refused).
+    for (const kind of ["webhooks.delivered", "webhooks.dropped", "webhooks.forged", "forgeries", "hints.accepted", "hints.badSecret"]) {
+      expect(summary.edgegapFaults[kind] ?? 0, kind).toBeGreaterThan(0);
+    }
     // The gateway's clients lost it, fell back to polling during the long outage, and returned to push.
     expect(summary.gatewayClients.disconnected).toBeGreaterThan(0);
     expect(summary.gatewayClients.fallbacks).toBeGreaterThan(0);
