@@ -1,9 +1,9 @@
 /**
  * A fleet watches any number of rooms on one timer heap and one request budget (requests in flight,
  * requests per second, a pause after a 429), within which a source may hold its looks to its upstream's
- * own limit (its `budget`: Edgegap's 20 status requests/s per organisation). Every watch of the same room through the same
- * upstream shares one feed, however many callers ask; each caller holds its own RoomWatcher and
- * disposes of it alone. The fleet learns how long rooms take to start and times its looks by it, and
+ * own limit (its `budget`: Edgegap's 20 status requests/s per organisation). Every watch of the same
+ * room through the same upstream shares one feed, however many callers ask; each caller holds its own
+ * RoomWatcher and disposes of it alone. The fleet learns how long rooms take to start and times its looks by it, and
  * when one room on a process turns active or moves, it looks at the process's other rooms at once.
  * A single RoomWatcher is a fleet of one: it runs on this same code.
  */
