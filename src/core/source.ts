@@ -7,6 +7,22 @@ import type { SourceTarget } from "./evidence.js";
 import type { PollResult } from "./observation.js";
 import type { RoomWatcherError } from "./errors.js";
 
+/**
+ * A limit the upstream itself puts on requests (Edgegap: 20 status requests/s per organisation), which a
+ * fleet keeps a source's looks within, besides its own budget.
+ */
+export interface RequestBudget {
+  /**
+   * Whose limit it is (a host and an account): in one fleet, every source whose budget has this key shares
+   * one budget, and a 429 to any of them pauses them all. Must not contain secrets.
+   */
+  readonly key: string;
+  /** Requests started per second; `Infinity` for no rate of its own (a pause group only). */
+  readonly maxRequestsPerSecond: number;
+  /** Requests that may start back to back after a quiet spell. Default a twentieth of the rate (at least 1). */
+  readonly burst?: number | undefined;
+}
+
 export interface PollingSource {
   readonly kind?: "poll" | undefined;
   /**
@@ -14,6 +30,11 @@ export interface PollingSource {
    * poll. Must not contain secrets.
    */
   readonly key: string;
+  /**
+   * The upstream's own request budget. Default none: the source's looks share the fleet's budget and its
+   * 429 pause with every other source that declares none.
+   */
+  readonly budget?: RequestBudget | undefined;
   /** Where this source looks for `roomId`, for messages: no secret in it. */
   target?(roomId: string): SourceTarget;
   /** Throws ConfigError when `roomId` can never name a room here (the provider's own id rule), before any request. */

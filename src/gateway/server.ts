@@ -328,7 +328,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#ownsFleet = options.fleet === undefined;
     if (options.dashboard === true) {
       if (this.#metricsToken === undefined) throw new ConfigError("the dashboard needs a metricsToken: it names rooms, which /metrics never does, so its data is never open");
-      const state = new Dashboard(this.#timers, clock, () => ({ requests: this.#counting?.requests ?? 0, pausedUntil: this.#fleet.scheduler.pausedUntil }));
+      const state = new Dashboard(this.#timers, clock, () => ({ requests: this.#counting?.requests ?? 0, pausedUntil: this.#upstreamLimit().pausedUntil }));
       const onPaused = (event: PausedEvent): void => state.onPaused(event.roomId, event.until, event.at);
       this.#dashboard = { state, assets: loadDashboardAssets(), token: this.#metricsToken, onPaused };
       this.#fleet.on("paused", onPaused);
@@ -611,6 +611,20 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   /**
+   * The upstream's budget as the dashboard shows it: the fleet's rate or the source's own budget (Edgegap's),
+   * whichever is stricter, and a 429 pause of either.
+   */
+  #upstreamLimit(): { maxRequestsPerSecond: number; pausedUntil: number } {
+    const scheduler = this.#fleet.scheduler;
+    const key = this.#counting?.budget?.key;
+    const own = key === undefined ? undefined : scheduler.lanes.find((lane) => lane.key === key);
+    return {
+      maxRequestsPerSecond: Math.min(scheduler.maxRequestsPerSecond, own?.maxRequestsPerSecond ?? Infinity),
+      pausedUntil: Math.max(scheduler.pausedUntil, own?.pausedUntil ?? -Infinity),
+    };
+  }
+
+  /**
    * One look at a room that cannot exist, in the fleet's budget like any other, judged by the upstream's
    * health as any request is. Resolves on its answer or after PROBE_WAIT_MS, whichever comes first; a
    * slower answer is still judged when it comes, and close() aborts it.
@@ -620,7 +634,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const { scheduler } = this.#fleet;
     const done = (async (): Promise<void> => {
       try {
-        await scheduler.acquire(Urgency.FIRST_LOOK, controller.signal);
+        await scheduler.acquire(Urgency.FIRST_LOOK, controller.signal, undefined, scheduler.lane(counting.budget));
       } catch {
         return; // aborted by close() before its turn
       }
@@ -802,7 +816,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#metrics.detectionLatency.get(),
     ]);
     this.#metrics.dashboardRequests.inc({ outcome: "ok" });
-    const { scheduler } = this.#fleet;
     return dashboardJson(
       200,
       buildSnapshot({
@@ -813,8 +826,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         subscribers: this.#hub.subscriptions,
         polling: this.#counting !== undefined,
         requests: this.#counting?.requests ?? 0,
-        maxRequestsPerSecond: scheduler.maxRequestsPerSecond,
-        pausedUntil: scheduler.pausedUntil,
+        ...this.#upstreamLimit(),
         transitions: transitions.values,
         upstreamOutcomes: upstreamOutcomes.values,
         detectionLatency: detectionLatency.values,

@@ -6,7 +6,7 @@
  */
 import type { PollResult } from "../core/observation.js";
 import { ErrorCode, HttpError, RoomWatcherError } from "../core/errors.js";
-import type { PollingSource, PushSource, SourceListener } from "../core/source.js";
+import type { PollingSource, PushSource, RequestBudget, SourceListener } from "../core/source.js";
 import type { GatewayMetrics, UpstreamOutcome } from "./metrics.js";
 
 /** Hears every upstream request's outcome, with the error of a failed one. */
@@ -15,6 +15,8 @@ export type UpstreamObserver = (outcome: UpstreamOutcome, error: unknown) => voi
 export class CountingSource implements PollingSource {
   readonly kind = "poll";
   readonly key: string;
+  /** The wrapped source's: counting changes no limit. */
+  readonly budget: RequestBudget | undefined;
   readonly #inner: PollingSource;
   readonly #metrics: GatewayMetrics;
   readonly #observe: UpstreamObserver;
@@ -25,6 +27,7 @@ export class CountingSource implements PollingSource {
     this.#metrics = metrics;
     this.#observe = observe;
     this.key = `gateway-upstream:${inner.key}`;
+    this.budget = inner.budget;
   }
 
   /** Upstream requests sent so far. */

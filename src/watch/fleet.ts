@@ -1,8 +1,9 @@
 /**
  * A fleet watches any number of rooms on one timer heap and one request budget (requests in flight,
- * requests per second, a fleet-wide pause after a 429). Every watch of the same room through the same
- * upstream shares one feed, however many callers ask; each caller holds its own RoomWatcher and
- * disposes of it alone. The fleet learns how long rooms take to start and times its looks by it, and
+ * requests per second, a pause after a 429), within which a source may hold its looks to its upstream's
+ * own limit (its `budget`: Edgegap's 20 status requests/s per organisation). Every watch of the same
+ * room through the same upstream shares one feed, however many callers ask; each caller holds its own
+ * RoomWatcher and disposes of it alone. The fleet learns how long rooms take to start and times its looks by it, and
  * when one room on a process turns active or moves, it looks at the process's other rooms at once.
  * A single RoomWatcher is a fleet of one: it runs on this same code.
  */
@@ -10,7 +11,7 @@ import { EventEmitter } from "eventemitter3";
 import { ActivationModel } from "../core/activation-model.js";
 import { EvidenceLog } from "../core/evidence.js";
 import { type Clock, systemClock } from "../core/clock.js";
-import { RequestScheduler } from "../core/request-scheduler.js";
+import { defaultBurst, RequestScheduler } from "../core/request-scheduler.js";
 import { initialState } from "../core/room-state.js";
 import { safeEmit } from "../core/safe-emit.js";
 import { TimerHeap } from "../core/timer-heap.js";
@@ -36,7 +37,7 @@ export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOpt
   random?: (() => number) | undefined;
   /** Requests in flight at once across every room of the fleet. Default 64. */
   maxInFlight?: number | undefined;
-  /** Requests started per second across every room; `Infinity` for no limit. Default 100. */
+  /** Requests started per second across every room; `Infinity` for no limit. A source with a `budget` of its own is held to both. Default 100. */
   maxRequestsPerSecond?: number | undefined;
   /** Requests that may start back to back after a quiet spell. Default 1/20 of the rate per second (at least 1). */
   burst?: number | undefined;
@@ -50,10 +51,12 @@ export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOpt
   notFoundGraceMs?: number | undefined;
 }
 
-/** The whole upstream is paused after a 429. */
+/** An upstream is paused after a 429: every look within the same budget waits. */
 export interface PausedEvent {
   /** The room whose request was refused. */
   readonly roomId: string;
+  /** The key of the budget paused (the refused source's own); undefined for the fleet's own, that of every source declaring none. */
+  readonly budget: string | undefined;
   /** No request starts before this (epoch ms). */
   readonly until: number;
   readonly error: RateLimitedError;
@@ -110,8 +113,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
     }
     const maxRequestsPerSecond = options.maxRequestsPerSecond ?? DEFAULT_MAX_REQUESTS_PER_SECOND;
     if (!(maxRequestsPerSecond > 0)) throw new ConfigError(`maxRequestsPerSecond must be positive, got ${maxRequestsPerSecond}`);
-    // With no rate limit there is no burst to speak of (and rate / 20 would be Infinity, not a burst).
-    const burst = options.burst ?? (Number.isFinite(maxRequestsPerSecond) ? Math.max(1, Math.floor(maxRequestsPerSecond / 20)) : 1);
+    const burst = options.burst ?? defaultBurst(maxRequestsPerSecond);
     if (!Number.isFinite(burst) || burst < 1) throw new ConfigError(`burst must be at least 1, got ${burst}`);
     this.notFoundGraceMs = options.notFoundGraceMs ?? DEFAULT_NOT_FOUND_GRACE_MS;
     this.#learn = options.learn ?? true;
@@ -125,7 +127,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       random,
       modelFor: (source) => this.#modelFor(source),
       changed: (poll, change) => this.#siblingChanged(poll, change),
-      paused: (poll, until, error) => safeEmit(this, "paused", Object.freeze({ roomId: poll.roomId, until, error, at: this.clock.now() } satisfies PausedEvent)),
+      paused: (poll, budget, until, error) => safeEmit(this, "paused", Object.freeze({ roomId: poll.roomId, budget, until, error, at: this.clock.now() } satisfies PausedEvent)),
     };
   }
 

@@ -10,7 +10,7 @@ import type { ActivationModel } from "../core/activation-model.js";
 import { jittered, nextPollDelayMs, rateLimitDelayMs, retryDelayMs } from "../core/backoff.js";
 import type { Clock } from "../core/clock.js";
 import { type Observation, type PollResult, samePort } from "../core/observation.js";
-import { type QueuedTurn, type RequestScheduler, type Tenant, Urgency } from "../core/request-scheduler.js";
+import { type BudgetLane, type QueuedTurn, type RequestScheduler, type Tenant, Urgency } from "../core/request-scheduler.js";
 import type { TimerHandle, TimerHeap } from "../core/timer-heap.js";
 import type { RateLimitedError } from "../core/errors.js";
 import { classifyFailure, type RetryVerdict } from "../core/retry-verdict.js";
@@ -28,8 +28,8 @@ export interface PollContext {
   modelFor(source: PollingSource): ActivationModel | undefined;
   /** The room turned active (`became-active`), or moved or went back to starting (`moved`): its siblings may have too. */
   changed(poll: RoomPoll, change: "became-active" | "moved"): void;
-  /** A 429 paused the whole fleet until `until`. */
-  paused(poll: RoomPoll, until: number, error: RateLimitedError): void;
+  /** A 429 paused the looks of budget `budget` (undefined: the fleet's own) until `until`. */
+  paused(poll: RoomPoll, budget: string | undefined, until: number, error: RateLimitedError): void;
 }
 
 export type ScheduleStatus = "unknown" | "starting" | "active";
@@ -62,6 +62,8 @@ export class RoomPoll extends FanOut {
   readonly #source: PollingSource;
   readonly #options: ResolvedPollOptions;
   readonly #context: PollContext;
+  /** The budget every look of this room waits in: its source's own, or the fleet's. */
+  readonly #lane: BudgetLane;
   readonly #origin: number;
   #processId: string | undefined;
   /** Whose looks these are until the room is seen to exist; undefined from then on (or when nobody was named). */
@@ -92,6 +94,7 @@ export class RoomPoll extends FanOut {
     this.#context = context;
     this.#source = source;
     this.#options = options;
+    this.#lane = context.scheduler.lane(source.budget);
     this.#origin = placement.createdAt ?? context.clock.now();
     this.#processId = placement.processId;
     this.#tenant = placement.tenant;
@@ -168,7 +171,7 @@ export class RoomPoll extends FanOut {
       this.#queued = undefined;
     }
     this.#turnUrgency = urgency;
-    const turn = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted, this.#tenant);
+    const turn = this.#context.scheduler.enqueue(urgency, this.#context.clock.now(), this.#granted, this.#tenant, this.#lane);
     // When the budget allows at once, the grant runs inside enqueue and the look is under way: that
     // turn is spent, and keeping it would make prompt() take it for a look still queued.
     if (this.#inFlight === undefined) this.#queued = turn;
@@ -222,7 +225,7 @@ export class RoomPoll extends FanOut {
    * with performance.now(), and has no seam for a clock, a random source or a per-error delay. Our
    * waits must be on the fleet's timer heap (the injected clock drives it, fake-clock tests reach it,
    * and 100,000 rooms share one timer), their jitter from the fleet's random, a 429's from its
-   * Retry-After and paused fleet-wide, and each attempt must first get a slot from the fleet's
+   * Retry-After and paused for its whole budget, and each attempt must first get a slot from the fleet's
    * request budget. Used here, p-retry could only run with a zero delay while the real waiting and
    * acquiring hid in its shouldRetry predicate: a dependency in name only.
    */
@@ -244,21 +247,25 @@ export class RoomPoll extends FanOut {
     }
   }
 
-  /** Reports a transient failure, waits out its backoff (a 429: the fleet-wide pause), then gets the next attempt's slot. */
+  /** Reports a transient failure, waits out its backoff (a 429: the pause of its budget), then gets the next attempt's slot. */
   async #waitToRetry(verdict: Exclude<RetryVerdict, { kind: "give_up" }>, attempt: number, signal: AbortSignal): Promise<void> {
     const { random, clock, timers, scheduler } = this.#context;
     const { error } = verdict;
     const rateLimited = verdict.kind === "rate_limited";
     const nextDelayMs = rateLimited ? rateLimitDelayMs(verdict.error.retryAfterMs, attempt, this.#options, random) : retryDelayMs(attempt, this.#options, random);
     const at = clock.now();
-    // A 429 speaks for the whole upstream: every room of the fleet waits, not just this one. The
-    // pause itself holds this retry, queued ahead of routine looks for when it ends.
-    if (rateLimited && scheduler.pauseUntil(at + nextDelayMs)) this.#context.paused(this, at + nextDelayMs, verdict.error);
+    // A 429 speaks for the whole upstream, so every room within the same budget waits, not just this one.
+    // It says nothing of the others: a source with a budget of its own (Edgegap's organisation) pauses
+    // only its own looks, and the fleet's other sources (Hathora's, on another host) go on with their
+    // share, which is what lets them use the rate the paused one cannot. Sources that declare no budget
+    // cannot be told apart, so they pause together. The pause itself holds this retry, queued ahead of
+    // routine looks for when it ends.
+    if (rateLimited && scheduler.pauseUntil(at + nextDelayMs, this.#lane)) this.#context.paused(this, this.#lane.key, at + nextDelayMs, verdict.error);
     const failure: TransientFailure = Object.freeze({ error, attempt, nextDelayMs, at });
     this.deliverFailure(failure);
     if (!rateLimited) await timers.sleep(nextDelayMs, signal);
     const tenant = this.#tenant;
-    await scheduler.acquire(Urgency.RETRY, signal, tenant);
+    await scheduler.acquire(Urgency.RETRY, signal, tenant, this.#lane);
     this.#holdsSlot = true;
     this.#slotTenant = tenant;
   }

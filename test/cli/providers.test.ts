@@ -7,6 +7,9 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExitCode } from "../../src/cli/exit-codes.js";
+import type { CliIo } from "../../src/cli/io.js";
+import { edgegap as edgegapProvider } from "../../src/cli/providers/edgegap.js";
+import type { EdgegapHttpSource } from "../../src/providers/edgegap/http-source.js";
 import { AgonesSimulator } from "../../src/simulator/agones/simulator.js";
 import { EdgegapSimulator } from "../../src/simulator/edgegap/simulator.js";
 import { cliForTest, killAllCli } from "../helpers/cli-process.js";
@@ -100,6 +103,16 @@ describe("--provider agones, refused", () => {
 });
 
 describe.concurrent("--provider edgegap", () => {
+  it("its source's budget is Edgegap's default (16/s), or the gateway's --max-requests-per-second when given", async () => {
+    const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: {}, signal: new AbortController().signal };
+    const flags = { token: EDGEGAP_TOKEN, portName: "gameport", baseUrl: edgegap.url };
+    const byDefault = (await edgegapProvider.source(flags, io)) as EdgegapHttpSource;
+    const set = (await edgegapProvider.source({ ...flags, maxRequestsPerSecond: 8 }, io)) as EdgegapHttpSource;
+    expect(byDefault.budget.maxRequestsPerSecond).toBe(edgegapProvider.maxRequestsPerSecond);
+    expect(byDefault.budget.maxRequestsPerSecond).toBe(16);
+    expect(set.budget.maxRequestsPerSecond).toBe(8);
+  });
+
   it("wait prints the deployment's fqdn and external port once it is READY; the token is never printed", async (context) => {
     const id = edgegap.createDeployment({ scenario: "ready" });
     const result = await cliForTest(context, edgegapArgs("wait", id), { lifetimeMs: 20_000, env: { EDGEGAP_TOKEN } }).exited;

@@ -5,7 +5,8 @@
  */
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
-import { type QueuedTurn, RequestScheduler, type RequestSchedulerOptions, Urgency } from "../../src/core/request-scheduler.js";
+import { type BudgetLane, type QueuedTurn, RequestScheduler, type RequestSchedulerOptions, Urgency } from "../../src/core/request-scheduler.js";
+import { ConfigError } from "../../src/core/errors.js";
 import { TimerHeap } from "../../src/core/timer-heap.js";
 import { fakeClock } from "../helpers/fake-clock.js";
 import { maxInWindow, seededRandom } from "../helpers/prng.js";
@@ -444,5 +445,160 @@ describe("looks nobody vouched for (turns with a tenant)", () => {
     for (const unseenShare of [0, -1, 1.5, Number.NaN]) {
       expect(() => new RequestScheduler(time.clock, new TimerHeap(time.clock), { maxInFlight: 1, maxRequestsPerSecond: 1, burst: 1, unseenShare })).toThrow(/unseenShare must be in \(0, 1\]/);
     }
+  });
+});
+
+describe("budgets within the budget (a source's own lane)", () => {
+  /** Queues a turn in `lane` (undefined: the fleet's own) that records its grant under `label` and releases at once. */
+  function laneTurn(t: ReturnType<typeof setup>, label: string, lane: BudgetLane | undefined, urgency: Urgency = Urgency.ROUTINE, tenant?: string): QueuedTurn {
+    return t.scheduler.enqueue(
+      urgency,
+      t.clock.now(),
+      () => {
+        t.granted.push({ label, at: t.clock.now() });
+        t.scheduler.release(tenant);
+      },
+      tenant,
+      lane,
+    );
+  }
+  const timesOf = (t: ReturnType<typeof setup>, prefix: string): number[] => t.granted.filter((g) => g.label.startsWith(prefix)).map((g) => g.at);
+
+  it("a lane of 16/s in a fleet of 100/s: each of its grants waits its interval (62.5 ms) up to the fleet's next slot, and the fleet's own turns take every other slot", async () => {
+    const t = setup({ maxRequestsPerSecond: 100, burst: 1 });
+    const edgegap = t.scheduler.lane({ key: "edgegap-org", maxRequestsPerSecond: 16 });
+    // Due together, in turns: demand far over both budgets.
+    for (let i = 0; i < 400; i++) {
+      laneTurn(t, `e${i}`, edgegap);
+      laneTurn(t, `h${i}`, undefined);
+      laneTurn(t, `h${i}b`, undefined);
+      laneTurn(t, `h${i}c`, undefined);
+    }
+    await t.tick(10_000);
+    const all = t.times();
+    const e = timesOf(t, "e");
+    // The fleet's rate holds over both lanes: one start every 10 ms, none missed.
+    expect(all).toEqual(Array.from({ length: 1_001 }, (_, i) => i * 10));
+    // The lane's: 62.5 ms apart, each on the fleet's next 10 ms slot from then (the GCRA's fractional times
+    // are kept: 62.5 rounds up to 70, then 70 + 62.5 = 132.5 to 140, ...).
+    const gaps = e.slice(1).map((at, i) => at - e[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(62.5);
+    expect(Math.max(...gaps)).toBeLessThan(62.5 + 10);
+    expect(e.slice(0, 5)).toEqual([0, 70, 140, 210, 280]);
+    // Never more than the lane's rate and burst in any second, and its budget used to the full: 16/s at the
+    // fleet's 10 ms granularity is 10 ms late per grant at worst, so about 14 of every 16.
+    expect(maxInWindow(e, 1_000)).toBeLessThanOrEqual(16 + 1);
+    expect(e.length).toBeGreaterThanOrEqual(140);
+    // The fleet's own turns used every slot the lane did not.
+    expect(timesOf(t, "h")).toHaveLength(1_001 - e.length);
+    t.scheduler.clear();
+  });
+
+  it("a lane held back by its rate never holds up the others: a fleet turn queued behind it goes at once", () => {
+    const t = setup({ maxRequestsPerSecond: Number.POSITIVE_INFINITY });
+    const lane = t.scheduler.lane({ key: "slow", maxRequestsPerSecond: 1 });
+    laneTurn(t, "slow0", lane, Urgency.FIRST_LOOK);
+    laneTurn(t, "slow1", lane, Urgency.FIRST_LOOK);
+    laneTurn(t, "fleet0", undefined, Urgency.ROUTINE);
+    laneTurn(t, "fleet1", undefined, Urgency.ROUTINE);
+    expect(t.labels()).toEqual(["slow0", "fleet0", "fleet1"]);
+    expect(t.heap.size).toBe(1);
+    t.scheduler.clear();
+  });
+
+  it("the turn waiting longest goes first across lanes once its lane allows it", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    const lane = t.scheduler.lane({ key: "org", maxRequestsPerSecond: 5, burst: 1 });
+    laneTurn(t, "x0", lane);
+    laneTurn(t, "x1", lane);
+    await t.tick(150);
+    // x1's lane holds it until 200: a fleet turn due at 150 takes the fleet's free slot then and there. The
+    // fleet's next slot (250) comes after x1's lane allows it, and x1, waiting since 0, goes before f1.
+    laneTurn(t, "f0", undefined);
+    laneTurn(t, "f1", undefined);
+    await t.tick(1_000);
+    expect(t.granted).toEqual([
+      { label: "x0", at: 0 },
+      { label: "f0", at: 150 },
+      { label: "x1", at: 250 },
+      { label: "f1", at: 350 },
+    ]);
+  });
+
+  it("a 429 pauses its own lane only: the fleet's turns go on, and the fleet's pause holds none of the lane's", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    const lane = t.scheduler.lane({ key: "org", maxRequestsPerSecond: 10 });
+    expect(t.scheduler.pauseUntil(1_000, lane)).toBe(true);
+    expect(lane.pausedUntil).toBe(1_000);
+    expect(t.scheduler.pausedUntil).toBe(Number.NEGATIVE_INFINITY);
+    for (let i = 0; i < 3; i++) laneTurn(t, `lane${i}`, lane);
+    for (let i = 0; i < 3; i++) laneTurn(t, `fleet${i}`, undefined);
+    await t.tick(999);
+    expect(t.granted).toEqual([
+      { label: "fleet0", at: 0 },
+      { label: "fleet1", at: 100 },
+      { label: "fleet2", at: 200 },
+    ]);
+    await t.tick(1);
+    // From the end of the pause at the lane's rate, its turns first (waiting since 0).
+    t.scheduler.pauseUntil(5_000);
+    laneTurn(t, "fleet3", undefined);
+    await t.tick(1_000);
+    expect(t.granted.slice(3)).toEqual([
+      { label: "lane0", at: 1_000 },
+      { label: "lane1", at: 1_100 },
+      { label: "lane2", at: 1_200 },
+    ]);
+    await t.tick(4_000);
+    expect(t.granted.at(-1)).toEqual({ label: "fleet3", at: 5_000 });
+    expect(lane.started).toBe(3);
+  });
+
+  it("sources naming one key share one lane, at the strictest rate any of them declares", async () => {
+    const t = setup({ maxRequestsPerSecond: 100, burst: 1 });
+    const a = t.scheduler.lane({ key: "edgegap-status:org-1", maxRequestsPerSecond: 16 });
+    const b = t.scheduler.lane({ key: "edgegap-status:org-1", maxRequestsPerSecond: 8 });
+    const other = t.scheduler.lane({ key: "edgegap-status:org-2", maxRequestsPerSecond: 16 });
+    expect(b).toBe(a);
+    expect(other).not.toBe(a);
+    expect(a.maxRequestsPerSecond).toBe(8);
+    expect(t.scheduler.lanes.map((l) => l.key)).toEqual([undefined, "edgegap-status:org-1", "edgegap-status:org-2"]);
+    for (let i = 0; i < 5; i++) laneTurn(t, `a${i}`, i % 2 === 0 ? a : b);
+    await t.tick(1_000);
+    expect(t.times()).toEqual([0, 125, 250, 375, 500]);
+  });
+
+  it("a lane's looks nobody vouched for take at most its slice of its rate, and their floor while the fleet's own turns keep it busy", async () => {
+    const t = setup({ maxRequestsPerSecond: 10, burst: 1 });
+    const lane = t.scheduler.lane({ key: "org", maxRequestsPerSecond: 4, burst: 1 });
+    // Only never-seen looks in the lane: half of its 4/s, one every 500 ms.
+    for (let i = 0; i < 3; i++) laneTurn(t, `ghost${i}`, lane, Urgency.FIRST_LOOK, "attacker");
+    await t.tick(2_000);
+    expect(t.times()).toEqual([0, 500, 1_000]);
+    // Now vouched fleet turns saturate the fleet: the lane's never-seen looks still get their floor, half the
+    // slice of the lane's rate (one a second), ahead of the fleet's turns.
+    t.granted.length = 0;
+    for (let i = 0; i < 40; i++) laneTurn(t, `seen${i}`, undefined);
+    for (let i = 0; i < 3; i++) laneTurn(t, `new${i}`, lane, Urgency.FIRST_LOOK, "newcomer");
+    await t.tick(4_000);
+    const labels = t.labels();
+    expect(labels.filter((l) => l.startsWith("new"))).toEqual(["new0", "new1", "new2"]);
+    expect(timesOf(t, "new")).toEqual([3_000, 4_000, 5_000]);
+    t.scheduler.clear();
+  });
+
+  it("refuses a budget that can never work, and a lane of another scheduler", () => {
+    const t = setup();
+    for (const budget of [
+      { key: "", maxRequestsPerSecond: 1 },
+      { key: "k", maxRequestsPerSecond: 0 },
+      { key: "k", maxRequestsPerSecond: Number.NaN },
+      { key: "k", maxRequestsPerSecond: 10, burst: 0 },
+    ]) {
+      expect(() => t.scheduler.lane(budget)).toThrow(ConfigError);
+    }
+    const time = fakeClock(0);
+    const foreign = new RequestScheduler(time.clock, new TimerHeap(time.clock), { maxInFlight: 1, maxRequestsPerSecond: 1, burst: 1 }).lane({ key: "k", maxRequestsPerSecond: 1 });
+    expect(() => t.scheduler.enqueue(Urgency.ROUTINE, 0, () => undefined, undefined, foreign)).toThrow(/another scheduler/);
   });
 });

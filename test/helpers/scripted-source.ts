@@ -1,6 +1,6 @@
 import type { SourceTarget } from "../../src/core/evidence.js";
 import type { PollResult } from "../../src/core/observation.js";
-import type { PollingSource } from "../../src/core/source.js";
+import type { PollingSource, RequestBudget } from "../../src/core/source.js";
 import type { ExposedPort } from "../../src/core/observation.js";
 
 export type Step = PollResult | Error | ((signal: AbortSignal) => Promise<PollResult>);
@@ -19,14 +19,17 @@ export const active = (port: number): PollResult => ({
  */
 export class ScriptedSource implements PollingSource {
   readonly key: string;
+  readonly budget: RequestBudget | undefined;
   readonly calls: number[] = [];
   #steps: Step[];
   readonly #now: () => number;
 
-  constructor(steps: Step[], now: () => number, key = "scripted") {
+  /** `budget`: the upstream's own, as a real source of that host declares it. */
+  constructor(steps: Step[], now: () => number, key = "scripted", budget?: RequestBudget) {
     this.#steps = [...steps];
     this.#now = now;
     this.key = key;
+    this.budget = budget;
   }
 
   target(roomId: string): SourceTarget {

@@ -1,17 +1,26 @@
 /**
  * The Edgegap third of the chaos soak: deployments on a fake Edgegap (EdgegapSimulator) with seeded
- * lifecycles, each polled through one EdgegapHttpSource in the soak's budgeted fleet, and the faults of
- * Edgegap's status endpoint: 5xx, malformed bodies, and 429s, both its own 20 requests/s and bursts
- * (rateLimitBurst, with no Retry-After, as Edgegap documents none), on each of which the whole fleet must
- * pause. Each deployment's final report is checked against the fake's truth.
+ * lifecycles, each polled through one EdgegapHttpSource in the soak's budgeted fleet, within the source's
+ * own budget (Edgegap's organisation limit) inside the fleet's, and the faults of Edgegap's status
+ * endpoint: 5xx, malformed bodies, and 429 bursts (rateLimitBurst, with no Retry-After, as Edgegap documents
+ * none), on each of which every Edgegap look must pause. Each deployment's `webhook_on_*` calls come to a
+ * webhook receiver here, which reads them as the gateway does and makes each a hint (one verifying look, at
+ * most one per hint interval); the fake drops and delays some, and forges others, with the right secret and
+ * with a wrong one. Each deployment's final report is checked against the fake's truth.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebhookError } from "../../src/core/errors.js";
 import type { RoomState } from "../../src/core/room-state.js";
 import { EdgegapHttpSource } from "../../src/providers/edgegap/http-source.js";
+import { edgegapWebhookReceiver, edgegapWebhooks, edgegapWebhookUrl } from "../../src/providers/edgegap/webhooks.js";
 import type { PollingSource } from "../../src/core/source.js";
 import { EdgegapScenario, EdgegapSimulator, type EdgegapDeploymentTruth } from "../../src/simulator/index.js";
 import type { FaultOptions } from "../../src/simulator/faults.js";
+import type { WebhookFaults } from "../../src/simulator/edgegap/webhook-caller.js";
+import type { Fleet } from "../../src/watch/fleet.js";
 import { seededRandom } from "../helpers/prng.js";
-import { type ActiveSeen, countingSource, grew, type Later, type ProviderRoom, type ProviderRooms, untilMet } from "./provider-rooms.js";
+import { type ActiveSeen, countingSource, grew, type Later, type ProviderRoom, type ProviderRooms, type RequestLog, untilMet } from "./provider-rooms.js";
 
 /** What the soak does to a deployment, drawn per room (each once first, then at random). */
 export const EdgegapPlan = {
@@ -39,6 +48,14 @@ const BASE_FAULTS: FaultOptions = { errorRates: { 500: 0.03, 503: 0.03 }, malfor
 const RATE_LIMIT_BURST_MS = 300;
 /** The longest a burst of faults waits for the client to meet it (real ms). */
 const BURST_MAX_MS = 3_000;
+/** The secret in the webhook URLs each deployment is created with. */
+const WEBHOOK_SECRET = "soak_webhook_secret_7d1e0c9a";
+/** Webhooks lost and late, all the soak long until the calm: a lost one must cost nothing. */
+const WEBHOOK_FAULTS: WebhookFaults = { dropRate: 0.25, delayMs: [0, 300] };
+/** As the gateway: a webhook brings a deployment's look forward at most once per this interval. */
+const HINT_INTERVAL_MS = 1_000;
+/** Deployments a forgery step sends a forged `ready` webhook for. */
+const FORGED_PER_STEP = 5;
 
 export interface EdgegapRoom extends ProviderRoom {
   readonly plan: EdgegapPlan;
@@ -54,18 +71,25 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
   readonly errors: readonly string[] = [];
   readonly #random: () => number;
   readonly #roomIds: string[] = [];
-  readonly #chaos = { http5xxBursts: 0, rateLimitBursts: 0, malformedBursts: 0, stopMidStart: 0, stopAfterActive: 0 };
+  readonly #chaos = { http5xxBursts: 0, rateLimitBursts: 0, malformedBursts: 0, forgeries: 0, stopMidStart: 0, stopAfterActive: 0 };
+  /** The webhook receiver's verdicts, by outcome. */
+  readonly #hints: HintCounts;
+  readonly #receiver: Server;
+  readonly #receiverUrl: string;
   #chaosRound = 0;
   #calm = false;
 
-  private constructor(sim: EdgegapSimulator, source: PollingSource, random: () => number) {
+  private constructor(sim: EdgegapSimulator, source: PollingSource, random: () => number, receiver: { server: Server; url: string; hints: HintCounts }) {
     this.sim = sim;
     this.source = source;
     this.#random = random;
+    this.#receiver = receiver.server;
+    this.#receiverUrl = receiver.url;
+    this.#hints = receiver.hints;
   }
 
-  /** `requestTimes` gets the start of every status request, as the soak's other fleet requests. */
-  static async start(seed: number, requestTimes: number[]): Promise<EdgegapRooms> {
+  /** `log` gets the start of every status request, as the soak's other fleet requests; `fleet` is where they are watched, and hinted. */
+  static async start(seed: number, log: RequestLog, fleet: Fleet): Promise<EdgegapRooms> {
     const token = `soak-edgegap-${seed}`;
     const sim = await EdgegapSimulator.start({
       seed,
@@ -76,9 +100,13 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
         { name: ADMIN_PORT, internal: 8080, protocol: "TCP" },
       ],
       faults: BASE_FAULTS,
+      webhookFaults: WEBHOOK_FAULTS,
     });
     const http = new EdgegapHttpSource({ token, portName: GAME_PORT, baseUrl: sim.url, requestTimeoutMs: 5_000 });
-    return new EdgegapRooms(sim, countingSource(http, requestTimes), seededRandom(seed ^ 0x27d4eb2f));
+    const source = countingSource(http, log);
+    const hints: HintCounts = { accepted: 0, coalesced: 0, unknownRoom: 0, badSecret: 0, badBody: 0 };
+    const receiver = await listen((path, body) => hint(fleet, source, hints, path, body));
+    return new EdgegapRooms(sim, source, seededRandom(seed ^ 0x27d4eb2f), { ...receiver, hints });
   }
 
   get pendingTimers(): number {
@@ -88,7 +116,11 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
   create(): EdgegapRoom {
     const n = this.#roomIds.length;
     const plan = n < PLANS.length ? PLANS[n]! : this.#drawPlan();
-    const roomId = this.sim.createDeployment({ scenario: plan === EdgegapPlan.ERROR ? EdgegapScenario.ERROR : EdgegapScenario.READY });
+    const hooks = edgegapWebhooks(this.#receiverUrl, WEBHOOK_SECRET);
+    const roomId = this.sim.createDeployment({
+      scenario: plan === EdgegapPlan.ERROR ? EdgegapScenario.ERROR : EdgegapScenario.READY,
+      webhooks: { ready: hooks.webhook_on_ready.url, error: hooks.webhook_on_error.url, terminated: hooks.webhook_on_terminated.url },
+    });
     this.#roomIds.push(roomId);
     return { roomId, plan, stopped: false };
   }
@@ -142,9 +174,12 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
     return describe(this.sim.truth(roomId));
   }
 
-  /** One burst of status faults, lasting until the fleet has met it: 5xx, 429s (no Retry-After), malformed bodies. */
+  /**
+   * One burst of status faults, lasting until the fleet has met it: 5xx, 429s (no Retry-After), malformed
+   * bodies; or forged webhooks: a `ready` for a few deployments whatever their state, one with a wrong secret.
+   */
   chaosStep(later: Later, next: () => void): void {
-    const kind = this.#chaosRound < 3 ? this.#chaosRound : Math.floor(this.#random() * 3);
+    const kind = this.#chaosRound < 4 ? this.#chaosRound : Math.floor(this.#random() * 4);
     this.#chaosRound++;
     const faults = (...kinds: string[]) => () => kinds.reduce((n, k) => n + (this.sim.faultCounts()[k] ?? 0), 0);
     const then = (): void => {
@@ -173,23 +208,41 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
         untilMet(later, burst, then, BURST_MAX_MS);
         return;
       }
-      default:
+      case 2:
         this.#chaos.malformedBursts++;
         this.sim.setFaults({ ...BASE_FAULTS, malformedRate: 0.5 });
         untilMet(later, grew(faults("malformed")), then, BURST_MAX_MS);
         return;
+      default: {
+        this.#chaos.forgeries++;
+        for (let i = 0; i < FORGED_PER_STEP && this.#roomIds.length > 0; i++) {
+          this.sim.forgeWebhook(this.#roomIds[Math.floor(this.#random() * this.#roomIds.length)]!, "ready");
+        }
+        const victim = this.#roomIds.at(-1);
+        if (victim !== undefined) this.sim.forgeWebhook(victim, "ready", edgegapWebhookUrl(this.#receiverUrl, "not_the_secret_0123456789", "ready"));
+        then();
+        return;
+      }
     }
   }
 
   calm(): void {
     this.#calm = true;
     this.sim.setFaults({});
+    this.sim.setWebhookFaults({});
   }
 
-  /** The fake's faults on status (`status.*`; `status.limit429` its rate limit and the bursts) and the soak's. */
+  /**
+   * The fake's faults on status (`status.*`; `status.limit429` its rate limit and the bursts), its webhook
+   * calls (`webhooks.*`: sent, delivered, failed, dropped, forged), the receiver's verdicts on them
+   * (`hints.*`), and the soak's.
+   */
   faultCounts(): Record<string, number> {
     const status = Object.fromEntries(Object.entries(this.sim.faultCounts()).map(([kind, n]) => [`status.${kind}`, n]));
-    return { ...status, ...this.#chaos };
+    const { sentAt: _sentAt, ...calls } = this.sim.webhookCounts();
+    const webhooks = Object.fromEntries(Object.entries(calls).map(([kind, n]) => [`webhooks.${kind}`, n]));
+    const hints = Object.fromEntries(Object.entries(this.#hints).map(([kind, n]) => [`hints.${kind}`, n]));
+    return { ...status, ...webhooks, ...hints, ...this.#chaos };
   }
 
   truthCounts(): Record<string, number> {
@@ -200,8 +253,13 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
     return counts;
   }
 
+  /** The fake first (it waits for its webhooks in flight, which the receiver answers), then the receiver. */
   async close(): Promise<void> {
     await this.sim.close();
+    await new Promise<void>((resolve) => {
+      this.#receiver.closeAllConnections();
+      this.#receiver.close(() => resolve());
+    });
   }
 
   #stop(room: EdgegapRoom, kind: "stopMidStart" | "stopAfterActive"): void {
@@ -219,6 +277,38 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
     }
     return EdgegapPlan.READY;
   }
+}
+
+type HintCounts = Record<"accepted" | "coalesced" | "unknownRoom" | "badSecret" | "badBody", number>;
+
+/**
+ * A webhook call, as the gateway takes one: its secret and body read by the provider's receiver, then a
+ * hint for its deployment in `fleet` (one verifying look, at most one per hint interval). The HTTP status to answer.
+ */
+function hint(fleet: Fleet, source: PollingSource, counts: HintCounts, path: string, body: string): number {
+  let requestId: string;
+  try {
+    requestId = edgegapWebhookReceiver(WEBHOOK_SECRET).read(path, body);
+  } catch (error) {
+    const bad = error instanceof WebhookError && error.reason !== "bad_body" ? "badSecret" : "badBody";
+    counts[bad]++;
+    return bad === "badSecret" ? 404 : 400;
+  }
+  const outcome = fleet.bringForward(requestId, source, HINT_INTERVAL_MS);
+  counts[outcome === undefined ? "unknownRoom" : outcome ? "accepted" : "coalesced"]++;
+  return outcome === undefined ? 404 : 204;
+}
+
+/** A webhook receiver on loopback, port 0: each POST's path and body to `answer`, which gives the status. */
+async function listen(answer: (path: string, body: string) => number): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (body += chunk));
+    req.on("end", () => res.writeHead(req.method === "POST" ? answer(req.url ?? "/", body) : 405).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 const gamePort = (truth: EdgegapDeploymentTruth): string => `${truth.fqdn}:${truth.externalPorts[GAME_PORT]}`;

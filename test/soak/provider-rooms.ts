@@ -66,14 +66,33 @@ export function grew(count: () => number): () => boolean {
   return () => count() > before;
 }
 
-/** `source`, recording the real time each request starts (the soak checks the fleet's budget and pauses on them). */
-export function countingSource(source: PollingSource, requestTimes: number[]): PollingSource {
+/** When each request of the soak's budgeted fleet started (real ms): all of them, and by budget key. */
+export class RequestLog {
+  readonly all: number[] = [];
+  readonly #byBudget = new Map<string | undefined, number[]>();
+
+  record(budget: string | undefined, at: number): void {
+    this.all.push(at);
+    let times = this.#byBudget.get(budget);
+    if (times === undefined) this.#byBudget.set(budget, (times = []));
+    times.push(at);
+  }
+
+  /** The requests of one budget (undefined: of the sources that declare none, which share the fleet's). */
+  of(budget: string | undefined): readonly number[] {
+    return this.#byBudget.get(budget) ?? [];
+  }
+}
+
+/** `source`, its budget kept, logging the real time each request starts (the soak checks the budgets and pauses on them). */
+export function countingSource(source: PollingSource, log: RequestLog): PollingSource {
   return {
     key: source.key,
+    budget: source.budget,
     ...(source.checkRoomId === undefined ? {} : { checkRoomId: (roomId: string) => source.checkRoomId!(roomId) }),
     ...(source.target === undefined ? {} : { target: (roomId: string) => source.target!(roomId) }),
     poll: (roomId, pollOptions) => {
-      requestTimes.push(Date.now());
+      log.record(source.budget?.key, Date.now());
       return source.poll(roomId, pollOptions);
     },
   };

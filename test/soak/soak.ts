@@ -6,8 +6,9 @@
  * process of its own, polling the same faulty simulator). A third of the rooms are Agones GameServers on a
  * fake Kubernetes API (agones-rooms.ts), watched through one namespace watch in the budgeted fleet, with
  * their own faults: streams cut or gone silent, 410 storms, 429 and 5xx on the relist. Another third are
- * Edgegap deployments on a fake Edgegap (edgegap-rooms.ts), polled in the same fleet under Edgegap's 20 status
- * requests/s, with its faults: 5xx, 429 bursts (each pausing the whole fleet), malformed bodies. Then every
+ * Edgegap deployments on a fake Edgegap (edgegap-rooms.ts), polled in the same fleet within Edgegap's own
+ * budget (its source's, under the 20 status requests/s of its organisation), with its faults: 5xx, 429
+ * bursts (each pausing every Edgegap look), malformed bodies, webhooks lost, late or forged. Then every
  * report is checked against its simulator's own record.
  *
  * `npm test` runs a short seeded soak (test/soak.test.ts); `npm run soak` the long one.
@@ -30,7 +31,9 @@ import { withFallback } from "../../src/watch/with-fallback.js";
 import type { ExposedPort } from "../../src/core/observation.js";
 import { AgonesRooms } from "./agones-rooms.js";
 import { EdgegapRooms } from "./edgegap-rooms.js";
-import { countingSource, type ProviderRoom, type ProviderRooms } from "./provider-rooms.js";
+import { countingSource, type ProviderRoom, type ProviderRooms, RequestLog } from "./provider-rooms.js";
+import { EDGEGAP_RATE_LIMITS } from "../../src/providers/edgegap/rate-limits.js";
+import { maxInWindow } from "../helpers/prng.js";
 
 export interface SoakOptions {
   readonly seed: number;
@@ -69,7 +72,7 @@ export interface SoakSummary {
   readonly edgegapFaults: Readonly<Record<string, number>>;
   /** How many deployments reached each Edgegap status (the fake's truth). */
   readonly edgegapStates: Readonly<Record<string, number>>;
-  /** Fleet-wide pauses after a 429, by the mode of the room whose request was refused. */
+  /** Pauses after a 429 (of the refused source's budget), by the mode of the room whose request was refused. */
   readonly fleetPauses: Readonly<Record<string, number>>;
   readonly outcomes: Readonly<Record<string, number>>;
   readonly events: number;
@@ -78,6 +81,8 @@ export interface SoakSummary {
   readonly mismatches: readonly string[];
   readonly fullest10sWindow: number;
   readonly budget10s: number;
+  /** Requests of the budgeted fleet: all, Edgegap's, and Edgegap's fullest second. */
+  readonly requests: { readonly all: number; readonly edgegap: number; readonly edgegapFullest1s: number };
   readonly leftAfterStop: { readonly timers: number; readonly fleetTimers: number; readonly resources: readonly string[]; readonly listeners: number };
   readonly unhandled: readonly string[];
   readonly elapsedMs: number;
@@ -130,20 +135,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
 
   const sim = await Simulator.start({ seed: options.seed, timeScale: 20, clock: systemClock, faults: BASE_FAULTS, neverReadyProbability: 0 });
   // Every request of the budgeted fleet, Hathora and Edgegap alike, as it starts.
-  const requestTimes: number[] = [];
-  const agones = await AgonesRooms.start(options.seed);
-  const edgegap = await EdgegapRooms.start(options.seed, requestTimes);
-  const providers: readonly ProviderRooms[] = [agones, edgegap];
-  const counted = countingSource(new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 }), requestTimes);
+  const requestLog = new RequestLog();
+  const counted = countingSource(new HathoraHttpSource({ appId: APP, baseUrl: sim.url, requestTimeoutMs: 5_000 }), requestLog);
   const watchOptions = { activePollIntervalMs: 300, timeoutMs: 120_000, maxConsecutiveInvalidPayloads: 10, maxRetryAfterMs: 2_000 } as const;
-  // Polling: a RoomWatcher each, no request budget to speak of. Fleet: one budget for all its rooms.
+  // Polling: a RoomWatcher each, no request budget to speak of. Fleet: one budget for all its rooms, and
+  // Edgegap's own within it.
   const pollingFleet = new Fleet({ maxRequestsPerSecond: Number.POSITIVE_INFINITY, maxInFlight: 256 });
   const fleet = new Fleet({ source: counted, maxRequestsPerSecond: options.fleetBudgetPerSecond, burst: 1, maxInFlight: 64, ...watchOptions });
+  const agones = await AgonesRooms.start(options.seed);
+  const edgegap = await EdgegapRooms.start(options.seed, requestLog, fleet);
+  const providers: readonly ProviderRooms[] = [agones, edgegap];
   const rooms: Watched[] = [];
   const modeOf = new Map<string, Mode>();
-  // Every fleet-wide pause after a 429: no request of the fleet may start before it ends.
-  const pauses: Array<{ readonly mode: Mode | undefined; readonly at: number; readonly until: number }> = [];
-  fleet.on("paused", (e) => void pauses.push({ mode: modeOf.get(e.roomId), at: e.at, until: e.until }));
+  // Every pause after a 429: no request within the same budget may start before it ends.
+  const pauses: Array<{ readonly mode: Mode | undefined; readonly budget: string | undefined; readonly at: number; readonly until: number }> = [];
+  fleet.on("paused", (e) => void pauses.push({ mode: modeOf.get(e.roomId), budget: e.budget, at: e.at, until: e.until }));
 
   // Gateway: a process of its own polling the same faulty simulator, SIGKILLed and restarted on its port
   // during the chaos. Its clients share one WebSocket source, which falls back to polling the simulator
@@ -372,16 +378,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   }
 
   // The budget: no 10-second window of the fleet's requests over rate × 10 (+ 1 for the burst).
-  let fullest = 0;
-  for (let i = 0, j = 0; i < requestTimes.length; i++) {
-    while (requestTimes[i]! - requestTimes[j]! >= 10_000) j++;
-    fullest = Math.max(fullest, i - j + 1);
-  }
+  const fullest = maxInWindow(requestLog.all, 10_000);
   const budget10s = options.fleetBudgetPerSecond * 10 + 1;
   if (fullest > budget10s) mismatches.push(`budget: ${fullest} requests in a 10 s window, budget ${budget10s}`);
-  // A 429 pauses the whole fleet: no request starts before the pause ends (1 ms for the timer's rounding).
+  // Edgegap's own, within it: no second with more status requests than its organisation's limit.
+  const edgegapBudget = edgegap.source.budget?.key;
+  const edgegapFullest1s = maxInWindow(requestLog.of(edgegapBudget), 1_000);
+  if (edgegapFullest1s > EDGEGAP_RATE_LIMITS.status) mismatches.push(`edgegap budget: ${edgegapFullest1s} status requests in a 1 s window, limit ${EDGEGAP_RATE_LIMITS.status}`);
+  // A 429 pauses its budget: no request of it starts before the pause ends (1 ms for the timer's rounding).
   for (const pause of pauses) {
-    const early = requestTimes.filter((t) => t > pause.at && t < pause.until - 1);
+    const early = requestLog.of(pause.budget).filter((t) => t > pause.at && t < pause.until - 1);
     if (early.length > 0) mismatches.push(`pause after a 429 (${pause.mode}) from ${pause.at} to ${pause.until}: ${early.length} requests started in it, first at ${early[0]}`);
   }
 
@@ -421,6 +427,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     mismatches,
     fullest10sWindow: fullest,
     budget10s,
+    requests: { all: requestLog.all.length, edgegap: requestLog.of(edgegapBudget).length, edgegapFullest1s },
     leftAfterStop: {
       timers: timers.size + wsSource.pendingTimers + providers.reduce((n, p) => n + p.pendingTimers, 0),
       fleetTimers: fleet.timers.size + pollingFleet.timers.size + gatewayFleet.timers.size,
@@ -460,6 +467,8 @@ export function formatSummary(summary: SoakSummary): string {
   const g = summary.gatewayClients;
   rows.push(`| gateway clients | ${g.disconnected} disconnections, ${g.fallbacks} fallbacks to polling, ${g.resumedPush} returns to push |`);
   rows.push(`| fleet budget | fullest 10 s window ${summary.fullest10sWindow} of ${summary.budget10s} |`);
+  const r = summary.requests;
+  rows.push(`| fleet requests | ${r.all} (edgegap ${r.edgegap}, its fullest 1 s window ${r.edgegapFullest1s} of ${EDGEGAP_RATE_LIMITS.status}) |`);
   rows.push(`| left after stop | ${summary.leftAfterStop.timers + summary.leftAfterStop.fleetTimers} timers, ${summary.leftAfterStop.listeners} process listeners, ${summary.leftAfterStop.resources.length} resources${summary.leftAfterStop.resources.length ? ` (${summary.leftAfterStop.resources.join(", ")})` : ""} |`);
   rows.push(`| unhandled errors | ${summary.unhandled.length} |`);
   rows.push(`| mismatches | ${summary.mismatches.length} |`);

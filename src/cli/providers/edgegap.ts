@@ -23,9 +23,12 @@ export const edgegap: CliProvider = {
     const token = validateToken(`--token (${ENV.token})`, raw);
     const portName = flagValue(flags, "portName");
     if (portName === undefined) throw new ConfigError("--port-name is required with --provider edgegap: the app version's port players connect to");
+    // The gateway's --max-requests-per-second is the whole process's budget: Edgegap's status share too.
+    const maxRequestsPerSecond: unknown = Reflect.get(flags, "maxRequestsPerSecond");
     return new EdgegapHttpSource({
       token,
       portName,
+      maxRequestsPerSecond: typeof maxRequestsPerSecond === "number" ? maxRequestsPerSecond : undefined,
       hostField: flagValue(flags, "hostField") === "public_ip" ? "public_ip" : "fqdn",
       baseUrl: flagValue(flags, "baseUrl") ?? io.env[ENV.baseUrl] ?? EDGEGAP_DEFAULT_BASE_URL,
     });

@@ -10,10 +10,11 @@ import { assertFetchablePort } from "../../core/fetch-ports.js";
 import { httpGet, jsonBodyOf, statusFailure, type HttpAnswer } from "../../core/http-get.js";
 import { identities } from "../../core/identity.js";
 import type { PollResult } from "../../core/observation.js";
-import type { PollingSource } from "../../core/source.js";
+import type { PollingSource, RequestBudget } from "../../core/source.js";
 import { validateBaseUrl, validateDurationMs, validateToken } from "../../core/validate.js";
 import { apiErrorMessage } from "../../core/wire-json.js";
 import { parseDeploymentStatus, type EdgegapHostField } from "./parse.js";
+import { EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND } from "./rate-limits.js";
 import { validateRequestId } from "./schemas.js";
 
 export const EDGEGAP_DEFAULT_BASE_URL = "https://api.edgegap.com";
@@ -37,6 +38,13 @@ export interface EdgegapSourceOptions {
   maxResponseBytes?: number | undefined;
   /** Time source for the request timeout and Retry-After dates. Default the system clock. */
   clock?: Clock | undefined;
+  /**
+   * Status requests per second a fleet starts through this source and every other one with the same base
+   * URL and token (one organisation), whatever the fleet's own budget. Default 16, under Edgegap's 20/s
+   * (`EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND`); with several processes on one token,
+   * `edgegapRequestsPerSecondPerProcess(n)`.
+   */
+  maxRequestsPerSecond?: number | undefined;
 }
 
 /** The fetch an HTTP source calls through, named for its key. */
@@ -65,6 +73,8 @@ export class EdgegapHttpSource implements PollingSource {
   readonly portName: string;
   readonly hostField: EdgegapHostField;
   readonly requestTimeoutMs: number;
+  /** The organisation's status limit, shared in a fleet by every source on the same base URL and token. */
+  readonly budget: RequestBudget;
   readonly #token: string;
   readonly #fetch: typeof globalThis.fetch | undefined;
   readonly #maxResponseBytes: number;
@@ -92,7 +102,12 @@ export class EdgegapHttpSource implements PollingSource {
     // Only the global fetch is known to refuse them; a fetch of the caller's own may not.
     if (options.fetch === undefined) assertFetchablePort("baseUrl", this.baseUrl);
     const fetchName = options.fetch === undefined ? "global" : fetchIdentity(options.fetch);
-    this.key = `edgegap:${this.baseUrl}:${tokenIdentity(this.#token)}:${this.portName}:${this.hostField}:${fetchName}`;
+    const organisation = `${this.baseUrl}:${tokenIdentity(this.#token)}`;
+    this.key = `edgegap:${organisation}:${this.portName}:${this.hostField}:${fetchName}`;
+    // The limit is the token's organisation's, whatever port, address field or fetch a source reads with.
+    const maxRequestsPerSecond = options.maxRequestsPerSecond ?? EDGEGAP_DEFAULT_MAX_REQUESTS_PER_SECOND;
+    if (!(maxRequestsPerSecond > 0)) throw new ConfigError(`maxRequestsPerSecond must be positive, got ${maxRequestsPerSecond}`);
+    this.budget = Object.freeze({ key: `edgegap-status:${organisation}`, maxRequestsPerSecond });
   }
 
   checkRoomId(roomId: string): void {

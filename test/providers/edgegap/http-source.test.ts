@@ -119,6 +119,28 @@ describe("EdgegapHttpSource", () => {
   });
 });
 
+describe("its request budget", () => {
+  it("is the organisation's status limit: 16/s by default, one key for every source on the same API and token, whatever it reads", () => {
+    const s = source();
+    expect(s.budget.maxRequestsPerSecond).toBe(16);
+    expect(source({ portName: "admin", hostField: "public_ip", fetch: (input, init) => fetch(input, init) }).budget.key).toBe(s.budget.key);
+    expect(source({ token: "another-token-of-another-org" }).budget.key).not.toBe(s.budget.key);
+    expect(source({ baseUrl: `${server.url}/staging` }).budget.key).not.toBe(s.budget.key);
+    expect(s.budget.key).not.toContain(TOKEN);
+  });
+
+  it.each([
+    { maxRequestsPerSecond: 8, ok: true },
+    { maxRequestsPerSecond: 19.5, ok: true },
+    { maxRequestsPerSecond: 0, ok: false },
+    { maxRequestsPerSecond: -1, ok: false },
+    { maxRequestsPerSecond: Number.NaN, ok: false },
+  ])("maxRequestsPerSecond $maxRequestsPerSecond overrides it, or is a ConfigError", ({ maxRequestsPerSecond, ok }) => {
+    if (ok) expect(source({ maxRequestsPerSecond }).budget.maxRequestsPerSecond).toBe(maxRequestsPerSecond);
+    else expect(() => source({ maxRequestsPerSecond })).toThrow(/maxRequestsPerSecond must be positive/);
+  });
+});
+
 describe("the token never leaks", () => {
   it("is not in the key or the target, and two tokens never share a key", () => {
     const s = source();
