@@ -5,7 +5,7 @@
 #   bash scripts/chromium.sh path      print the binary the tests launch
 #
 # playwright-core never downloads a browser: the tests launch this binary by path (test/helpers/browser.ts),
-# which ROOM_WATCHER_CHROMIUM overrides. Without it the browser tests fail, naming this script.
+# which ROOM_WATCHER_CHROMIUM overrides. `npm test` runs this install when the binary is missing (test/global-setup.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${ROOM_WATCHER_CHROMIUM:-/usr/bin/chromium}

@@ -6,29 +6,16 @@
  * error, and closes everything, checking that no Chromium process is left. `serveSite()` serves pages
  * and the core bundle from loopback, on a port (so an origin) of its own.
  */
-import { accessSync, constants, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, onTestFinished } from "vitest";
 import type * as RoomWatcherCore from "../../src/index.js";
 import { coreBundle } from "./browser-bundle.js";
+import { chromiumPath } from "./chromium-path.js";
 
-/** Where the tests look for Chromium; ROOM_WATCHER_CHROMIUM overrides it (scripts/chromium.sh reads the same). */
-export function chromiumPath(): string {
-  const configured = process.env.ROOM_WATCHER_CHROMIUM;
-  const path = configured === undefined || configured === "" ? "/usr/bin/chromium" : configured;
-  try {
-    accessSync(path, constants.X_OK);
-  } catch {
-    throw new Error(
-      `Chromium is not installed (no executable ${path}), and the browser tests need it. ` +
-        "Install Debian's chromium with `bash scripts/chromium.sh install` (apt-get, as root or through sudo), " +
-        "or point ROOM_WATCHER_CHROMIUM at a Chromium binary.",
-    );
-  }
-  return path;
-}
+export { chromiumPath };
 
 /** Launches headless Chromium from chromiumPath(); root (CI containers) cannot use its sandbox. */
 export function launchChromium(executablePath = chromiumPath()): Promise<Browser> {

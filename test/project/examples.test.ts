@@ -75,13 +75,18 @@ describe("examples", () => {
     expect(requests).toBeLessThan(20);
   });
 
-  it("every file in examples/ is run by a test (this file, or test/project/example-*.test.ts)", async () => {
-    const examples = (await readdir("examples")).sort();
-    const testFiles = (await readdir("test/project")).filter((f) => f === "examples.test.ts" || /^example-.*\.test\.ts$/.test(f));
+  it("every file in examples/ is run by a test (this file, test/project/example-*.test.ts, or a browser test)", async () => {
+    const examples = (await readdir("examples", { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+    const testFiles = [
+      ...(await readdir("test/project")).filter((f) => f === "examples.test.ts" || /^example-.*\.test\.ts$/.test(f)).map((f) => `test/project/${f}`),
+      ...(await readdir("test/browser")).filter((f) => f.endsWith(".test.ts")).map((f) => `test/browser/${f}`),
+    ];
     expect(testFiles.length).toBeGreaterThanOrEqual(3);
-    const tests = await Promise.all(testFiles.map((f) => readFile(`test/project/${f}`, "utf8")));
-    // A test runs an example by its path: spawned as "examples/x.mjs", or held in a constant as such.
-    const untested = examples.filter((name) => !tests.some((text) => text.includes(`"examples/${name}"`)));
+    const tests = await Promise.all(testFiles.map((f) => readFile(f, "utf8")));
+    // A test runs an example by its path: spawned as "examples/x.mjs" (for a folder, a file in it), or held in a constant as such.
+    const untested = examples
+      .filter((entry) => !tests.some((text) => text.includes(entry.isDirectory() ? `"examples/${entry.name}/` : `"examples/${entry.name}"`)))
+      .map((entry) => entry.name);
     expect(examples.length).toBeGreaterThanOrEqual(5);
     expect(untested).toEqual([]);
   });
