@@ -26,6 +26,8 @@ export interface PollContext {
   readonly random: () => number;
   /** The learned time-to-active of rooms on this source, when the fleet learns. */
   modelFor(source: PollingSource): ActivationModel | undefined;
+  /** Which schedule a starting room's looks follow once the model is ready. */
+  readonly schedule: LearnedSchedule;
   /** The room turned active (`became-active`), or moved or went back to starting (`moved`): its siblings may have too. */
   changed(poll: RoomPoll, change: "became-active" | "moved"): void;
   /** A 429 paused the whole fleet until `until`. */
@@ -33,6 +35,9 @@ export interface PollContext {
 }
 
 export type ScheduleStatus = "unknown" | "starting" | "active";
+
+/** `optimal`: the looks that minimise mean detection delay within the budget; `legacy`: the square-root rule. See activation-model.ts. */
+export type LearnedSchedule = "optimal" | "legacy";
 
 function scheduleStatusOf(observation: Observation): ScheduleStatus {
   switch (observation.kind) {
@@ -147,6 +152,10 @@ export class RoomPoll extends FanOut {
 
   protected onStop(): void {
     this.#cancelWait();
+    // Let go (or ended) while starting: all that is known is that it takes longer than the last look.
+    if (this.#status === "starting" && this.#lastStartingAt !== undefined) {
+      this.#context.modelFor(this.#source)?.recordCensored(this.#lastStartingAt - this.#origin);
+    }
     // A look under way releases its own slot when the abort reaches it.
     if (this.#inFlight === undefined) this.ended();
     else this.#inFlight.abort(new Error("room poll stopped"));
@@ -312,6 +321,11 @@ export class RoomPoll extends FanOut {
     const options = this.#options;
     if (status === "starting") {
       const model = this.#context.modelFor(this.#source);
+      if (model?.ready === true && this.#context.schedule === "optimal") {
+        // Not jittered: each room counts from its own origin, so rooms made apart look apart, and
+        // jitter would only move a look off its optimum.
+        return model.optimalDelayMs(at - this.#origin, options);
+      }
       if (model?.ready === true && options.delayPerLookMs > 0) {
         const learned = model.nextDelayMs(at - this.#origin, options);
         return Math.max(options.minPollIntervalMs, jittered(learned, options.jitter, random, options.maxPollIntervalMs));
