@@ -7,7 +7,6 @@
 export { waitForActive, type ActiveConnection } from "./watch/wait-for-active.js";
 export { RoomWatcher, type RoomWatcherOptions } from "./watch/room-watcher.js";
 export { Fleet, type FleetOptions } from "./watch/fleet.js";
-export type { LearnedSchedule } from "./watch/room-poll.js";
 export { withFallback, type FallbackSource, type WithFallbackOptions } from "./watch/with-fallback.js";
 export type { ActiveEvent, ErrorEvent, RoomWatcherEvents, StartingEvent, TerminatedEvent } from "./watch/events.js";
 export { HathoraHttpSource, type HathoraSourceOptions } from "./providers/hathora/http-source.js";
