@@ -63,25 +63,49 @@ export function fixedLoopLooks(grid: InspectionGrid, intervalMs: number): number
   return looks;
 }
 
-/** The plan with the least mean delay among those that spend at most `looksPerRoom` (within the limits). */
-export function planWithinBudget(grid: InspectionGrid, limits: InspectionLimits, looksPerRoom: number): InspectionPlan {
+/**
+ * The two plans either side of a budget. Looks and delay trade along a convex curve of which the
+ * priced shortest path finds only the corners: the budget usually falls between two of them, and the
+ * cheaper alone would leave part of it unspent. A share `overShare` of rooms following `over` and the
+ * rest `under` spends exactly the budget (in expectation) at the least mean delay any mix of plans can.
+ */
+export interface InspectionMix {
+  /** The corner at or under the budget: the sparsest plan allowed when even that spends more. */
+  readonly under: InspectionPlan;
+  /** The next corner, over the budget; undefined when `under` already spends it all or more. */
+  readonly over: InspectionPlan | undefined;
+  /** The share of rooms that follow `over` (0..1). */
+  readonly overShare: number;
+}
+
+/** The plans around `looksPerRoom` (within the limits): see InspectionMix. */
+export function plansAroundBudget(grid: InspectionGrid, limits: InspectionLimits, looksPerRoom: number): InspectionMix {
   const solver = new Solver(grid, limits);
   // Looks per room fall as the price rises. Bisect its logarithm: prices span many orders of magnitude.
   let lo = Math.log(1e-3);
   let hi = Math.log(1e7);
-  let best = solver.solve(Math.exp(hi));
-  if (best.looksPerRoom > looksPerRoom) return best; // The gap cap alone spends more: the sparsest plan allowed.
+  let under = solver.solve(Math.exp(hi));
+  if (under.looksPerRoom >= looksPerRoom) return { under, over: undefined, overShare: 0 }; // The gap cap alone spends it.
+  let over: InspectionPlan | undefined = solver.solve(Math.exp(lo));
+  if (over.looksPerRoom <= looksPerRoom) return { under: over, over: undefined, overShare: 0 }; // Even the densest plan fits.
   for (let iteration = 0; iteration < 24; iteration++) {
     const mid = (lo + hi) / 2;
     const plan = solver.solve(Math.exp(mid));
     if (plan.looksPerRoom <= looksPerRoom) {
-      best = plan;
+      under = plan;
       hi = mid;
     } else {
+      over = plan;
       lo = mid;
     }
   }
-  return best;
+  const overShare = (looksPerRoom - under.looksPerRoom) / (over.looksPerRoom - under.looksPerRoom);
+  return { under, over, overShare: Math.min(1, Math.max(0, overShare)) };
+}
+
+/** The plan with the least mean delay among those that spend at most `looksPerRoom` (within the limits). */
+export function planWithinBudget(grid: InspectionGrid, limits: InspectionLimits, looksPerRoom: number): InspectionPlan {
+  return plansAroundBudget(grid, limits, looksPerRoom).under;
 }
 
 /** The plan optimal at `priceMs` per look. */

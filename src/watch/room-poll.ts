@@ -68,6 +68,8 @@ export class RoomPoll extends FanOut {
   readonly #options: ResolvedPollOptions;
   readonly #context: PollContext;
   readonly #origin: number;
+  /** This room's draw for the optimal schedule's choice between the two plans around the budget. */
+  readonly #planDraw: number;
   #processId: string | undefined;
   /** Whose looks these are until the room is seen to exist; undefined from then on (or when nobody was named). */
   #tenant: Tenant | undefined;
@@ -98,6 +100,7 @@ export class RoomPoll extends FanOut {
     this.#source = source;
     this.#options = options;
     this.#origin = placement.createdAt ?? context.clock.now();
+    this.#planDraw = context.random();
     this.#processId = placement.processId;
     this.#tenant = placement.tenant;
     // On the next microtask, so the first listener is attached before the first look.
@@ -324,7 +327,7 @@ export class RoomPoll extends FanOut {
       if (model?.ready === true && this.#context.schedule === "optimal") {
         // Not jittered: each room counts from its own origin, so rooms made apart look apart, and
         // jitter would only move a look off its optimum.
-        return model.optimalDelayMs(at - this.#origin, options);
+        return model.optimalDelayMs(at - this.#origin, options, this.#planDraw);
       }
       if (model?.ready === true && options.delayPerLookMs > 0) {
         const learned = model.nextDelayMs(at - this.#origin, options);

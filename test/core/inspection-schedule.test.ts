@@ -4,7 +4,7 @@
  * the known answers of a few hand-worked cases.
  */
 import { describe, expect, it } from "vitest";
-import { fixedLoopLooks, type InspectionGrid, planAtPrice, planDelayMs, planTimes, planWithinBudget } from "../../src/core/inspection-schedule.js";
+import { fixedLoopLooks, type InspectionGrid, planAtPrice, planDelayMs, plansAroundBudget, planTimes, planWithinBudget } from "../../src/core/inspection-schedule.js";
 
 /** A grid from point masses: `masses[k]` of the rooms turn active in the step ending at grid point k. */
 function gridOfMasses(stepMs: number, masses: readonly number[]): InspectionGrid {
@@ -79,6 +79,41 @@ describe("the dynamic program returns the optimum of every schedule on small gri
       const bestAtPlanLooks = Math.min(...all.filter((s) => s.looks <= plan.looksPerRoom + 1e-9).map((s) => s.delay));
       expect(plan.meanDelayMs).toBeCloseTo(bestAtPlanLooks, 6);
     }
+  });
+});
+
+describe("the two plans around a budget", () => {
+  it.each(CASES)("$name: the mix spends exactly the budget, at no more delay than any schedule within it", ({ masses, minGap, maxGap }) => {
+    const grid = gridOfMasses(100, masses);
+    const last = masses.length - 1;
+    const all = [...schedules(last, minGap, maxGap)].map((points) => evaluate(grid, points));
+    const limits = { minGapMs: minGap * 100, maxGapMs: maxGap * 100 };
+    for (const budget of [2, 2.3, 2.5, 2.8, 3, 3.5, 4]) {
+      const feasible = all.filter((s) => s.looks <= budget + 1e-9);
+      if (feasible.length === 0) continue;
+      const { under, over, overShare } = plansAroundBudget(grid, limits, budget);
+      expect(under.looksPerRoom).toBeLessThanOrEqual(budget + 1e-9);
+      const looks = over === undefined ? under.looksPerRoom : overShare * over.looksPerRoom + (1 - overShare) * under.looksPerRoom;
+      const delay = over === undefined ? under.meanDelayMs : overShare * over.meanDelayMs + (1 - overShare) * under.meanDelayMs;
+      if (over !== undefined) {
+        expect(over.looksPerRoom).toBeGreaterThan(budget);
+        expect(looks, `looks at budget ${budget}`).toBeCloseTo(budget, 6);
+      }
+      // The mix lies on the lower convex hull of (looks, delay): no single schedule within the budget beats it.
+      expect(delay, `delay at budget ${budget}`).toBeLessThanOrEqual(Math.min(...feasible.map((s) => s.delay)) + 1e-6);
+    }
+  });
+
+  it("where the budget falls between two corners, the mix beats the cheaper corner alone", () => {
+    // Two modes: the corners' looks jump, and a budget between them leaves part unspent by `under` alone.
+    const grid = gridOfMasses(100, CASES[1]!.masses);
+    const limits = { minGapMs: 100, maxGapMs: 1_300 };
+    const gains = [2.3, 2.5, 2.8, 3.5].map((budget) => {
+      const { under, over, overShare } = plansAroundBudget(grid, limits, budget);
+      return over === undefined ? 0 : under.meanDelayMs - (overShare * over.meanDelayMs + (1 - overShare) * under.meanDelayMs);
+    });
+    expect(Math.max(...gains)).toBeGreaterThan(1);
+    expect(planWithinBudget(grid, limits, 2.5)).toEqual(plansAroundBudget(grid, limits, 2.5).under);
   });
 });
 
