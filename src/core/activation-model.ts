@@ -1,22 +1,33 @@
 /**
- * What the fleet has learned about how long rooms take to become active, and the poll schedule that
- * follows from it. Pure: no clock, no I/O.
+ * What the fleet has learned about how long rooms take to become active, and the poll schedules that
+ * follow from it. Pure: no clock, no I/O.
  *
- * Times to active go into a histogram with logarithmic bins (fine where rooms are fast, coarse in the
- * long tail), whose weights decay so the model follows a host whose behaviour changes.
+ * The sketch: times to active in a histogram with logarithmic bins (fine where rooms are fast, coarse in
+ * the long tail). Every new sample counts 1 and every older one fades by (1 − 1/memorySamples), so a
+ * host whose behaviour changes is followed within a few dozen rooms.
  *
- * The schedule: from a look at t that found the room starting, the next look comes after the shortest
- * gap Δ with  P(active by t+Δ | starting at t) × Δ ≥ 2 × delayPerLookMs.  A look's gap times the chance
- * the room turns active in it is about twice the detection delay that gap costs on average, so every
- * look is given the same share of delay: looks crowd where activation is likely (the square-root rule
- * of optimal inspection spacing, Δ ∝ 1/√density) and thin out where it is not.
+ * What looks see is censored, and the sketch learns from it as such. A room seen starting at t1 and
+ * active at t2 turned active somewhere in (t1, t2]: its weight is spread over that interval in
+ * proportion to what the sketch already believes there (one online step of Turnbull's self-consistency
+ * EM), with a share spread evenly so that a belief the looks never tested can still move. A room that
+ * ended or was let go while starting is known only to take longer than its last look (right-censored):
+ * its weight goes to the sketch's mass beyond that look, as Kaplan–Meier would put it.
+ *
+ * Two schedules read it:
+ * - "optimal" (the default): the look times that minimise the mean detection delay for the looks per
+ *   room the budget allows, solved on the sketch by dynamic programming (see inspection-schedule.ts),
+ *   recomputed every few samples and cached.
+ * - "legacy": from a look at t that found the room starting, the next look comes after the shortest
+ *   gap Δ with  P(active by t+Δ | starting at t) × Δ ≥ 2 × delayPerLookMs  (the square-root rule of
+ *   inspection spacing, Δ ∝ 1/√density).
  */
+import { fixedLoopLooks, gridOf, type InspectionMix, planDelayMs, plansAroundBudget } from "./inspection-schedule.js";
 
 export interface ActivationModelOptions {
   /** Samples needed before the model drives the schedule. Default 20. */
   readonly minSamples?: number | undefined;
-  /** Total weight kept; beyond it every weight is halved, so old samples fade. Default 2,000. */
-  readonly maxWeight?: number | undefined;
+  /** How many recent samples the sketch remembers: one seen k samples ago counts (1 − 1/memorySamples)^k. Default 40. */
+  readonly memorySamples?: number | undefined;
 }
 
 export interface LearnedScheduleOptions {
@@ -28,8 +39,47 @@ export interface LearnedScheduleOptions {
   readonly maxPollIntervalMs: number;
 }
 
+export interface OptimalScheduleOptions {
+  /** Never look sooner than this after the last look. */
+  readonly minPollIntervalMs: number;
+  /** Never wait longer than this between looks, nor longer than OPTIMAL_CAP_BUDGETS budget intervals, whichever is longer. */
+  readonly maxPollIntervalMs: number;
+  /** Spend per room at most the looks a fixed loop looking this often would, on the learned distribution. */
+  readonly pollBudgetIntervalMs: number;
+}
+
 export const DEFAULT_MIN_SAMPLES = 20;
-export const DEFAULT_MAX_WEIGHT = 2_000;
+export const DEFAULT_MEMORY_SAMPLES = 40;
+/**
+ * The share of an interval's weight spread evenly rather than by the current belief: enough that a
+ * belief the looks never tested can move, little enough that a wide interval (a room seen past the
+ * last look of a mode and found at the next) does not paint mass across a stretch where rooms seldom
+ * turn active, which would draw looks there. bench:schedule: 0.2 left the bimodal p95 at 1.3–1.8× the oracle's.
+ */
+const EVEN_SHARE = 0.05;
+/**
+ * The optimal schedule plans for this share of the fixed loop's looks on the learned distribution: the
+ * plan spends its budget exactly on what was learned, and the rooms still to come stray from a sketch
+ * of a few dozen samples, mostly by turning active later than it expects (a look more each).
+ */
+const BUDGET_SHARE = 0.98;
+/** Samples between two solutions of the optimal schedule. */
+const RESOLVE_EVERY_SAMPLES = 8;
+/**
+ * The optimal schedule may wait up to this many budget intervals between looks (5 s at the defaults):
+ * across a stretch where rooms seldom turn active (between warm and cold starts) a long gap is what
+ * frees the looks for where they do, and the cap bounds what a stale sketch costs a room it misjudged.
+ */
+const OPTIMAL_CAP_BUDGETS = 5;
+/** Grid points of the optimal schedule's solution (its cost is grid × window). */
+const MAX_GRID_POINTS = 2_000;
+/**
+ * The schedule is solved on the sketch smoothed over ±SMOOTH (relative time): a few dozen samples
+ * leave gaps a new room may well fall in, and a plan fitted to every gap of the sample looks past them.
+ */
+const SMOOTH = 0.1;
+const SMOOTH_LO = 1 - SMOOTH;
+const SMOOTH_HI = 1 + SMOOTH;
 
 /** Bin edges: 0, then 10 ms growing by 10 % a bin up to ~17 minutes (about 120 bins). */
 const FIRST_EDGE_MS = 10;
@@ -43,6 +93,11 @@ const EDGES: readonly number[] = (() => {
 })();
 const BINS = EDGES.length - 1;
 
+/** The longest wait between two looks of the optimal schedule. */
+export function optimalCapMs(options: OptimalScheduleOptions): number {
+  return Math.max(options.maxPollIntervalMs, options.minPollIntervalMs, OPTIMAL_CAP_BUDGETS * options.pollBudgetIntervalMs);
+}
+
 function binOf(ms: number): number {
   if (ms < FIRST_EDGE_MS) return 0;
   const bin = 1 + Math.floor(Math.log(ms / FIRST_EDGE_MS) / Math.log(GROWTH));
@@ -52,18 +107,34 @@ function binOf(ms: number): number {
 export class ActivationModel {
   readonly #weights = new Float64Array(BINS);
   readonly #minSamples: number;
-  readonly #maxWeight: number;
+  readonly #keep: number;
   #total = 0;
   #samples = 0;
+  #censored = 0;
+  /** Changes to the sketch so far: the cached plan knows which it was solved at. */
+  #version = 0;
+  #plan: { readonly key: string; readonly version: number; readonly mix: InspectionMix } | undefined;
+  #solves = 0;
 
   constructor(options: ActivationModelOptions = {}) {
     this.#minSamples = options.minSamples ?? DEFAULT_MIN_SAMPLES;
-    this.#maxWeight = options.maxWeight ?? DEFAULT_MAX_WEIGHT;
+    const memory = options.memorySamples ?? DEFAULT_MEMORY_SAMPLES;
+    this.#keep = Number.isFinite(memory) ? Math.max(0, 1 - 1 / Math.max(1, memory)) : 1;
   }
 
-  /** Samples recorded so far (not decayed). */
+  /** Samples recorded so far (not decayed), right-censored ones not included. */
   get samples(): number {
     return this.#samples;
+  }
+
+  /** Right-censored samples (rooms let go or ended while starting) that added weight. */
+  get censored(): number {
+    return this.#censored;
+  }
+
+  /** Times the optimal schedule was solved (each costs a few ms; see docs/schedule.md). */
+  get solves(): number {
+    return this.#solves;
   }
 
   /** Whether there is enough to go on. */
@@ -73,28 +144,61 @@ export class ActivationModel {
 
   /**
    * Records one room's activation, known to lie in (`notActiveAtMs`, `activeAtMs`] after its origin
-   * (the last look that saw it starting, the look that saw it active). The weight is spread evenly
-   * over that interval, which is what the looks can tell.
+   * (the last look that saw it starting, the look that saw it active).
    */
   record(notActiveAtMs: number, activeAtMs: number): void {
     const from = Math.max(0, Math.min(notActiveAtMs, activeAtMs));
     const to = Math.max(from, activeAtMs);
     if (!Number.isFinite(to)) return;
+    this.#fade();
     this.#samples++;
+    this.#version++;
     this.#total += 1;
     if (to - from < 1e-9) {
       this.#weights[binOf(from)]! += 1;
-    } else {
-      for (let bin = binOf(from); bin <= binOf(to); bin++) {
-        const lo = Math.max(from, EDGES[bin]!);
-        const hi = Math.min(to, EDGES[bin + 1]!);
-        if (hi > lo) this.#weights[bin]! += (hi - lo) / (to - from);
-      }
+      return;
     }
-    if (this.#total > this.#maxWeight) {
-      for (let bin = 0; bin < BINS; bin++) this.#weights[bin]! /= 2;
-      this.#total /= 2;
+    // Shares of the interval by the sketch so far, read before any of this sample is added.
+    const believed = this.#massBelow(to) - this.#massBelow(from);
+    const evenShare = believed > 1e-12 ? EVEN_SHARE : 1;
+    const last = binOf(to);
+    for (let bin = binOf(from); bin <= last; bin++) {
+      const lo = Math.max(from, EDGES[bin]!);
+      const hi = Math.min(to, EDGES[bin + 1]!);
+      if (!(hi > lo)) continue;
+      const even = (hi - lo) / (to - from);
+      const held = believed > 1e-12 ? (this.#weights[bin]! * (hi - lo)) / (EDGES[bin + 1]! - EDGES[bin]!) / believed : 0;
+      this.#weights[bin]! += evenShare * even + (1 - evenShare) * held;
     }
+  }
+
+  /**
+   * Records a room known only to take longer than `startingAtMs` after its origin (it ended, or every
+   * watch let go, while it was starting). Its weight follows the sketch's mass beyond that time; with
+   * none there yet, nothing can be said of where it goes and it is left out.
+   */
+  recordCensored(startingAtMs: number): void {
+    const from = Math.max(0, startingAtMs);
+    if (!Number.isFinite(from)) return;
+    const beyond = this.#total - this.#massBelow(from);
+    if (!(beyond > this.#total * 1e-6)) return;
+    this.#fade();
+    this.#censored++;
+    this.#version++;
+    const first = binOf(from);
+    const lo = EDGES[first]!;
+    const hi = EDGES[first + 1]!;
+    const scale = 1 / beyond;
+    // The part of the first bin above `from`, then every bin above it, each in proportion to its weight.
+    this.#weights[first]! += this.#weights[first]! * Math.max(0, (hi - Math.max(lo, from)) / (hi - lo)) * scale;
+    for (let bin = first + 1; bin < BINS; bin++) this.#weights[bin]! += this.#weights[bin]! * scale;
+    this.#total += 1;
+  }
+
+  #fade(): void {
+    if (this.#keep === 1) return;
+    for (let bin = 0; bin < BINS; bin++) this.#weights[bin]! *= this.#keep;
+    this.#total *= this.#keep;
   }
 
   /** The learned share of rooms active by `ms` after their origin (0..1). */
@@ -111,7 +215,7 @@ export class ActivationModel {
 
   /**
    * Delay from a look at `elapsedMs` after the origin (which found the room starting) to the next
-   * one, within [minPollIntervalMs, maxPollIntervalMs]. See the schedule above.
+   * one on the legacy square-root schedule, within [minPollIntervalMs, maxPollIntervalMs].
    */
   nextDelayMs(elapsedMs: number, options: LearnedScheduleOptions): number {
     const { delayPerLookMs, minPollIntervalMs, maxPollIntervalMs } = options;
@@ -133,6 +237,39 @@ export class ActivationModel {
       else lo = mid;
     }
     return Math.round(hi);
+  }
+
+  /**
+   * Delay from a look at `elapsedMs` after the origin (which found the room starting) to the next one
+   * on the optimal schedule, within [minPollIntervalMs, maxPollIntervalMs]. See the schedule above.
+   * `roomDraw` is the room's own uniform draw in [0, 1), fixed for its life: the budget usually falls
+   * between two optimal plans, and the rooms whose draw is under the denser plan's share follow it.
+   */
+  optimalDelayMs(elapsedMs: number, options: OptimalScheduleOptions, roomDraw: number): number {
+    const { minPollIntervalMs } = options;
+    const capMs = optimalCapMs(options);
+    const mix = this.#mixFor(options, capMs);
+    if (mix === undefined) return capMs;
+    const plan = mix.over !== undefined && roomDraw < mix.overShare ? mix.over : mix.under;
+    const delay = planDelayMs(plan, elapsedMs, capMs);
+    return Math.round(Math.min(capMs, Math.max(minPollIntervalMs, delay)));
+  }
+
+  /** The optimal plans for `options`, solved again once the sketch has moved on by a few samples. */
+  #mixFor(options: OptimalScheduleOptions, capMs: number): InspectionMix | undefined {
+    if (this.#total === 0) return undefined;
+    const { minPollIntervalMs, pollBudgetIntervalMs } = options;
+    const key = `${minPollIntervalMs},${capMs},${pollBudgetIntervalMs}`;
+    const cached = this.#plan;
+    if (cached !== undefined && cached.key === key && this.#version - cached.version < RESOLVE_EVERY_SAMPLES) return cached.mix;
+    // Far enough that almost nothing the sketch knows lies beyond; past it, looks go at the cap.
+    const horizonMs = Math.min(LAST_EDGE_MS, (this.quantile(0.9995) ?? 0) * 1.05 + capMs);
+    const grid = gridOf((ms) => (this.cdf(ms * SMOOTH_LO) + this.cdf(ms) + this.cdf(ms * SMOOTH_HI)) / 3, horizonMs, Math.max(1, minPollIntervalMs / 4), MAX_GRID_POINTS);
+    const budget = fixedLoopLooks(grid, pollBudgetIntervalMs) * BUDGET_SHARE;
+    const mix = plansAroundBudget(grid, { minGapMs: minPollIntervalMs, maxGapMs: capMs }, budget);
+    this.#solves++;
+    this.#plan = { key, version: this.#version, mix };
+    return mix;
   }
 
   #massBelow(ms: number): number {

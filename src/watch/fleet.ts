@@ -23,7 +23,7 @@ import type { RoomWatcherEvents } from "./events.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, type ResolvedPollOptions } from "./options.js";
 import { PushFeed } from "./push-feed.js";
 import type { RoomFeed } from "./room-feed.js";
-import { type PollContext, RoomPoll, type RoomPollPlacement } from "./room-poll.js";
+import { type LearnedSchedule, type PollContext, RoomPoll, type RoomPollPlacement } from "./room-poll.js";
 import { RoomView } from "./room-view.js";
 import { sourceFromOptions } from "./source-options.js";
 
@@ -45,6 +45,12 @@ export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOpt
   unseenShare?: number | undefined;
   /** Learn the time to active from what the fleet sees and time looks by it. Default true. */
   learn?: boolean | undefined;
+  /**
+   * The learned schedule: `optimal` places the looks a room's budget allows (`pollBudgetIntervalMs`)
+   * where they cut the mean detection delay most; `legacy` is the square-root rule (`delayPerLookMs`)
+   * of earlier versions. Default `optimal`.
+   */
+  schedule?: LearnedSchedule | undefined;
   /** Where the watchers and waits given this fleet look unless told otherwise. Default: the Hathora HTTP API from appId, baseUrl, token... */
   source?: RoomSource | undefined;
   /** A 404 this soon after a room's first look means "not there yet" (the fleet's own view; watchers have theirs). Default 5,000 ms. */
@@ -120,7 +126,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.timers = new TimerHeap(this.clock);
     this.scheduler = new RequestScheduler(this.clock, this.timers, { maxInFlight, maxRequestsPerSecond, burst, unseenShare: options.unseenShare });
     const random = options.random ?? Math.random;
+    const schedule = options.schedule ?? "optimal";
+    if (schedule !== "optimal" && schedule !== "legacy") throw new ConfigError(`schedule must be "optimal" or "legacy", got ${String(schedule)}`);
     this.#context = {
+      schedule,
       clock: this.clock,
       timers: this.timers,
       scheduler: this.scheduler,

@@ -23,6 +23,7 @@ export const DEFAULT_POLL_OPTIONS: ResolvedPollOptions = Object.freeze({
   maxConsecutiveInvalidPayloads: 3,
   minPollIntervalMs: 100,
   delayPerLookMs: 120,
+  pollBudgetIntervalMs: 1_000,
 });
 
 /** How one room is polled. Shared by every watch of that room: the first watch's options win. */
@@ -50,9 +51,16 @@ export interface PollOptions {
   /**
    * Once the fleet has learned how long rooms take to start, looks at a starting room are spaced so that
    * each costs about this much detection delay: dense where activation is likely, sparse where not.
-   * Lower: more requests, sooner detection. 0 keeps the fixed backoff. Default 120 ms.
+   * Lower: more requests, sooner detection. 0 keeps the fixed backoff. Read by the fleet's `legacy`
+   * schedule only. Default 120 ms.
    */
   delayPerLookMs?: number | undefined;
+  /**
+   * The fleet's `optimal` schedule spends on a starting room at most the looks a fixed loop looking
+   * this often would spend on the learned distribution, and places them where they cut the mean
+   * detection delay most. Lower: more requests, sooner detection. Default 1,000 ms.
+   */
+  pollBudgetIntervalMs?: number | undefined;
 }
 
 /** Every poll option, filled in. */
@@ -94,6 +102,7 @@ function resolveUncached(options: PollOptions): ResolvedPollOptions {
     maxConsecutiveInvalidPayloads: pick("maxConsecutiveInvalidPayloads"),
     minPollIntervalMs: validateDurationMs("minPollIntervalMs", options.minPollIntervalMs ?? Math.min(DEFAULT_POLL_OPTIONS.minPollIntervalMs, pick("pollIntervalMs"))),
     delayPerLookMs: validateDurationMs("delayPerLookMs", pick("delayPerLookMs")),
+    pollBudgetIntervalMs: validateDurationMs("pollBudgetIntervalMs", pick("pollBudgetIntervalMs"), { allowZero: false }),
   };
   if (!(resolved.pollBackoffFactor >= 1) || !Number.isFinite(resolved.pollBackoffFactor)) {
     throw new ConfigError(`pollBackoffFactor must be a finite number >= 1, got ${resolved.pollBackoffFactor}`);

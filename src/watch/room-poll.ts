@@ -26,13 +26,20 @@ export interface PollContext {
   readonly random: () => number;
   /** The learned time-to-active of rooms on this source, when the fleet learns. */
   modelFor(source: PollingSource): ActivationModel | undefined;
+  /** Which schedule a starting room's looks follow once the model is ready. */
+  readonly schedule: LearnedSchedule;
   /** The room turned active (`became-active`), or moved or went back to starting (`moved`): its siblings may have too. */
   changed(poll: RoomPoll, change: "became-active" | "moved"): void;
   /** A 429 paused the looks of budget `budget` (undefined: the fleet's own) until `until`. */
   paused(poll: RoomPoll, budget: string | undefined, until: number, error: RateLimitedError): void;
 }
 
+const PLAN_DRAW_UNITS = 2 ** 30;
+
 export type ScheduleStatus = "unknown" | "starting" | "active";
+
+/** `optimal`: the looks that minimise mean detection delay within the budget; `legacy`: the square-root rule. See activation-model.ts. */
+export type LearnedSchedule = "optimal" | "legacy";
 
 function scheduleStatusOf(observation: Observation): ScheduleStatus {
   switch (observation.kind) {
@@ -65,6 +72,12 @@ export class RoomPoll extends FanOut {
   /** The budget every look of this room waits in: its source's own, or the fleet's. */
   readonly #lane: BudgetLane;
   readonly #origin: number;
+  /**
+   * This room's draw for the optimal schedule's choice between the two plans around the budget, in
+   * units of 2^-30: a small integer is stored in the object itself, a fraction would cost a heap
+   * number per room (25 bytes a room at 100,000 rooms).
+   */
+  readonly #planDraw: number;
   #processId: string | undefined;
   /** Whose looks these are until the room is seen to exist; undefined from then on (or when nobody was named). */
   #tenant: Tenant | undefined;
@@ -96,6 +109,7 @@ export class RoomPoll extends FanOut {
     this.#options = options;
     this.#lane = context.scheduler.lane(source.budget);
     this.#origin = placement.createdAt ?? context.clock.now();
+    this.#planDraw = Math.floor(context.random() * PLAN_DRAW_UNITS);
     this.#processId = placement.processId;
     this.#tenant = placement.tenant;
     // On the next microtask, so the first listener is attached before the first look.
@@ -150,6 +164,10 @@ export class RoomPoll extends FanOut {
 
   protected onStop(): void {
     this.#cancelWait();
+    // Let go (or ended) while starting: all that is known is that it takes longer than the last look.
+    if (this.#status === "starting" && this.#lastStartingAt !== undefined) {
+      this.#context.modelFor(this.#source)?.recordCensored(this.#lastStartingAt - this.#origin);
+    }
     // A look under way releases its own slot when the abort reaches it.
     if (this.#inFlight === undefined) this.ended();
     else this.#inFlight.abort(new Error("room poll stopped"));
@@ -319,6 +337,11 @@ export class RoomPoll extends FanOut {
     const options = this.#options;
     if (status === "starting") {
       const model = this.#context.modelFor(this.#source);
+      if (model?.ready === true && this.#context.schedule === "optimal") {
+        // Not jittered: each room counts from its own origin, so rooms made apart look apart, and
+        // jitter would only move a look off its optimum.
+        return model.optimalDelayMs(at - this.#origin, options, this.#planDraw / PLAN_DRAW_UNITS);
+      }
       if (model?.ready === true && options.delayPerLookMs > 0) {
         const learned = model.nextDelayMs(at - this.#origin, options);
         return Math.max(options.minPollIntervalMs, jittered(learned, options.jitter, random, options.maxPollIntervalMs));

@@ -391,8 +391,9 @@ describe("the learned schedule", () => {
     for (const watcher of learners) await watcher.stop();
   }
 
-  it("after 20 rooms activate, a new room's looks follow the learned schedule: sparse far from the window, dense in it, never under the floor", async () => {
-    const t = setup({ maxRequestsPerSecond: 1_000 });
+  it("legacy: after 20 rooms activate, a new room's looks follow the square-root schedule: sparse far from the window, dense in it, never under the floor", async () => {
+    // The default is now the optimal schedule (issue 17); this is the square-root rule, kept selectable.
+    const t = setup({ maxRequestsPerSecond: 1_000, schedule: "legacy" });
     await learnFrom(t);
     expect(t.fleet.stats.samples).toBe(20);
     const model = t.fleet.activationModel() as ActivationModel;
@@ -439,6 +440,80 @@ describe("the learned schedule", () => {
     expect(fastLooks.filter((ms) => ms <= seenAt).length).toBeLessThanOrEqual(5);
     expect(log).toContain("active(9)");
     await fast.stop();
+  });
+
+  it("optimal (the default): the first look at once, then the plan solved on the sketch, never under the floor, within the fixed loop's looks", async () => {
+    const t = setup({ maxRequestsPerSecond: 1_000 });
+    await learnFrom(t);
+    const model = t.fleet.activationModel() as ActivationModel;
+    expect(model.ready).toBe(true);
+    await t.tick(10_000 - t.clock.now());
+    const createdAt = t.clock.now();
+    const probe = t.watch("probe");
+    await t.tick(0);
+    // The first look at once, before any schedule applies.
+    expect(t.source.callsOf("probe")).toEqual([createdAt]);
+    await t.tick(15_000);
+    const looks = t.source.callsOf("probe").map((at) => at - createdAt);
+    // Exactly the model's optimal delays for the default options (no jitter on this schedule).
+    const expected = [0];
+    while (expected.length < looks.length) {
+      const last = expected.at(-1) as number;
+      // The fleet's random is 0.5: the room's draw between the two plans around the budget.
+      expected.push(last + model.optimalDelayMs(last, DEFAULT_POLL_OPTIONS, 0.5));
+    }
+    expect(looks).toEqual(expected);
+    expect(Math.min(...gaps(looks))).toBeGreaterThanOrEqual(100);
+    // Every room learned from turned active in 3.0–3.6 s: one long wait, then the looks crowd there.
+    expect(looks[1]).toBeGreaterThan(2_000);
+    const inWindow = looks.filter((ms) => ms >= 2_900 && ms <= 3_700);
+    expect(inWindow.length).toBeGreaterThanOrEqual(3);
+    // The budget is in expectation: a look after one at t is spent by the rooms still starting at t.
+    // On the learned distribution these looks cost no more than the fixed 1 s loop's (0, 1, 2, 3, 4 s).
+    const expectedLooks = (times: readonly number[]) => 1 + times.slice(0, -1).reduce((sum, ms) => sum + 1 - model.cdf(ms), 0);
+    const upTo = (ms: number) => looks.filter((at) => at <= ms);
+    expect(expectedLooks(looks.slice(0, upTo(4_000).length + 1))).toBeLessThanOrEqual(expectedLooks([0, 1_000, 2_000, 3_000, 4_000]) + 1e-9);
+    await probe.stop();
+
+    // A room inside the window is seen within 200 ms (the fixed 1 s loop: 700 ms late at 3.3 s).
+    await t.tick(30_000 - t.clock.now());
+    t.source.script("fast", activeFrom(30_000 + 3_300, 9));
+    const log: string[] = [];
+    const fast = t.watch("fast", log);
+    await t.tick(5_000);
+    const fastLooks = t.source.callsOf("fast").map((at) => at - 30_000);
+    const seenAt = fastLooks.find((ms) => ms >= 3_300) as number;
+    expect(seenAt - 3_300).toBeLessThan(200);
+    expect(log).toContain("active(9)");
+    await fast.stop();
+  });
+
+  it("optimal: the budget holds when many learned rooms are due at the same offsets", async () => {
+    const rate = 20;
+    const t = setup({ maxRequestsPerSecond: rate, burst: 1 });
+    await learnFrom(t);
+    await t.tick(20_000 - t.clock.now());
+    const from = t.source.calls.length;
+    // 200 rooms created together share one plan, so all want their looks at the same instants.
+    const watchers = Array.from({ length: 200 }, (_, i) => t.watch(`burst${i}`));
+    await t.tick(20_000);
+    const times = t.source.calls.slice(from).map((c) => c.at);
+    expect(times.length).toBeGreaterThan(300);
+    expect(maxInWindow(times, 1_000)).toBeLessThanOrEqual(rate + 1);
+    for (const watcher of watchers) await watcher.stop();
+  });
+
+  it("a room let go while starting teaches the model it takes longer than its last look (right-censored)", async () => {
+    const t = setup({ maxRequestsPerSecond: 1_000 });
+    await learnFrom(t);
+    const model = t.fleet.activationModel() as ActivationModel;
+    const before = model.cdf(3_300);
+    const probe = t.watch("abandoned", [], EVERY_100_MS);
+    await t.tick(3_250);
+    await probe.stop();
+    expect(model.censored).toBe(1);
+    // Known to take longer than ~3.2 s: the share believed active by 3.3 s falls.
+    expect(model.cdf(3_300)).toBeLessThan(before);
   });
 
   it("with learn: false the fixed backoff is kept whatever the fleet has seen", async () => {
