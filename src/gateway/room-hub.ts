@@ -10,8 +10,8 @@
  * the cluster's snapshot after a gap (sending their subscribers a fresh snapshot), and take the watch
  * over, sequence numbers and all, when the owner's lease lapses.
  */
-import { END_REASONS, type PollResult, observationKey, sameObservation } from "../core/observation.js";
-import { initialState, isTerminal, type RoomStatus } from "../core/room-state.js";
+import { END_REASONS, type PollResult, observationKey, sameConnection, sameObservation } from "../core/observation.js";
+import { initialState, isTerminal, type RoomState, type RoomStatus } from "../core/room-state.js";
 import { RoomWatcherError } from "../core/errors.js";
 import { isPushSource, type RoomSource, type SourceListener, type TransientFailure } from "../core/source.js";
 import type { Fleet, Subscription } from "../watch/fleet.js";
@@ -62,7 +62,8 @@ export interface RoomHubOptions {
 /** A room here reached a status: `detail` is an ended room's reason. */
 export interface RoomChange {
   readonly roomId: string;
-  readonly status: "starting" | "active" | "ended";
+  /** `moved`: active again at another address (the room was rescheduled). */
+  readonly status: "starting" | "active" | "moved" | "ended";
   readonly at: number;
   readonly detail: string | undefined;
 }
@@ -510,7 +511,8 @@ export class RoomHub {
     const previous = room.last;
     room.last = { result, at };
     this.#seen(room, result.observation);
-    const before = room.stateView.state.status;
+    const stateBefore = room.stateView.state;
+    const before = stateBefore.status;
     room.stateView.onResult(result, at);
     if (previous === undefined || !sameObservation(previous.result.observation, result.observation)) {
       room.seq++;
@@ -519,6 +521,9 @@ export class RoomHub {
     }
     if (before !== "active" && statusOf(room) === "active") this.#detected(room, previous?.at, at);
     this.#reached(room, before, at);
+    const after = room.stateView.state;
+    // A move seen at once (no starting between): active here, active at another address now.
+    if (stateBefore.status === "active" && after.status === "active" && !sameConnection(stateBefore.connection, after.connection)) this.#tellActive(room, after, at);
     if (isTerminal(room.stateView.state)) this.#endFromState(room, at, learnedAtHr);
   }
 
@@ -541,7 +546,15 @@ export class RoomHub {
     const status = statusOf(room);
     if (status === before || (status !== "starting" && status !== "active")) return;
     this.#options.metrics.roomTransitions.inc({ state: status });
-    this.#options.onChange?.({ roomId: room.roomId, status, at, detail: undefined });
+    const state = room.stateView.state;
+    if (state.status === "active") this.#tellActive(room, state, at);
+    else this.#options.onChange?.({ roomId: room.roomId, status, at, detail: undefined });
+  }
+
+  /** Tells a room active: `moved`, with its new address, when it had been active elsewhere. */
+  #tellActive(room: Room, state: Extract<RoomState, { status: "active" }>, at: number): void {
+    const { host, port } = state.connection.exposedPort;
+    this.#options.onChange?.({ roomId: room.roomId, status: state.moved ? "moved" : "active", at, detail: state.moved ? `${host}:${port}` : undefined });
   }
 
   #onTransientFailure(room: Room, failure: TransientFailure): void {

@@ -3,7 +3,7 @@
  * number so a page polling with `since` receives each event once. Bounded: the oldest go first.
  */
 
-export type DashboardEventKind = "starting" | "active" | "ended" | "paused";
+export type DashboardEventKind = "starting" | "active" | "moved" | "ended" | "paused";
 
 export interface DashboardEvent {
   /** 1, 2, 3... in the order the gateway learned them. */
@@ -13,7 +13,7 @@ export interface DashboardEvent {
   readonly kind: DashboardEventKind;
   /** The room it is about (for `paused`, the room whose request met the 429). */
   readonly roomId: string;
-  /** An ended room's reason; a pause's end (ISO time). */
+  /** An ended room's reason; a moved room's new address; a pause's end (ISO time). */
   readonly detail: string | undefined;
 }
 

@@ -182,6 +182,21 @@ describe("the dashboard's figures", () => {
     await disposeGatewayClients([client]);
   });
 
+  it("tells a move: a room active again at another address is a `moved` event with its new address", async () => {
+    const gateway = await startGateway({ pollOptions: { activePollIntervalMs: 50 } });
+    const roomId = simulator.createRoom(APP, { scenario: "cold" }).roomId;
+    const client = gatewayClient(gateway.url, [roomId]);
+    const watcher = client.watchers.get(roomId)!;
+    await untilWatcher(watcher, (w) => w.status === "active");
+    const before = await snapshot(gateway);
+    simulator.crashProcess(simulator.processOf(roomId)!);
+    await untilWatcher(watcher, (w) => w.status === "active" && w.state.status === "active" && w.state.moved);
+    const truth = simulator.truth(roomId);
+    const after = await snapshot(gateway, before.lastSeq);
+    expect(after.events.filter((e) => e.kind === "moved").map((e) => [e.roomId, e.detail])).toEqual([[roomId, `${truth?.exposedPort?.host}:${truth?.exposedPort?.port}`]]);
+    await disposeGatewayClients([client]);
+  });
+
   it("marks a 429 pause: counted, its end given, an event", async () => {
     const fleet = new Fleet();
     cleanups.push(() => fleet.close());
