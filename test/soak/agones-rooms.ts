@@ -53,6 +53,8 @@ const BASE_FAULTS: AgonesFaultOptions = {
 };
 /** The longest a burst of faults waits for the client to meet it (real ms). */
 const BURST_MAX_MS = 3_000;
+/** Kinds of chaos step: a cut, a silence, a 410 storm, 429s and 5xx on the relist. */
+const CHAOS_KINDS = 5;
 const ACTIVE_STATES: ReadonlySet<string> = new Set(["Ready", "Reserved", "Allocated"]);
 
 export interface AgonesRoom {
@@ -253,7 +255,7 @@ export class AgonesRooms implements ProviderRooms<AgonesRoom> {
    */
   chaosStep(later: Later, next: () => void): void {
     // Each kind once first, whatever the draws; then at random.
-    const kind = this.#chaosRound < 5 ? this.#chaosRound : Math.floor(this.#random() * 5);
+    const kind = this.#chaosRound < CHAOS_KINDS ? this.#chaosRound : Math.floor(this.#random() * CHAOS_KINDS);
     this.#chaosRound++;
     const until = (met: () => boolean, after: () => void, maxMs = BURST_MAX_MS): void => untilMet(later, met, after, maxMs);
     const burst = (list: AgonesFaultOptions["list"], met: () => boolean): void => {
@@ -309,6 +311,10 @@ export class AgonesRooms implements ProviderRooms<AgonesRoom> {
         burst({ ...BASE_FAULTS.list, errorRates: { 500: 0.3, 503: 0.3 } }, grew(listFaults("http500", "http503")));
         return;
     }
+  }
+
+  get everyChaosKindRan(): boolean {
+    return this.#chaosRound >= CHAOS_KINDS;
   }
 
   /** The chaos is over: no more faults. */

@@ -28,7 +28,11 @@ export const EdgegapPlan = {
   READY: "ready",
   /** Fails to start: ERROR, with Edgegap's error_detail. */
   ERROR: "error",
-  /** Stopped as soon as the watcher reports it starting: Edgegap holds the stop until READY, then TERMINATING. */
+  /**
+   * Stopped as soon as it is created, so always mid-start, however late the watcher's first look: Edgegap
+   * holds the stop until READY, then TERMINATING at the same instant (no look sees it READY). A stop held
+   * looks the same to the watcher whenever in the start it was asked, so stopping at once loses nothing.
+   */
   STOP_MID_START: "stop-mid-start",
   /** Stopped as soon as the watcher reports it active. */
   STOP_AFTER_ACTIVE: "stop-after-active",
@@ -48,6 +52,8 @@ const BASE_FAULTS: FaultOptions = { errorRates: { 500: 0.03, 503: 0.03 }, malfor
 const RATE_LIMIT_BURST_MS = 300;
 /** The longest a burst of faults waits for the client to meet it (real ms). */
 const BURST_MAX_MS = 3_000;
+/** Kinds of chaos step: 5xx, 429s, malformed bodies, forged webhooks. */
+const CHAOS_KINDS = 4;
 /** The secret in the webhook URLs each deployment is created with. */
 const WEBHOOK_SECRET = "soak_webhook_secret_7d1e0c9a";
 /** Webhooks lost and late, all the soak long until the calm: a lost one must cost nothing. */
@@ -68,7 +74,7 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
   readonly name = "edgegap";
   readonly source: PollingSource;
   readonly sim: EdgegapSimulator;
-  readonly errors: readonly string[] = [];
+  readonly errors: string[] = [];
   readonly #random: () => number;
   readonly #roomIds: string[] = [];
   readonly #chaos = { http5xxBursts: 0, rateLimitBursts: 0, malformedBursts: 0, forgeries: 0, stopMidStart: 0, stopAfterActive: 0 };
@@ -122,16 +128,15 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
       webhooks: { ready: hooks.webhook_on_ready.url, error: hooks.webhook_on_error.url, terminated: hooks.webhook_on_terminated.url },
     });
     this.#roomIds.push(roomId);
-    return { roomId, plan, stopped: false };
+    const room: EdgegapRoom = { roomId, plan, stopped: false };
+    if (plan === EdgegapPlan.STOP_MID_START) this.#stop(room, "stopMidStart");
+    return room;
   }
 
-  onStarting(room: EdgegapRoom): void {
-    if (room.plan === EdgegapPlan.STOP_MID_START) this.#stop(room, "stopMidStart");
-  }
+  onStarting(): void {}
 
   onActive(room: EdgegapRoom): void {
-    // A room first seen active (its start fell between looks) is stopped now: its plan still ends in a stop.
-    if (room.plan === EdgegapPlan.STOP_AFTER_ACTIVE || room.plan === EdgegapPlan.STOP_MID_START) this.#stop(room, "stopAfterActive");
+    if (room.plan === EdgegapPlan.STOP_AFTER_ACTIVE) this.#stop(room, "stopAfterActive");
   }
 
   /**
@@ -179,7 +184,7 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
    * bodies; or forged webhooks: a `ready` for a few deployments whatever their state, one with a wrong secret.
    */
   chaosStep(later: Later, next: () => void): void {
-    const kind = this.#chaosRound < 4 ? this.#chaosRound : Math.floor(this.#random() * 4);
+    const kind = this.#chaosRound < CHAOS_KINDS ? this.#chaosRound : Math.floor(this.#random() * CHAOS_KINDS);
     this.#chaosRound++;
     const faults = (...kinds: string[]) => () => kinds.reduce((n, k) => n + (this.sim.faultCounts()[k] ?? 0), 0);
     const then = (): void => {
@@ -226,6 +231,10 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
     }
   }
 
+  get everyChaosKindRan(): boolean {
+    return this.#chaosRound >= CHAOS_KINDS;
+  }
+
   calm(): void {
     this.#calm = true;
     this.sim.setFaults({});
@@ -262,11 +271,13 @@ export class EdgegapRooms implements ProviderRooms<EdgegapRoom> {
     });
   }
 
+  /** Counts the stop as `kind` only if the fake took it so: held for a stop mid-start, at once after active. */
   #stop(room: EdgegapRoom, kind: "stopMidStart" | "stopAfterActive"): void {
     if (room.stopped) return;
     room.stopped = true;
-    this.sim.stopDeployment(room.roomId);
-    this.#chaos[kind]++;
+    const outcome = this.sim.stopDeployment(room.roomId);
+    if (outcome === (kind === "stopMidStart" ? "pending" : "stopping")) this.#chaos[kind]++;
+    else this.errors.push(`${kind} of ${room.roomId} answered ${outcome}`);
   }
 
   #drawPlan(): EdgegapPlan {

@@ -45,6 +45,8 @@ export interface ProviderRooms<R extends ProviderRoom = ProviderRoom> {
   describe(roomId: string): string;
   /** One step of the host's chaos; calls `next` when the next may start. */
   chaosStep(later: Later, next: () => void): void;
+  /** Whether every kind of the host's chaos has had its step: the chaos goes on past its end until so. */
+  readonly everyChaosKindRan: boolean;
   /** The chaos is over: no more faults. */
   calm(): void;
   /** Faults injected, by the fake and by the soak, and what the client saw of them. */

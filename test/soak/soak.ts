@@ -276,14 +276,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       later(150 + random() * 300, chaos);
     };
     later(100, chaos);
-    // Each other host's chaos runs beside it, on its own seeded draws.
-    // A burst lasts until the client has met it, so the last may outlast the chaos: the soak waits for it.
+    // Each other host's chaos runs beside it, on its own seeded draws, and past its end until every kind
+    // has had its step (the summary checks each happened). A burst lasts until the client has met it, so the
+    // last may outlast the chaos: the soak waits for it.
     providersChaosOver = Promise.all(
       providers.map(
         (provider, i) =>
           new Promise<void>((over) => {
             const step = (): void => {
-              if (Date.now() < chaosEnd) provider.chaosStep(later, step);
+              if (Date.now() < chaosEnd || !provider.everyChaosKindRan) provider.chaosStep(later, step);
               else over();
             };
             later(150 + 50 * i, step);

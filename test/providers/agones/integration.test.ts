@@ -106,12 +106,16 @@ describe("AgonesSource over HTTPS against AgonesSimulator", () => {
   it("two rooms in one namespace share one list and one watch; each turns active with the GameServer's address, port and protocol (TCPUDP as its two halves)", async () => {
     const before = getActiveResourcesInfo();
     const c = await cluster();
+    // The rooms are not found until their servers exist: the not-found grace is the wait's own deadline.
+    const activeOf = (roomId: string) => waitForActive({ roomId, source: c.source, fleet: c.fleet, timeoutMs: 20_000, notFoundGraceMs: 20_000 });
+    const actives = Promise.all([activeOf("gs-udp"), activeOf("gs-both")]);
+    // The servers are created once the watch is asked for (so after the list was applied): each room can only
+    // turn active over that watch. Servers Ready in the list would turn both active from it, and the source,
+    // left without rooms, would rightly stop before it watched.
+    await c.until(() => c.sim.requestCount("watch") > 0);
     c.sim.createGameServer({ name: "gs-udp", scenario: "ready" });
     c.sim.createGameServer({ name: "gs-both", scenario: "ready", ports: [{ name: "game", protocol: "TCPUDP" }] });
-    const [udp, both] = await Promise.all([
-      waitForActive({ roomId: "gs-udp", source: c.source, fleet: c.fleet, timeoutMs: 20_000 }),
-      waitForActive({ roomId: "gs-both", source: c.source, fleet: c.fleet, timeoutMs: 20_000 }),
-    ]);
+    const [udp, both] = await actives;
     expect(c.sim.requestCount("list")).toBe(1);
     expect(c.sim.requestCount("watch")).toBe(1);
     expect(c.sim.requestCount("get")).toBe(0);
@@ -191,7 +195,12 @@ describe("AgonesSource over HTTPS against AgonesSimulator", () => {
     expect(end.reason).toBe("not_found");
     expect(watcher.status).toBe("terminated");
     expect(end.evidence.lastObservation).toBe("not_found");
-    expect(c.sim.requestCount()).toBe(2); // the list and the watch
+    // The namespace's list and no get. Its watch too, unless the grace ran out before the list was applied:
+    // the source, left without rooms, then rightly never watches.
+    expect(c.sim.requestCount("get")).toBe(0);
+    expect(c.sim.requestCount("list")).toBe(1);
+    expect(c.sim.requestCount()).toBe(1 + c.sim.requestCount("watch"));
+    expect(c.sim.requestCount("watch")).toBeLessThanOrEqual(1);
   });
 
   it("a dropped stream is resumed from its resourceVersion: what happened while it was down arrives, no relist", async () => {
@@ -199,6 +208,8 @@ describe("AgonesSource over HTTPS against AgonesSimulator", () => {
     c.sim.createGameServer({ name: "gs-drop", scenario: "ready" });
     const watcher = c.watch("gs-drop");
     await untilActive(c, watcher);
+    // Active from the list, it may be, before the watch was asked for: drop the watch once it is streaming.
+    await c.caughtUp();
     expect(c.sim.dropWatches()).toBe(1);
     c.sim.shutdown("gs-drop");
     const end = await untilTerminated(c, "gs-drop");
@@ -212,6 +223,8 @@ describe("AgonesSource over HTTPS against AgonesSimulator", () => {
     c.sim.createGameServer({ name: "gs-quiet", scenario: "ready" });
     const watcher = c.watch("gs-quiet");
     await untilActive(c, watcher);
+    // Active from the list, it may be, before the watch was asked for: silence the watch once it is streaming.
+    await c.caughtUp();
     const watchesBefore = c.sim.requestCount("watch");
     expect(c.sim.silenceWatches()).toBe(1);
     c.sim.markUnhealthy("gs-quiet");
