@@ -21,3 +21,5 @@ export {
   type EdgegapWebhookEvent,
 } from "./providers/edgegap/webhooks.js";
 export { UnknownPortError, WebhookError, type WebhookErrorReason } from "./core/errors.js";
+/** The request budget a source declares (Edgegap's: `EdgegapHttpSource#budget`); any polling source may. */
+export type { RequestBudget } from "./core/source.js";

@@ -23,7 +23,7 @@ import type { RoomWatcherEvents } from "./events.js";
 import { DEFAULT_NOT_FOUND_GRACE_MS, type PollOptions, type ResolvedPollOptions } from "./options.js";
 import { PushFeed } from "./push-feed.js";
 import type { RoomFeed } from "./room-feed.js";
-import { type LearnedSchedule, type PollContext, RoomPoll, type RoomPollPlacement } from "./room-poll.js";
+import { type PollContext, RoomPoll, type RoomPollPlacement } from "./room-poll.js";
 import { RoomView } from "./room-view.js";
 import { sourceFromOptions } from "./source-options.js";
 
@@ -50,7 +50,7 @@ export interface FleetOptions extends PollOptions, Partial<Omit<HathoraSourceOpt
    * where they cut the mean detection delay most; `legacy` is the square-root rule (`delayPerLookMs`)
    * of earlier versions. Default `optimal`.
    */
-  schedule?: LearnedSchedule | undefined;
+  schedule?: "optimal" | "legacy" | undefined;
   /** Where the watchers and waits given this fleet look unless told otherwise. Default: the Hathora HTTP API from appId, baseUrl, token... */
   source?: RoomSource | undefined;
   /** A 404 this soon after a room's first look means "not there yet" (the fleet's own view; watchers have theirs). Default 5,000 ms. */
