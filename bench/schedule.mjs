@@ -129,7 +129,9 @@ function onSchedule(times, activeAtMs) {
  * planned on the TRUE distribution of its phase instead of the learned sketch, by the same dynamic
  * program. What is left of its gap to the oracle is the plan's execution, not the estimation.
  * BENCH_KNOWN switches the execution's pieces to the oracle's: smooth=0 (no ±10 % smoothing), step=5
- * (the oracle's grid), share=1 (no 2 % margin), cap=0 (no 5 s cap), round=0 (delays not rounded).
+ * (the oracle's grid), share=1 (no 2 % margin), cap=0 (no 5 s cap), round=0 (delays not rounded); and
+ * bins=1 holds the truth as the sketch's 10 % bins would (linear within a bin). docs/schedule.md has
+ * what each costs.
  */
 const KNOWN = Object.fromEntries((process.env.BENCH_KNOWN ?? "").split(",").filter(Boolean).map((kv) => kv.split("=").map((x, i) => (i === 0 ? x : Number(x)))));
 function knownPlanner(phases, originPhase) {
@@ -146,9 +148,13 @@ function knownPlanner(phases, originPhase) {
       let horizonMs = 1;
       while (truth(horizonMs) < 0.9995) horizonMs *= 1.05;
       horizonMs = horizonMs * 1.05 + optimalCapMs(options);
-      const grid = gridOf(cdf, horizonMs, KNOWN.step ?? Math.max(1, options.minPollIntervalMs / 4), KNOWN.step !== undefined ? 20_000 : 2_000);
-      const budget = fixedLoopLooks(grid, options.pollBudgetIntervalMs) * share;
-      cache.set(key, plansAroundBudget(grid, { minGapMs: options.minPollIntervalMs, maxGapMs: capMs }, budget));
+      const stepMs = KNOWN.step ?? Math.max(1, options.minPollIntervalMs / 4);
+      const points = KNOWN.step !== undefined ? 20_000 : 2_000;
+      // As the library does: looks placed on the smoothed distribution, spent on the unsmoothed one.
+      const grid = gridOf(cdf, horizonMs, stepMs, points);
+      const spend = gridOf(truth, horizonMs, stepMs, points);
+      const budget = fixedLoopLooks(spend, options.pollBudgetIntervalMs) * share;
+      cache.set(key, plansAroundBudget(grid, { minGapMs: options.minPollIntervalMs, maxGapMs: capMs }, budget, spend.cdf));
     }
     return cache.get(key);
   };
