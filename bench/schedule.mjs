@@ -33,7 +33,8 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import FakeTimers from "@sinonjs/fake-timers";
 import { Fleet, waitForActive } from "../dist/index.js";
-import { fixedLoopLooks, gridOf, plansAroundBudget, planTimes } from "../dist/core/inspection-schedule.js";
+import { ActivationModel, optimalCapMs } from "../dist/core/activation-model.js";
+import { fixedLoopLooks, gridOf, planDelayMs, plansAroundBudget, planTimes } from "../dist/core/inspection-schedule.js";
 import { percentile } from "./stats.mjs";
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -122,8 +123,52 @@ function onSchedule(times, activeAtMs) {
   return { latencyMs: times[k] - activeAtMs, requests: k + 1 };
 }
 
+// --- the diagnostic: the optimal Fleet planning on the TRUE distribution ---------------------------
+/**
+ * `known` (opt-in, BENCH_STRATEGIES=known): the optimal Fleet run for real, but each room's next look
+ * planned on the TRUE distribution of its phase instead of the learned sketch, by the same dynamic
+ * program. What is left of its gap to the oracle is the plan's execution, not the estimation.
+ * BENCH_KNOWN switches the execution's pieces to the oracle's: smooth=0 (no ±10 % smoothing), step=5
+ * (the oracle's grid), share=1 (no 2 % margin), cap=0 (no 5 s cap), round=0 (delays not rounded); and
+ * bins=1 holds the truth as the sketch's 10 % bins would (linear within a bin). docs/schedule.md has
+ * what each costs.
+ */
+const KNOWN = Object.fromEntries((process.env.BENCH_KNOWN ?? "").split(",").filter(Boolean).map((kv) => kv.split("=").map((x, i) => (i === 0 ? x : Number(x)))));
+function knownPlanner(phases, originPhase) {
+  const smooth = KNOWN.smooth ?? 0.1;
+  const share = KNOWN.share ?? 0.98;
+  const cache = new Map();
+  const mixOf = (p, options, capMs) => {
+    const key = `${p},${capMs}`;
+    if (!cache.has(key)) {
+      const exact = phases[p].cdf;
+      // bins=1: the truth as the sketch's 10 % bins hold it (linear within a bin).
+      const truth = KNOWN.bins === 1 ? (ms) => { if (ms < 10) return (exact(10) * ms) / 10; const k = Math.floor(Math.log(ms / 10) / Math.log(1.1)); const lo = 10 * 1.1 ** k; const hi = lo * 1.1; return exact(lo) + ((exact(hi) - exact(lo)) * (ms - lo)) / (hi - lo); } : exact;
+      const cdf = smooth > 0 ? (ms) => (truth(ms * (1 - smooth)) + truth(ms) + truth(ms * (1 + smooth))) / 3 : truth;
+      let horizonMs = 1;
+      while (truth(horizonMs) < 0.9995) horizonMs *= 1.05;
+      horizonMs = horizonMs * 1.05 + optimalCapMs(options);
+      const stepMs = KNOWN.step ?? Math.max(1, options.minPollIntervalMs / 4);
+      const points = KNOWN.step !== undefined ? 20_000 : 2_000;
+      // As the library does: looks placed on the smoothed distribution, spent on the unsmoothed one.
+      const grid = gridOf(cdf, horizonMs, stepMs, points);
+      const spend = gridOf(truth, horizonMs, stepMs, points);
+      const budget = fixedLoopLooks(spend, options.pollBudgetIntervalMs) * share;
+      cache.set(key, plansAroundBudget(grid, { minGapMs: options.minPollIntervalMs, maxGapMs: capMs }, budget, spend.cdf));
+    }
+    return cache.get(key);
+  };
+  return function optimalDelayMs(elapsedMs, options, roomDraw) {
+    const capMs = KNOWN.cap === 0 ? 3_600_000 : optimalCapMs(options);
+    const mix = mixOf(originPhase(elapsedMs), options, capMs);
+    const plan = mix.over !== undefined && roomDraw < mix.overShare ? mix.over : mix.under;
+    const delay = Math.min(capMs, Math.max(options.minPollIntervalMs, planDelayMs(plan, elapsedMs, capMs)));
+    return KNOWN.round === 0 ? delay : Math.round(delay);
+  };
+}
+
 // --- the Fleets, on a fake clock ----------------------------------------------------------------
-async function runFleet(schedule, activeAtMs, seed) {
+async function runFleet(schedule, activeAtMs, seed, phases, phaseOf) {
   const fake = FakeTimers.createClock(1_000_000);
   const clock = { now: () => fake.now, setTimeout: (cb, ms) => fake.setTimeout(cb, ms), clearTimeout: (h) => fake.clearTimeout(h) };
   const t0 = fake.now;
@@ -147,7 +192,15 @@ async function runFleet(schedule, activeAtMs, seed) {
       return Promise.resolve(ACTIVE);
     },
   };
-  const fleet = new Fleet({ source, clock, random: seededRandom(seed + 1), schedule });
+  const known = schedule === "known";
+  const saved = { delay: ActivationModel.prototype.optimalDelayMs, ready: Object.getOwnPropertyDescriptor(ActivationModel.prototype, "ready") };
+  if (known) {
+    // The room whose look this is: its origin is now − elapsed, and rooms are created every CREATE_EVERY_MS.
+    const originPhase = (elapsedMs) => phaseOf[Math.min(activeAtMs.length - 1, Math.max(0, Math.round((fake.now - elapsedMs - t0) / CREATE_EVERY_MS)))];
+    ActivationModel.prototype.optimalDelayMs = knownPlanner(phases, originPhase);
+    Object.defineProperty(ActivationModel.prototype, "ready", { get: () => true, configurable: true });
+  }
+  const fleet = new Fleet({ source, clock, random: seededRandom(seed + 1), schedule: known ? "optimal" : schedule });
   const waits = [];
   const cpuStart = process.cpuUsage();
   for (let i = 0; i < activeAtMs.length; i++) {
@@ -159,6 +212,8 @@ async function runFleet(schedule, activeAtMs, seed) {
   await fake.tickAsync(lastMs);
   await Promise.all(waits);
   const cpu = process.cpuUsage(cpuStart);
+  ActivationModel.prototype.optimalDelayMs = saved.delay;
+  Object.defineProperty(ActivationModel.prototype, "ready", saved.ready);
   const model = fleet.activationModel(source);
   const solves = model?.solves ?? 0;
   await fleet.close();
@@ -181,9 +236,9 @@ function summary(latencies, requests) {
   };
 }
 
-const ALL_STRATEGIES = ["fixed", "sdk", "legacy", "optimal", "oracle"];
-const STRATEGIES = process.env.BENCH_STRATEGIES === undefined ? ALL_STRATEGIES : ALL_STRATEGIES.filter((s) => ["fixed", "oracle", ...process.env.BENCH_STRATEGIES.split(",")].includes(s));
-const FLEETS = new Set(["legacy", "optimal"]);
+const ALL_STRATEGIES = ["fixed", "sdk", "legacy", "optimal", "known", "oracle"];
+const STRATEGIES = process.env.BENCH_STRATEGIES === undefined ? ALL_STRATEGIES.filter((s) => s !== "known") : ALL_STRATEGIES.filter((s) => ["fixed", "oracle", ...process.env.BENCH_STRATEGIES.split(",")].includes(s));
+const FLEETS = new Set(["legacy", "optimal", "known"]);
 
 /** One distribution at one seed: per window, each strategy's summary. */
 async function runOne(distribution, d, seed) {
@@ -210,7 +265,7 @@ async function runOne(distribution, d, seed) {
   perRoom.fixed = fromList(() => fixed);
   if (STRATEGIES.includes("sdk")) perRoom.sdk = fromList(() => sdk);
   perRoom.oracle = fromList((i) => oracleTimesFor(oracles[phaseOf[i]], indexInPhase[i]));
-  for (const s of STRATEGIES.filter((s) => FLEETS.has(s))) perRoom[s] = await runFleet(s, activeAtMs, seed);
+  for (const s of STRATEGIES.filter((s) => FLEETS.has(s))) perRoom[s] = await runFleet(s, activeAtMs, seed, distribution.phases, phaseOf);
 
   // Each phase after its first WARMUP rooms; after a shift, also its first WARMUP rooms (the recovery).
   const windows = [];

@@ -264,9 +264,15 @@ export class ActivationModel {
     if (cached !== undefined && cached.key === key && this.#version - cached.version < RESOLVE_EVERY_SAMPLES) return cached.mix;
     // Far enough that almost nothing the sketch knows lies beyond; past it, looks go at the cap.
     const horizonMs = Math.min(LAST_EDGE_MS, (this.quantile(0.9995) ?? 0) * 1.05 + capMs);
-    const grid = gridOf((ms) => (this.cdf(ms * SMOOTH_LO) + this.cdf(ms) + this.cdf(ms * SMOOTH_HI)) / 3, horizonMs, Math.max(1, minPollIntervalMs / 4), MAX_GRID_POINTS);
-    const budget = fixedLoopLooks(grid, pollBudgetIntervalMs) * BUDGET_SHARE;
-    const mix = plansAroundBudget(grid, { minGapMs: minPollIntervalMs, maxGapMs: capMs }, budget);
+    const stepMs = Math.max(1, minPollIntervalMs / 4);
+    const smoothed = gridOf((ms) => (this.cdf(ms * SMOOTH_LO) + this.cdf(ms) + this.cdf(ms * SMOOTH_HI)) / 3, horizonMs, stepMs, MAX_GRID_POINTS);
+    // The looks are placed on the smoothed sketch but spent on the sketch itself: smoothing widens the
+    // distribution, so on the smoothed one a narrow mode seems to keep rooms starting for longer, and a
+    // plan that seems to spend the budget there leaves part of it unspent (0.91× the fixed loop's
+    // requests on the bench's tight shape, where it cost a tenth of the mean delay: docs/schedule.md).
+    const learned = gridOf((ms) => this.cdf(ms), horizonMs, stepMs, MAX_GRID_POINTS);
+    const budget = fixedLoopLooks(learned, pollBudgetIntervalMs) * BUDGET_SHARE;
+    const mix = plansAroundBudget(smoothed, { minGapMs: minPollIntervalMs, maxGapMs: capMs }, budget, learned.cdf);
     this.#solves++;
     this.#plan = { key, version: this.#version, mix };
     return mix;

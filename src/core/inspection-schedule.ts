@@ -78,9 +78,13 @@ export interface InspectionMix {
   readonly overShare: number;
 }
 
-/** The plans around `looksPerRoom` (within the limits): see InspectionMix. */
-export function plansAroundBudget(grid: InspectionGrid, limits: InspectionLimits, looksPerRoom: number): InspectionMix {
-  const solver = new Solver(grid, limits);
+/**
+ * The plans around `looksPerRoom` (within the limits): see InspectionMix. The looks are placed for
+ * `grid`; `spendCdf` (on the same points; default `grid.cdf`) is the distribution their cost is
+ * counted on, when the plan is placed on a smoothed belief but spends on the belief itself.
+ */
+export function plansAroundBudget(grid: InspectionGrid, limits: InspectionLimits, looksPerRoom: number, spendCdf: Float64Array = grid.cdf): InspectionMix {
+  const solver = new Solver(grid, limits, spendCdf);
   // Looks per room fall as the price rises. Bisect its logarithm: prices span many orders of magnitude.
   let lo = Math.log(1e-3);
   let hi = Math.log(1e7);
@@ -153,9 +157,12 @@ class Solver {
   readonly #moment: Float64Array;
   readonly #value: Float64Array;
   readonly #next: Int32Array;
+  readonly #spendCdf: Float64Array;
 
-  constructor(grid: InspectionGrid, limits: InspectionLimits) {
+  constructor(grid: InspectionGrid, limits: InspectionLimits, spendCdf: Float64Array = grid.cdf) {
+    if (spendCdf.length !== grid.cdf.length) throw new RangeError(`spendCdf has ${spendCdf.length} points, the grid ${grid.cdf.length}`);
     this.#grid = grid;
+    this.#spendCdf = spendCdf;
     const n = grid.cdf.length;
     this.#minGap = Math.max(1, Math.ceil(limits.minGapMs / grid.stepMs - 1e-9));
     this.#maxGap = Math.max(this.#minGap, Math.floor(limits.maxGapMs / grid.stepMs + 1e-9));
@@ -191,11 +198,12 @@ class Solver {
       value[i] = best + priceMs * (1 - fi);
       next[i] = bestJ;
     }
+    const spend = this.#spendCdf;
     let looks = 1;
     let delay = 0;
     for (let i = 0; i < last; ) {
       const j = next[i]!;
-      looks += 1 - cdf[i]!;
+      looks += 1 - spend[i]!;
       delay += j * stepMs * (cdf[j]! - cdf[i]!) - (moment[j]! - moment[i]!);
       i = j;
     }

@@ -348,6 +348,30 @@ describe("the optimal schedule on the sketch", () => {
     expect(mean).toBeGreaterThan(sparse + 0.1);
     expect(mean).toBeLessThanOrEqual(fixedLoop);
   });
+
+  it("spends its budget on the sketch itself, not on the smoothed sketch its looks are placed on", () => {
+    // Smoothing widens a tight mode; a plan counted on the wider one looks as if it spent the budget
+    // while the rooms, active sooner, left about a tenth of it unspent (0.91× the fixed loop's on the bench).
+    for (const [seed, distribution] of [
+      [5, logNormal(3_000, 0.1)],
+      [6, logNormal(1_500, 0.05)],
+    ] as const) {
+      const model = modelOf(distribution, 400, seed);
+      const horizonMs = 12_000;
+      const looksOf = (draw: number): number => {
+        let looks = 1;
+        for (let ms = 0; ms < horizonMs; ms += model.optimalDelayMs(ms, OPTIMAL, draw)) looks += 1 - model.cdf(ms);
+        return looks;
+      };
+      let fixedLoop = 1;
+      for (let ms = 0; ms < horizonMs; ms += 1_000) fixedLoop += 1 - model.cdf(ms);
+      const draws = Array.from({ length: 200 }, (_, k) => (k + 0.5) / 200);
+      const mean = draws.reduce((sum, draw) => sum + looksOf(draw), 0) / draws.length;
+      // The plans spend 98 % of the fixed loop's looks (BUDGET_SHARE); 200 draws place the mix within a few thousandths.
+      expect(mean / fixedLoop, distribution.name).toBeGreaterThan(0.96);
+      expect(mean / fixedLoop, distribution.name).toBeLessThanOrEqual(0.99);
+    }
+  });
 });
 
 describe("readiness", () => {

@@ -117,6 +117,32 @@ describe("the two plans around a budget", () => {
   });
 });
 
+describe("placed on one distribution, spent on another", () => {
+  it.each(CASES)("$name: the looks per room are counted on spendCdf, the plans still placed on the grid", ({ masses, minGap, maxGap }) => {
+    const grid = gridOfMasses(100, masses);
+    // Another distribution on the same points: every room active a step later than on the grid.
+    const shifted = Float64Array.from(grid.cdf, (_, i) => (i === 0 ? 0 : grid.cdf[i - 1]!));
+    const limits = { minGapMs: minGap * 100, maxGapMs: maxGap * 100 };
+    const budget = 2.5;
+    const plain = plansAroundBudget(grid, limits, budget);
+    const spent = plansAroundBudget(grid, limits, budget, shifted);
+    for (const plan of [spent.under, spent.over]) {
+      if (plan === undefined) continue;
+      const times = planTimes(plan);
+      const looks = 1 + times.slice(0, -1).reduce((sum, ms) => sum + 1 - shifted[ms / 100]!, 0);
+      expect(plan.looksPerRoom).toBeCloseTo(looks, 9);
+    }
+    if (spent.over !== undefined) expect(spent.overShare * spent.over.looksPerRoom + (1 - spent.overShare) * spent.under.looksPerRoom).toBeCloseTo(budget, 6);
+    // With the default, the grid is both.
+    expect(plansAroundBudget(grid, limits, budget, grid.cdf)).toEqual(plain);
+  });
+
+  it("refuses a spendCdf that is not on the grid's points", () => {
+    const grid = gridOfMasses(100, CASES[0]!.masses);
+    expect(() => plansAroundBudget(grid, { minGapMs: 100, maxGapMs: 1_000 }, 2, new Float64Array(3))).toThrow(RangeError);
+  });
+});
+
 describe("hand-worked cases", () => {
   it("every room at 500 ms, two looks: the second look lands on it, no delay", () => {
     const grid = gridOfMasses(100, [0, 0, 0, 0, 0, 1, 0, 0]);
