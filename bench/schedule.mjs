@@ -35,6 +35,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import { Fleet, waitForActive } from "../dist/index.js";
 import { ActivationModel, optimalCapMs } from "../dist/core/activation-model.js";
 import { fixedLoopLooks, gridOf, planDelayMs, plansAroundBudget, planTimes } from "../dist/core/inspection-schedule.js";
+import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
 import { percentile } from "./stats.mjs";
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -46,16 +47,6 @@ const CREATE_EVERY_MS = 250;
 const FLOOR_MS = 100;
 
 // --- seeded draws -------------------------------------------------------------------------------
-function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 const normal = (random) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 /** Standard normal CDF (Abramowitz and Stegun 7.1.26). */
 function phi(z) {

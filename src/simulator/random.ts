@@ -19,6 +19,18 @@ export interface Random {
   chance(p: number): boolean;
 }
 
+/** mulberry32 from a 32-bit seed: uniform draws in [0, 1). The one copy (tests and benchmarks seed theirs here too). */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 /** FNV-1a, so a stream label turns into a seed offset without another dependency. */
 function hashLabel(label: string): number {
   let hash = 0x811c9dc5;
@@ -34,15 +46,7 @@ function hashLabel(label: string): number {
  * fault draws never shift the room ids the world draws.
  */
 export function createRandom(seed: number, stream = ""): Random {
-  let state = (Math.trunc(seed) ^ hashLabel(stream)) >>> 0;
-
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(Math.trunc(seed) ^ hashLabel(stream));
 
   return {
     next,

@@ -1,16 +1,7 @@
 /** Seeded random numbers for tests: the same draws on every run, unlike Math.random. */
 
-/** mulberry32: a small, fast 32-bit PRNG; uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** mulberry32: a small, fast 32-bit PRNG; uniform in [0, 1). The simulator's own, so there is one copy. */
+export { mulberry32 as seededRandom } from "../../src/simulator/random.js";
 
 /** A standard normal draw (Box-Muller) from a uniform source. */
 export function normal(random: () => number): number {

@@ -391,6 +391,21 @@ describe("the learned schedule", () => {
     for (const watcher of learners) await watcher.stop();
   }
 
+  /** At 30 s, a room that turns active 3.3 s after it is created: seen within 200 ms. Its looks, from its creation. */
+  async function roomActiveAt3300(t: ReturnType<typeof setup>): Promise<{ looks: number[]; seenAt: number }> {
+    await t.tick(30_000 - t.clock.now());
+    t.source.script("fast", activeFrom(30_000 + 3_300, 9));
+    const log: string[] = [];
+    const fast = t.watch("fast", log);
+    await t.tick(5_000);
+    const looks = t.source.callsOf("fast").map((at) => at - 30_000);
+    const seenAt = looks.find((ms) => ms >= 3_300) as number;
+    expect(seenAt - 3_300).toBeLessThan(200);
+    expect(log).toContain("active(9)");
+    await fast.stop();
+    return { looks, seenAt };
+  }
+
   it("legacy: after 20 rooms activate, a new room's looks follow the square-root schedule: sparse far from the window, dense in it, never under the floor", async () => {
     // The default is now the optimal schedule (issue 17); this is the square-root rule, kept selectable.
     const t = setup({ maxRequestsPerSecond: 1_000, schedule: "legacy" });
@@ -429,17 +444,8 @@ describe("the learned schedule", () => {
 
     // A room that turns active inside the window is seen sooner, with fewer looks, than by the fixed backoff
     // (which looks at 0, 500, 1250, 2375 and 4063 ms: 763 ms late).
-    await t.tick(30_000 - t.clock.now());
-    t.source.script("fast", activeFrom(30_000 + 3_300, 9));
-    const log: string[] = [];
-    const fast = t.watch("fast", log);
-    await t.tick(5_000);
-    const fastLooks = t.source.callsOf("fast").map((at) => at - 30_000);
-    const seenAt = fastLooks.find((ms) => ms >= 3_300) as number;
-    expect(seenAt - 3_300).toBeLessThan(200);
+    const { looks: fastLooks, seenAt } = await roomActiveAt3300(t);
     expect(fastLooks.filter((ms) => ms <= seenAt).length).toBeLessThanOrEqual(5);
-    expect(log).toContain("active(9)");
-    await fast.stop();
   });
 
   it("optimal (the default): the first look at once, then the plan solved on the sketch, never under the floor, within the fixed loop's looks", async () => {
@@ -476,16 +482,7 @@ describe("the learned schedule", () => {
     await probe.stop();
 
     // A room inside the window is seen within 200 ms (the fixed 1 s loop: 700 ms late at 3.3 s).
-    await t.tick(30_000 - t.clock.now());
-    t.source.script("fast", activeFrom(30_000 + 3_300, 9));
-    const log: string[] = [];
-    const fast = t.watch("fast", log);
-    await t.tick(5_000);
-    const fastLooks = t.source.callsOf("fast").map((at) => at - 30_000);
-    const seenAt = fastLooks.find((ms) => ms >= 3_300) as number;
-    expect(seenAt - 3_300).toBeLessThan(200);
-    expect(log).toContain("active(9)");
-    await fast.stop();
+    await roomActiveAt3300(t);
   });
 
   it("optimal: the budget holds when many learned rooms are due at the same offsets", async () => {
