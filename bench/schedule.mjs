@@ -26,10 +26,12 @@
  * Prints a markdown table and writes bench/results/schedule.json. Environment: BENCH_ROOMS (rooms per
  * distribution, per phase of the shifting one, default 1,500), BENCH_SEEDS (comma-separated, default
  * 17,18,19,20), BENCH_WARMUP (rooms left out at the start of each phase, default 50), BENCH_ONLY
- * (distribution names), BENCH_STRATEGIES (e.g. "fixed,optimal,oracle" to skip the others while tuning).
+ * (distribution names), BENCH_STRATEGIES (e.g. "fixed,optimal,oracle" to skip the others while tuning),
+ * BENCH_OUT (where to write the JSON).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import FakeTimers from "@sinonjs/fake-timers";
 import { Fleet, waitForActive } from "../dist/index.js";
@@ -360,6 +362,7 @@ const wallMs = Date.now() - wallStart;
 lines.push("");
 lines.push(`Wall time ${(wallMs / 1000).toFixed(1)} s.`);
 console.log(lines.join("\n"));
-mkdirSync(here("./results"), { recursive: true });
-writeFileSync(here("./results/schedule.json"), `${JSON.stringify({ date: new Date().toISOString(), machine, seeds: SEEDS, rooms: ROOMS, warmup: WARMUP, wallMs, report }, null, 2)}\n`);
-console.error("wrote bench/results/schedule.json");
+const out = process.env.BENCH_OUT ?? here("./results/schedule.json");
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine, seeds: SEEDS, rooms: ROOMS, warmup: WARMUP, wallMs, report }, null, 2)}\n`);
+console.error(`wrote ${out}`);
