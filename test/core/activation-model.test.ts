@@ -246,10 +246,11 @@ describe("censored learning", () => {
   it("a wide interval across a stretch where rooms seldom turn active paints little mass there", () => {
     // Warm rooms in 100–600 ms, cold ones at 4–6 s, seen exactly; a third of the rooms are warm ones
     // that a look at 550 ms just missed and the next look, at 4.5 s, found: (550, 4500]. Nothing turns
-    // active in 700–3,500 ms; mass painted there would draw looks there. Spreading a twentieth of each
-    // interval by the belief smoothed over ±20 % leaves 3.2 % of all mass in it, most of it from the
-    // first interval, seen before any belief (spread evenly, as nothing says where); a twentieth
-    // spread evenly, as before, 5.6 % (the belief feeds on what was painted before); a fifth, 12 %.
+    // active in 700–3,500 ms; mass painted there would draw looks there. Spreading a share of each
+    // interval by the belief smoothed over ±20 % (a twentieth once the sketch is mature) leaves 4.0 % of
+    // all mass in it, most of it from the first interval, seen before any belief (spread evenly, as
+    // nothing says where) and smoothed while the sketch was young; a twentieth spread evenly, as
+    // before, 5.6 % (the belief feeds on what was painted before); a fifth, 12 %.
     const model = new ActivationModel({ memorySamples: 200 });
     const random = seededRandom(31);
     for (let i = 0; i < 600; i++) {
@@ -258,7 +259,29 @@ describe("censored learning", () => {
       else if (kind === 1) model.record(100 + 500 * random(), 100 + 500 * random() + 1e-9);
       else model.record(4_000 + 2_000 * random(), 4_000 + 2_000 * random() + 1e-9);
     }
-    expect(model.cdf(3_500) - model.cdf(700)).toBeLessThan(0.04);
+    expect(model.cdf(3_500) - model.cdf(700)).toBeLessThan(0.045);
+  });
+
+  it("a young sketch lets more of an interval follow the mass near it than a mature one does", () => {
+    // The same belief (every room exactly at 1 s, in the bin (10 × 1.1^48, 10 × 1.1^49] ms, about
+    // 970–1,067) in a sketch of 20 samples and in one of 400; then a room seen in (500, 3000]. Its
+    // weight follows the belief (into that bin)
+    // but for a share spread by the belief smoothed over ±2 bins, part of which lands beside it. The
+    // share is 10/samples while the sketch is young (about 0.48 for the 21st sample), 0.05 from 200
+    // samples on: the young sketch puts about ten times as much of that room beside the bin. A constant
+    // share (as before) would put the same in both.
+    const beside = (samples: number): number => {
+      const model = new ActivationModel({ memorySamples: Number.POSITIVE_INFINITY });
+      for (let i = 0; i < samples; i++) model.record(1_000, 1_000);
+      model.record(500, 3_000);
+      // The mass outside the bin, in rooms (the cdf is a share of samples + 1).
+      return (1 - (model.cdf(10 * 1.1 ** 49) - model.cdf(10 * 1.1 ** 48))) * (samples + 1);
+    };
+    const young = beside(20);
+    const mature = beside(400);
+    expect(mature).toBeGreaterThan(0);
+    expect(young / mature).toBeGreaterThan(8);
+    expect(young / mature).toBeLessThan(11);
   });
 
   it("interval- and right-censored looks converge on the known distribution", () => {

@@ -431,8 +431,9 @@ describe("the learned schedule", () => {
     }
     expect(looks).toEqual(expected);
     expect(Math.min(...gaps(looks))).toBeGreaterThanOrEqual(100);
-    // Dense where rooms turned active (2.9–3.6 s): a few looks a few hundred ms apart; at the cap elsewhere.
-    const inWindow = looks.filter((ms) => ms >= 2_900 && ms <= 3_700);
+    // Dense where rooms turned active (3.0–3.57 s, seen within 100 ms): a few looks a few hundred ms
+    // apart; at the cap elsewhere.
+    const inWindow = looks.filter((ms) => ms >= 2_900 && ms <= 3_750);
     expect(inWindow.length).toBeGreaterThanOrEqual(3);
     for (let i = 0; i < looks.length - 1; i++) {
       const at = looks[i] as number;
@@ -475,10 +476,20 @@ describe("the learned schedule", () => {
     const inWindow = looks.filter((ms) => ms >= 2_900 && ms <= 3_700);
     expect(inWindow.length).toBeGreaterThanOrEqual(3);
     // The budget is in expectation: a look after one at t is spent by the rooms still starting at t.
-    // On the learned distribution these looks cost no more than the fixed 1 s loop's (0, 1, 2, 3, 4 s).
+    // Rooms follow one of two plans around the budget (this one's draw picked one): on the learned
+    // distribution the sparser costs no more than the fixed 1 s loop's looks (0, 1, 2, 3, 4 s), and
+    // the denser no less than the sparser.
     const expectedLooks = (times: readonly number[]) => 1 + times.slice(0, -1).reduce((sum, ms) => sum + 1 - model.cdf(ms), 0);
-    const upTo = (ms: number) => looks.filter((at) => at <= ms);
-    expect(expectedLooks(looks.slice(0, upTo(4_000).length + 1))).toBeLessThanOrEqual(expectedLooks([0, 1_000, 2_000, 3_000, 4_000]) + 1e-9);
+    const planOf = (draw: number) => {
+      const times = [0];
+      while ((times.at(-1) as number) < 4_000) times.push((times.at(-1) as number) + model.optimalDelayMs(times.at(-1) as number, DEFAULT_POLL_OPTIONS, draw));
+      return times;
+    };
+    const sparser = planOf(1 - 1e-9);
+    const denser = planOf(0);
+    expect([sparser, denser]).toContainEqual(looks.slice(0, looks.findIndex((ms) => ms >= 4_000) + 1));
+    expect(expectedLooks(sparser)).toBeLessThanOrEqual(expectedLooks([0, 1_000, 2_000, 3_000, 4_000]) + 1e-9);
+    expect(expectedLooks(denser)).toBeGreaterThanOrEqual(expectedLooks(sparser));
     await probe.stop();
 
     // A room inside the window is seen within 200 ms (the fixed 1 s loop: 700 ms late at 3.3 s).
