@@ -35,7 +35,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import FakeTimers from "@sinonjs/fake-timers";
 import { Fleet, waitForActive } from "../dist/index.js";
-import { ActivationModel, optimalCapMs } from "../dist/core/activation-model.js";
+import { ActivationModel, optimalLimits } from "../dist/core/activation-model.js";
 import { fixedLoopLooks, gridOf, planDelayMs, plansAroundBudget, planTimes } from "../dist/core/inspection-schedule.js";
 import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
 import { percentile } from "./stats.mjs";
@@ -122,7 +122,7 @@ function onSchedule(times, activeAtMs) {
  * planned on the TRUE distribution of its phase instead of the learned sketch, by the same dynamic
  * program. What is left of its gap to the oracle is the plan's execution, not the estimation.
  * BENCH_KNOWN switches the execution's pieces to the oracle's: smooth=0 (no ±10 % smoothing), step=5
- * (the oracle's grid), share=1 (no 2 % margin), cap=0 (no 5 s cap), round=0 (delays not rounded); and
+ * (the oracle's grid), share=1 (no 2 % margin), cap=0 (no cap on gaps), round=0 (delays not rounded); and
  * bins=1 holds the truth as the sketch's 10 % bins would (linear within a bin). docs/schedule.md has
  * what each costs.
  */
@@ -140,22 +140,23 @@ function knownPlanner(phases, originPhase) {
       const cdf = smooth > 0 ? (ms) => (truth(ms * (1 - smooth)) + truth(ms) + truth(ms * (1 + smooth))) / 3 : truth;
       let horizonMs = 1;
       while (truth(horizonMs) < 0.9995) horizonMs *= 1.05;
-      horizonMs = horizonMs * 1.05 + optimalCapMs(options);
+      horizonMs = horizonMs * 1.05 + optimalLimits(options).maxGapMs;
       const stepMs = KNOWN.step ?? Math.max(1, options.minPollIntervalMs / 4);
       const points = KNOWN.step !== undefined ? 20_000 : 2_000;
       // As the library does: looks placed on the smoothed distribution, spent on the unsmoothed one.
       const grid = gridOf(cdf, horizonMs, stepMs, points);
       const spend = gridOf(truth, horizonMs, stepMs, points);
       const budget = fixedLoopLooks(spend, options.pollBudgetIntervalMs) * share;
-      cache.set(key, plansAroundBudget(grid, { minGapMs: options.minPollIntervalMs, maxGapMs: capMs }, budget, spend.cdf));
+      cache.set(key, plansAroundBudget(grid, { ...optimalLimits(options), ...(KNOWN.cap === 0 ? { maxGapMs: capMs } : {}) }, budget, spend.cdf));
     }
     return cache.get(key);
   };
   return function optimalDelayMs(elapsedMs, options, roomDraw) {
-    const capMs = KNOWN.cap === 0 ? 3_600_000 : optimalCapMs(options);
+    const limits = optimalLimits(options);
+    const capMs = KNOWN.cap === 0 ? 3_600_000 : limits.maxGapMs;
     const mix = mixOf(originPhase(elapsedMs), options, capMs);
     const plan = mix.over !== undefined && roomDraw < mix.overShare ? mix.over : mix.under;
-    const delay = Math.min(capMs, Math.max(options.minPollIntervalMs, planDelayMs(plan, elapsedMs, capMs)));
+    const delay = Math.min(Math.max(capMs, limits.interiorGapMs), Math.max(options.minPollIntervalMs, planDelayMs(plan, elapsedMs, capMs)));
     return KNOWN.round === 0 ? delay : Math.round(delay);
   };
 }

@@ -23,7 +23,7 @@
  *   gap Δ with  P(active by t+Δ | starting at t) × Δ ≥ 2 × delayPerLookMs  (the square-root rule of
  *   inspection spacing, Δ ∝ 1/√density).
  */
-import { fixedLoopLooks, gridOf, type InspectionMix, planDelayMs, plansAroundBudget } from "./inspection-schedule.js";
+import { fixedLoopLooks, gridOf, type InspectionLimits, type InspectionMix, planDelayMs, plansAroundBudget } from "./inspection-schedule.js";
 
 export interface ActivationModelOptions {
   /** Samples needed before the model drives the schedule. Default 20. */
@@ -44,7 +44,10 @@ export interface LearnedScheduleOptions {
 export interface OptimalScheduleOptions {
   /** Never look sooner than this after the last look. */
   readonly minPollIntervalMs: number;
-  /** Never wait longer than this between looks, nor longer than OPTIMAL_CAP_BUDGETS budget intervals, whichever is longer. */
+  /**
+   * Never wait longer than this between looks, nor longer than OPTIMAL_CAP_BUDGETS budget intervals,
+   * whichever is longer; twice that across a stretch inside the learned distribution (optimalLimits).
+   */
   readonly maxPollIntervalMs: number;
   /** Spend per room at most the looks a fixed loop looking this often would, on the learned distribution. */
   readonly pollBudgetIntervalMs: number;
@@ -86,6 +89,15 @@ const RESOLVE_EVERY_SAMPLES = 8;
  * frees the looks for where they do, and the cap bounds what a stale sketch costs a room it misjudged.
  */
 const OPTIMAL_CAP_BUDGETS = 5;
+/**
+ * A gap may be up to INTERIOR_CAP_FACTOR times the cap where the look that ends it still finds at least
+ * INTERIOR_SURVIVAL of rooms starting: across the stretch between warm and cold starts, when cold starts
+ * take longer than the cap (cold starts 2× slower in bench:schedule's shifting shape: 6.3 s between the
+ * modes), a capped gap costs every cold room a look there. Into the tail the cap holds: a longer cap
+ * everywhere (8 s) cost the 50 rooms after a shift 2.5× the oracle's mean (docs/schedule.md).
+ */
+const INTERIOR_CAP_FACTOR = 2;
+const INTERIOR_SURVIVAL = 0.05;
 /** Grid points of the optimal schedule's solution (its cost is grid × window). */
 const MAX_GRID_POINTS = 2_000;
 /**
@@ -108,9 +120,15 @@ const EDGES: readonly number[] = (() => {
 })();
 const BINS = EDGES.length - 1;
 
-/** The longest wait between two looks of the optimal schedule. */
-export function optimalCapMs(options: OptimalScheduleOptions): number {
+/** The longest wait between two looks of the optimal schedule, but for gaps inside the distribution (optimalLimits). */
+function optimalCapMs(options: OptimalScheduleOptions): number {
   return Math.max(options.maxPollIntervalMs, options.minPollIntervalMs, OPTIMAL_CAP_BUDGETS * options.pollBudgetIntervalMs);
+}
+
+/** The limits the optimal schedule's looks are planned within (and held to when taken). */
+export function optimalLimits(options: OptimalScheduleOptions): InspectionLimits & { readonly interiorGapMs: number } {
+  const capMs = optimalCapMs(options);
+  return { minGapMs: options.minPollIntervalMs, maxGapMs: capMs, interiorGapMs: capMs * INTERIOR_CAP_FACTOR, interiorSurvival: INTERIOR_SURVIVAL };
 }
 
 function binOf(ms: number): number {
@@ -289,18 +307,22 @@ export class ActivationModel {
    */
   optimalDelayMs(elapsedMs: number, options: OptimalScheduleOptions, roomDraw: number): number {
     const { minPollIntervalMs } = options;
-    const capMs = optimalCapMs(options);
-    const mix = this.#mixFor(options, capMs);
+    const limits = optimalLimits(options);
+    const capMs = limits.maxGapMs;
+    const mix = this.#mixFor(options, limits);
     if (mix === undefined) return capMs;
     const plan = mix.over !== undefined && roomDraw < mix.overShare ? mix.over : mix.under;
     const delay = planDelayMs(plan, elapsedMs, capMs);
-    return Math.round(Math.min(capMs, Math.max(minPollIntervalMs, delay)));
+    // Within the plan's own limits: a gap the plan stretched inside the distribution is kept whole (cut
+    // at the cap, it cost each room a look the plan never counted: 1.04× the fixed loop's requests).
+    return Math.round(Math.min(limits.interiorGapMs, Math.max(minPollIntervalMs, delay)));
   }
 
   /** The optimal plans for `options`, solved again once the sketch has moved on by a few samples. */
-  #mixFor(options: OptimalScheduleOptions, capMs: number): InspectionMix | undefined {
+  #mixFor(options: OptimalScheduleOptions, limits: ReturnType<typeof optimalLimits>): InspectionMix | undefined {
     if (this.#total === 0) return undefined;
     const { minPollIntervalMs, pollBudgetIntervalMs } = options;
+    const capMs = limits.maxGapMs;
     const key = `${minPollIntervalMs},${capMs},${pollBudgetIntervalMs}`;
     const cached = this.#plan;
     if (cached !== undefined && cached.key === key && this.#version - cached.version < RESOLVE_EVERY_SAMPLES) return cached.mix;
@@ -314,7 +336,7 @@ export class ActivationModel {
     // requests on the bench's tight shape, where it cost a tenth of the mean delay: docs/schedule.md).
     const learned = gridOf((ms) => this.cdf(ms), horizonMs, stepMs, MAX_GRID_POINTS);
     const budget = fixedLoopLooks(learned, pollBudgetIntervalMs) * BUDGET_SHARE;
-    const mix = plansAroundBudget(smoothed, { minGapMs: minPollIntervalMs, maxGapMs: capMs }, budget, learned.cdf);
+    const mix = plansAroundBudget(smoothed, limits, budget, learned.cdf);
     this.#solves++;
     this.#plan = { key, version: this.#version, mix };
     return mix;

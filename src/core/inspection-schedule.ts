@@ -8,7 +8,7 @@
  * (t_i, t_j], each waiting t_j − T. Pricing a look at `priceMs` of delay turns the constrained problem
  * into a shortest path over the grid (the Lagrangian relaxation):
  *
- *   V(i) = price × S(t_i) + min over j in [i + minGap, i + maxGap] of ( ∫_(t_i, t_j] (t_j − x) dF(x) + V(j) )
+ *   V(i) = price × S(t_i) + min over j in [i + minGap, i + maxGap(i)] of ( ∫_(t_i, t_j] (t_j − x) dF(x) + V(j) )
  *
  * solved backwards in O(grid × window). Bisecting the price finds the cheapest plan that fits the
  * budget. The solution is a policy (the next look from every grid point), not only one list of times,
@@ -26,8 +26,16 @@ export interface InspectionGrid {
 export interface InspectionLimits {
   /** No two looks closer than this. */
   readonly minGapMs: number;
-  /** No two looks further apart than this. */
+  /** No two looks further apart than this, but for gaps inside the distribution (below). */
   readonly maxGapMs: number;
+  /**
+   * A gap may stretch to this (when longer than maxGapMs) if the look that ends it still comes before
+   * at least `interiorSurvival` of rooms have turned active: a gap across a stretch between two modes
+   * the distribution has shown, never into its tail, where a stale belief would cost most. Default: none.
+   */
+  readonly interiorGapMs?: number | undefined;
+  /** See interiorGapMs. Default 1 (no gap is interior). */
+  readonly interiorSurvival?: number | undefined;
 }
 
 export interface InspectionPlan {
@@ -153,6 +161,9 @@ class Solver {
   readonly #grid: InspectionGrid;
   readonly #minGap: number;
   readonly #maxGap: number;
+  readonly #interiorGap: number;
+  /** The last grid point at which at least interiorSurvival of rooms are still starting. */
+  readonly #interiorEnd: number;
   /** First moment ∫_(0, t_i] x dF(x), mass spread evenly within each step. */
   readonly #moment: Float64Array;
   readonly #value: Float64Array;
@@ -166,6 +177,11 @@ class Solver {
     const n = grid.cdf.length;
     this.#minGap = Math.max(1, Math.ceil(limits.minGapMs / grid.stepMs - 1e-9));
     this.#maxGap = Math.max(this.#minGap, Math.floor(limits.maxGapMs / grid.stepMs + 1e-9));
+    this.#interiorGap = Math.max(this.#maxGap, Math.floor((limits.interiorGapMs ?? 0) / grid.stepMs + 1e-9));
+    const survival = limits.interiorSurvival ?? 1;
+    let end = 0;
+    while (end + 1 < n && 1 - grid.cdf[end + 1]! >= survival) end++;
+    this.#interiorEnd = end;
     this.#moment = new Float64Array(n);
     for (let i = 1; i < n; i++) this.#moment[i] = this.#moment[i - 1]! + (grid.cdf[i]! - grid.cdf[i - 1]!) * (i - 0.5) * grid.stepMs;
     this.#value = new Float64Array(n);
@@ -184,7 +200,8 @@ class Solver {
       const fi = cdf[i]!;
       const gi = moment[i]!;
       const from = Math.min(last, i + this.#minGap);
-      const to = Math.min(last, i + this.#maxGap);
+      // Up to maxGap, or further up to interiorGap while the look still lands inside the distribution.
+      const to = Math.min(last, Math.max(i + this.#maxGap, Math.min(i + this.#interiorGap, this.#interiorEnd)));
       let best = Number.POSITIVE_INFINITY;
       let bestJ = to;
       // From the widest gap down with a strict <: among equal costs (nothing left to find), look seldom.

@@ -163,6 +163,32 @@ describe("hand-worked cases", () => {
     for (let ms = 0; ms < 300; ms += 5) expect(planDelayMs(plan, ms, 1_000), `from ${ms}`).toBeGreaterThanOrEqual(100 - 25);
   });
 
+  it("a gap may stretch past maxGapMs across a stretch inside the distribution, never into its tail", () => {
+    // Half the rooms in 0.1–0.6 s, 45 % in 7–9 s, 5 % in 9–20 s; 100 ms steps. With a 5 s cap the plan
+    // must look once in the empty 0.6–7 s stretch; with interior gaps up to 10 s (where the look ending
+    // the gap still finds 5 % of rooms starting) it need not, but the tail keeps the 5 s cap.
+    const masses = new Array<number>(201).fill(0);
+    for (let k = 2; k <= 6; k++) masses[k] = 0.5 / 5;
+    for (let k = 71; k <= 90; k++) masses[k] = 0.45 / 20;
+    for (let k = 91; k <= 200; k++) masses[k] = 0.05 / 110;
+    const grid = gridOfMasses(100, masses);
+    const survival = (ms: number) => 1 - grid.cdf[Math.round(ms / 100)]!;
+    const gapsOf = (times: readonly number[]) => times.slice(1).map((t, k) => ({ from: times[k]!, to: t }));
+    const cappedPlan = planAtPrice(grid, { minGapMs: 100, maxGapMs: 5_000 }, 300);
+    const interiorPlan = planAtPrice(grid, { minGapMs: 100, maxGapMs: 5_000, interiorGapMs: 10_000, interiorSurvival: 0.05 }, 300);
+    const capped = planTimes(cappedPlan);
+    expect(Math.max(...gapsOf(capped).map((g) => g.to - g.from))).toBeLessThanOrEqual(5_000);
+    expect(capped.some((t) => t > 700 && t < 7_000)).toBe(true);
+    const interior = planTimes(interiorPlan);
+    expect(interior.some((t) => t > 700 && t < 7_000)).toBe(false);
+    for (const { from, to } of gapsOf(interior)) {
+      expect(to - from, `gap ${from}–${to}`).toBeLessThanOrEqual(10_000);
+      if (to - from > 5_000) expect(survival(to), `gap ${from}–${to}`).toBeGreaterThanOrEqual(0.05);
+    }
+    // The look saved in the stretch is worth something: less delay for fewer looks at the same price.
+    expect(interiorPlan.meanDelayMs + 300 * interiorPlan.looksPerRoom).toBeLessThan(cappedPlan.meanDelayMs + 300 * cappedPlan.looksPerRoom);
+  });
+
   it("a fixed loop's looks: 1 + the survival at each of its looks", () => {
     // Uniform over (0, 1000]: a 250 ms loop looks at 0, 250, 500, 750 and 1000 (survival 1, .75, .5, .25).
     const grid = gridOfMasses(250, [0, 0.25, 0.25, 0.25, 0.25]);
