@@ -125,10 +125,21 @@ function optimalCapMs(options: OptimalScheduleOptions): number {
   return Math.max(options.maxPollIntervalMs, options.minPollIntervalMs, OPTIMAL_CAP_BUDGETS * options.pollBudgetIntervalMs);
 }
 
+/** The optimal schedule's limits: the inspection limits, with the interior gap always set. */
+export type OptimalLimits = InspectionLimits & { readonly interiorGapMs: number };
+
 /** The limits the optimal schedule's looks are planned within (and held to when taken). */
-export function optimalLimits(options: OptimalScheduleOptions): InspectionLimits & { readonly interiorGapMs: number } {
+export function optimalLimits(options: OptimalScheduleOptions): OptimalLimits {
   const capMs = optimalCapMs(options);
   return { minGapMs: options.minPollIntervalMs, maxGapMs: capMs, interiorGapMs: capMs * INTERIOR_CAP_FACTOR, interiorSurvival: INTERIOR_SURVIVAL };
+}
+
+/** The optimal plans at one version of the sketch, and what they were solved within. */
+interface SolvedPlan {
+  readonly limits: OptimalLimits;
+  readonly budgetIntervalMs: number;
+  readonly version: number;
+  readonly mix: InspectionMix;
 }
 
 function binOf(ms: number): number {
@@ -148,7 +159,7 @@ export class ActivationModel {
   #censored = 0;
   /** Changes to the sketch so far: the cached plan knows which it was solved at. */
   #version = 0;
-  #plan: { readonly key: string; readonly version: number; readonly mix: InspectionMix } | undefined;
+  #plan: SolvedPlan | undefined;
   #solves = 0;
 
   constructor(options: ActivationModelOptions = {}) {
@@ -306,26 +317,36 @@ export class ActivationModel {
    * between two optimal plans, and the rooms whose draw is under the denser plan's share follow it.
    */
   optimalDelayMs(elapsedMs: number, options: OptimalScheduleOptions, roomDraw: number): number {
-    const { minPollIntervalMs } = options;
-    const limits = optimalLimits(options);
-    const capMs = limits.maxGapMs;
-    const mix = this.#mixFor(options, limits);
-    if (mix === undefined) return capMs;
+    const solved = this.#solvedFor(options);
+    if (solved === undefined) return optimalCapMs(options);
+    const { mix, limits } = solved;
     const plan = mix.over !== undefined && roomDraw < mix.overShare ? mix.over : mix.under;
-    const delay = planDelayMs(plan, elapsedMs, capMs);
+    const delay = planDelayMs(plan, elapsedMs, limits.maxGapMs);
     // Within the plan's own limits: a gap the plan stretched inside the distribution is kept whole (cut
     // at the cap, it cost each room a look the plan never counted: 1.04× the fixed loop's requests).
-    return Math.round(Math.min(limits.interiorGapMs, Math.max(minPollIntervalMs, delay)));
+    return Math.round(Math.min(limits.interiorGapMs, Math.max(limits.minGapMs, delay)));
   }
 
-  /** The optimal plans for `options`, solved again once the sketch has moved on by a few samples. */
-  #mixFor(options: OptimalScheduleOptions, limits: ReturnType<typeof optimalLimits>): InspectionMix | undefined {
+  /**
+   * The optimal plans for `options` and the limits they were solved within, solved again once the
+   * sketch has moved on by a few samples. Called on every look: the cached plan is checked against the
+   * options' numbers, with nothing built.
+   */
+  #solvedFor(options: OptimalScheduleOptions): SolvedPlan | undefined {
     if (this.#total === 0) return undefined;
     const { minPollIntervalMs, pollBudgetIntervalMs } = options;
-    const capMs = limits.maxGapMs;
-    const key = `${minPollIntervalMs},${capMs},${pollBudgetIntervalMs}`;
+    const capMs = optimalCapMs(options);
     const cached = this.#plan;
-    if (cached !== undefined && cached.key === key && this.#version - cached.version < RESOLVE_EVERY_SAMPLES) return cached.mix;
+    if (
+      cached !== undefined &&
+      cached.limits.minGapMs === minPollIntervalMs &&
+      cached.limits.maxGapMs === capMs &&
+      cached.budgetIntervalMs === pollBudgetIntervalMs &&
+      this.#version - cached.version < RESOLVE_EVERY_SAMPLES
+    ) {
+      return cached;
+    }
+    const limits = optimalLimits(options);
     // Far enough that almost nothing the sketch knows lies beyond; past it, looks go at the cap.
     const horizonMs = Math.min(LAST_EDGE_MS, (this.quantile(0.9995) ?? 0) * 1.05 + capMs);
     const stepMs = Math.max(1, minPollIntervalMs / 4);
@@ -338,8 +359,8 @@ export class ActivationModel {
     const budget = fixedLoopLooks(learned, pollBudgetIntervalMs) * BUDGET_SHARE;
     const mix = plansAroundBudget(smoothed, limits, budget, learned.cdf);
     this.#solves++;
-    this.#plan = { key, version: this.#version, mix };
-    return mix;
+    this.#plan = { limits, budgetIntervalMs: pollBudgetIntervalMs, version: this.#version, mix };
+    return this.#plan;
   }
 
   #massBelow(ms: number): number {
