@@ -4,7 +4,7 @@
  * the known answers of a few hand-worked cases.
  */
 import { describe, expect, it } from "vitest";
-import { fixedLoopLooks, type InspectionGrid, planAtPrice, planDelayMs, plansAroundBudget, planTimes, planWithinBudget } from "../../src/core/inspection-schedule.js";
+import { fixedLoopLooks, gridOf, type InspectionGrid, planAtPrice, planDelayMs, plansAroundBudget, planTimes, planWithinBudget } from "../../src/core/inspection-schedule.js";
 
 /** A grid from point masses: `masses[k]` of the rooms turn active in the step ending at grid point k. */
 function gridOfMasses(stepMs: number, masses: readonly number[]): InspectionGrid {
@@ -187,6 +187,21 @@ describe("hand-worked cases", () => {
     }
     // The look saved in the stretch is worth something: less delay for fewer looks at the same price.
     expect(interiorPlan.meanDelayMs + 300 * interiorPlan.looksPerRoom).toBeLessThan(cappedPlan.meanDelayMs + 300 * cappedPlan.looksPerRoom);
+  });
+
+  it("a room whose looks land on whole milliseconds stays on its plan's path", () => {
+    // A spread-out shape on a grid whose step is not a whole number of ms (as the model's are: its
+    // horizon over 2,000 points). A look aimed at 1,144.1 ms lands at 1,144: read as the grid point
+    // below, the room went on from a state it had passed, on a denser path than the plan counted.
+    const logistic = (ms: number) => 1 / (1 + (2_000 / Math.max(ms, 1e-9)) ** 1.7);
+    const grid = gridOf(logistic, 63_559, 25, 2_000);
+    expect(Number.isInteger(grid.stepMs)).toBe(false);
+    const plan = planAtPrice(grid, { minGapMs: 100, maxGapMs: 5_000 }, 800);
+    const planned = planTimes(plan).filter((t) => t < 40_000);
+    expect(planned.length).toBeGreaterThan(10);
+    const taken = [0];
+    while (taken.length < planned.length) taken.push(taken.at(-1)! + Math.round(planDelayMs(plan, taken.at(-1)!, 5_000)));
+    taken.forEach((t, k) => expect(Math.abs(t - planned[k]!), `look ${k}: ${t} against ${planned[k]}`).toBeLessThanOrEqual(0.5));
   });
 
   it("a fixed loop's looks: 1 + the survival at each of its looks", () => {
