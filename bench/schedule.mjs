@@ -37,6 +37,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import { Fleet, waitForActive } from "../dist/index.js";
 import { ActivationModel, optimalLimits } from "../dist/core/activation-model.js";
 import { fixedLoopLooks, gridOf, planDelayMs, plansAroundBudget, planTimes } from "../dist/core/inspection-schedule.js";
+import { lookBudget } from "../dist/core/look-budget.js";
 import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
 import { percentile } from "./stats.mjs";
 
@@ -122,14 +123,15 @@ function onSchedule(times, activeAtMs) {
  * planned on the TRUE distribution of its phase instead of the learned sketch, by the same dynamic
  * program. What is left of its gap to the oracle is the plan's execution, not the estimation.
  * BENCH_KNOWN switches the execution's pieces to the oracle's: smooth=0 (no ±10 % smoothing), step=5
- * (the oracle's grid), share=1 (no 2 % margin), cap=0 (no cap on gaps), round=0 (delays not rounded); and
+ * (the oracle's grid), samples=0 (no margin: the library's budget keeps 0.3 standard errors of the count
+ * under it, here at a mature sketch's 79 effective samples), cap=0 (no cap on gaps), round=0 (delays not rounded); and
  * bins=1 holds the truth as the sketch's 10 % bins would (linear within a bin). docs/schedule.md has
  * what each costs.
  */
 const KNOWN = Object.fromEntries((process.env.BENCH_KNOWN ?? "").split(",").filter(Boolean).map((kv) => kv.split("=").map((x, i) => (i === 0 ? x : Number(x)))));
 function knownPlanner(phases, originPhase) {
   const smooth = KNOWN.smooth ?? 0.1;
-  const share = KNOWN.share ?? 0.98;
+  const samples = KNOWN.samples ?? 79;
   const cache = new Map();
   const mixOf = (p, options, capMs) => {
     const key = `${p},${capMs}`;
@@ -146,7 +148,8 @@ function knownPlanner(phases, originPhase) {
       // As the library does: looks placed on the smoothed distribution, spent on the unsmoothed one.
       const grid = gridOf(cdf, horizonMs, stepMs, points);
       const spend = gridOf(truth, horizonMs, stepMs, points);
-      const budget = fixedLoopLooks(spend, options.pollBudgetIntervalMs) * share;
+      // The truth has no blind spot below the first look: only the margin, at `samples`.
+      const budget = lookBudget({ cdf: truth, intervalMs: options.pollBudgetIntervalMs, firstLookMs: undefined, effectiveSamples: samples === 0 ? Number.POSITIVE_INFINITY : samples, horizonMs, stepMs, maxPoints: points });
       cache.set(key, plansAroundBudget(grid, { ...optimalLimits(options), ...(KNOWN.cap === 0 ? { maxGapMs: capMs } : {}) }, budget, spend.cdf));
     }
     return cache.get(key);

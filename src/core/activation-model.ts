@@ -23,7 +23,8 @@
  *   gap Δ with  P(active by t+Δ | starting at t) × Δ ≥ 2 × delayPerLookMs  (the square-root rule of
  *   inspection spacing, Δ ∝ 1/√density).
  */
-import { fixedLoopLooks, gridOf, type InspectionLimits, type InspectionMix, planDelayMs, plansAroundBudget } from "./inspection-schedule.js";
+import { gridOf, type InspectionLimits, type InspectionMix, type InspectionPlan, planDelayMs, plansAroundBudget } from "./inspection-schedule.js";
+import { lookBudget } from "./look-budget.js";
 
 export interface ActivationModelOptions {
   /** Samples needed before the model drives the schedule. Default 20. */
@@ -75,12 +76,6 @@ const NEAR_BURN_IN = 10;
 const NEAR_MAX_SHARE = 0.5;
 /** The smoothing kernel's half-width, in bins (±2 bins is about ±20 % of time). */
 const NEAR_BINS = 2;
-/**
- * The optimal schedule plans for this share of the fixed loop's looks on the learned distribution: the
- * plan spends its budget exactly on what was learned, and the rooms still to come stray from a sketch
- * of a few dozen samples, mostly by turning active later than it expects (a look more each).
- */
-const BUDGET_SHARE = 0.98;
 /** Samples between two solutions of the optimal schedule. */
 const RESOLVE_EVERY_SAMPLES = 8;
 /**
@@ -142,6 +137,12 @@ interface SolvedPlan {
   readonly mix: InspectionMix;
 }
 
+/** The earliest look after the one at 0 of either plan: below it, every room is censored alike. */
+function firstLookMs(mix: InspectionMix): number {
+  const first = (plan: InspectionPlan): number => plan.next[0]! * plan.stepMs;
+  return mix.over === undefined ? first(mix.under) : Math.min(first(mix.under), first(mix.over));
+}
+
 function binOf(ms: number): number {
   if (ms < FIRST_EDGE_MS) return 0;
   const bin = 1 + Math.floor(Math.log(ms / FIRST_EDGE_MS) / Math.log(GROWTH));
@@ -155,6 +156,8 @@ export class ActivationModel {
   readonly #minSamples: number;
   readonly #keep: number;
   #total = 0;
+  /** The sum of the squared faded weights of the samples (Kish's effective sample size is total² / this). */
+  #totalSquared = 0;
   #samples = 0;
   #censored = 0;
   /** Changes to the sketch so far: the cached plan knows which it was solved at. */
@@ -183,6 +186,14 @@ export class ActivationModel {
     return this.#solves;
   }
 
+  /**
+   * The samples the sketch rests on, older ones counting less as they fade (Kish's effective sample size
+   * of the faded weights): the samples while few, about 2 × memorySamples − 1 once many.
+   */
+  get effectiveSamples(): number {
+    return this.#totalSquared > 0 ? (this.#total * this.#total) / this.#totalSquared : 0;
+  }
+
   /** Whether there is enough to go on. */
   get ready(): boolean {
     return this.#samples >= this.#minSamples;
@@ -200,6 +211,7 @@ export class ActivationModel {
     this.#samples++;
     this.#version++;
     this.#total += 1;
+    this.#totalSquared += 1;
     if (to - from < 1e-9) {
       this.#weights[binOf(from)]! += 1;
       return;
@@ -247,6 +259,7 @@ export class ActivationModel {
     this.#weights[first]! += this.#weights[first]! * Math.max(0, (hi - Math.max(lo, from)) / (hi - lo)) * scale;
     for (let bin = first + 1; bin < BINS; bin++) this.#weights[bin]! += this.#weights[bin]! * scale;
     this.#total += 1;
+    this.#totalSquared += 1;
   }
 
   /** The share of bin `bin` that lies within (from, to]. */
@@ -270,6 +283,7 @@ export class ActivationModel {
     if (this.#keep === 1) return;
     for (let bin = 0; bin < BINS; bin++) this.#weights[bin]! *= this.#keep;
     this.#total *= this.#keep;
+    this.#totalSquared *= this.#keep * this.#keep;
   }
 
   /** The learned share of rooms active by `ms` after their origin (0..1). */
@@ -356,7 +370,16 @@ export class ActivationModel {
     // plan that seems to spend the budget there leaves part of it unspent (0.91× the fixed loop's
     // requests on the bench's tight shape, where it cost a tenth of the mean delay: docs/schedule.md).
     const learned = gridOf((ms) => this.cdf(ms), horizonMs, stepMs, MAX_GRID_POINTS);
-    const budget = fixedLoopLooks(learned, pollBudgetIntervalMs) * BUDGET_SHARE;
+    // Counted below the first look the rooms now take (the last plan's), less the count's sampling error.
+    const budget = lookBudget({
+      cdf: (ms) => this.cdf(ms),
+      intervalMs: pollBudgetIntervalMs,
+      firstLookMs: cached === undefined ? undefined : firstLookMs(cached.mix),
+      effectiveSamples: this.effectiveSamples,
+      horizonMs,
+      stepMs,
+      maxPoints: MAX_GRID_POINTS,
+    });
     const mix = plansAroundBudget(smoothed, limits, budget, learned.cdf);
     this.#solves++;
     this.#plan = { limits, budgetIntervalMs: pollBudgetIntervalMs, version: this.#version, mix };

@@ -65,10 +65,27 @@ export function gridOf(cdf: (ms: number) => number, horizonMs: number, minStepMs
 
 /** Expected looks per room of a fixed loop looking every `intervalMs` from 0, over the grid's horizon. */
 export function fixedLoopLooks(grid: InspectionGrid, intervalMs: number): number {
+  return fixedLoopMoments(grid, intervalMs).mean;
+}
+
+/**
+ * Mean and variance of a fixed loop's looks per room (every `intervalMs` from 0, over the grid's
+ * horizon). A room takes n = 1 + Σ_k 1{T > k × interval} looks (k ≥ 0), so E[n] = 1 + Σ_k S(k × interval)
+ * and E[n²] = 1 + 2 Σ_k S(k × interval) + Σ_k (2k + 1) S(k × interval): 2k + 1 pairs (j, k') have k as
+ * the larger.
+ */
+export function fixedLoopMoments(grid: InspectionGrid, intervalMs: number): { readonly mean: number; readonly variance: number } {
   const horizonMs = (grid.cdf.length - 1) * grid.stepMs;
-  let looks = 1;
-  for (let t = 0; t < horizonMs; t += intervalMs) looks += 1 - cdfAt(grid, t);
-  return looks;
+  let survivals = 0;
+  let pairs = 0;
+  let k = 0;
+  for (let t = 0; t < horizonMs; t += intervalMs, k++) {
+    const survival = 1 - cdfAt(grid, t);
+    survivals += survival;
+    pairs += (2 * k + 1) * survival;
+  }
+  const mean = 1 + survivals;
+  return { mean, variance: Math.max(0, 1 + 2 * survivals + pairs - mean * mean) };
 }
 
 /**

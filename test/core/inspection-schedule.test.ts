@@ -4,7 +4,7 @@
  * the known answers of a few hand-worked cases.
  */
 import { describe, expect, it } from "vitest";
-import { fixedLoopLooks, gridOf, type InspectionGrid, planAtPrice, planDelayMs, plansAroundBudget, planTimes, planWithinBudget } from "../../src/core/inspection-schedule.js";
+import { fixedLoopLooks, fixedLoopMoments, gridOf, type InspectionGrid, planAtPrice, planDelayMs, plansAroundBudget, planTimes, planWithinBudget } from "../../src/core/inspection-schedule.js";
 
 /** A grid from point masses: `masses[k]` of the rooms turn active in the step ending at grid point k. */
 function gridOfMasses(stepMs: number, masses: readonly number[]): InspectionGrid {
@@ -208,5 +208,11 @@ describe("hand-worked cases", () => {
     // Uniform over (0, 1000]: a 250 ms loop looks at 0, 250, 500, 750 and 1000 (survival 1, .75, .5, .25).
     const grid = gridOfMasses(250, [0, 0.25, 0.25, 0.25, 0.25]);
     expect(fixedLoopLooks(grid, 250)).toBeCloseTo(1 + 1 + 0.75 + 0.5 + 0.25, 9);
+    // A room in the k-th quarter takes k + 1 looks, each quarter a quarter of rooms: 2, 3, 4, 5.
+    const { mean, variance } = fixedLoopMoments(grid, 250);
+    expect(mean).toBeCloseTo(3.5, 9);
+    expect(variance).toBeCloseTo((1.5 ** 2 + 0.5 ** 2 + 0.5 ** 2 + 1.5 ** 2) / 4, 9);
+    // Every room at 500 ms: three looks each, no spread.
+    expect(fixedLoopMoments(gridOfMasses(250, [0, 0, 1, 0, 0]), 250).variance).toBeCloseTo(0, 9);
   });
 });
