@@ -149,7 +149,7 @@ function knownPlanner(phases, originPhase) {
       const grid = gridOf(cdf, horizonMs, stepMs, points);
       const spend = gridOf(truth, horizonMs, stepMs, points);
       // The truth has no blind spot below the first look: only the margin, at `samples`.
-      const budget = lookBudget({ cdf: truth, intervalMs: options.pollBudgetIntervalMs, firstLookMs: undefined, effectiveSamples: samples === 0 ? Number.POSITIVE_INFINITY : samples, horizonMs, stepMs, maxPoints: points });
+      const budget = lookBudget({ cdf: truth, grid: spend, intervalMs: options.pollBudgetIntervalMs, firstLookMs: undefined, effectiveSamples: samples === 0 ? Number.POSITIVE_INFINITY : samples });
       cache.set(key, plansAroundBudget(grid, { ...optimalLimits(options), ...(KNOWN.cap === 0 ? { maxGapMs: capMs } : {}) }, budget, spend.cdf));
     }
     return cache.get(key);

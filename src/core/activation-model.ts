@@ -373,12 +373,10 @@ export class ActivationModel {
     // Counted below the first look the rooms now take (the last plan's), less the count's sampling error.
     const budget = lookBudget({
       cdf: (ms) => this.cdf(ms),
+      grid: learned,
       intervalMs: pollBudgetIntervalMs,
       firstLookMs: cached === undefined ? undefined : firstLookMs(cached.mix),
       effectiveSamples: this.effectiveSamples,
-      horizonMs,
-      stepMs,
-      maxPoints: MAX_GRID_POINTS,
     });
     const mix = plansAroundBudget(smoothed, limits, budget, learned.cdf);
     this.#solves++;

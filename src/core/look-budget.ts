@@ -17,7 +17,7 @@
  *   a tight shape and 3 % on a heavy-tailed one, where a flat 2 % was too much for the first and too
  *   little for the second.
  */
-import { fixedLoopMoments, gridOf } from "./inspection-schedule.js";
+import { fixedLoopMoments, type InspectionGrid } from "./inspection-schedule.js";
 
 /** The budget is the fixed loop's count less this many of its standard errors. */
 export const MARGIN_STANDARD_ERRORS = 0.3;
@@ -44,22 +44,29 @@ export function belowFirstLook(cdf: (ms: number) => number, firstLookMs: number 
 export interface LookBudgetInput {
   /** The learned distribution of time to active. */
   readonly cdf: (ms: number) => number;
+  /** `cdf` on the grid the count is taken on (the one the plan's cost is counted on). */
+  readonly grid: InspectionGrid;
   /** The fixed loop's interval (pollBudgetIntervalMs). */
   readonly intervalMs: number;
   /** The plan's first look after the one at 0, if there is a plan yet. */
   readonly firstLookMs: number | undefined;
   /** The samples the sketch rests on (Kish's effective sample size of its faded weights). */
   readonly effectiveSamples: number;
-  /** The grid the count is taken on. */
-  readonly horizonMs: number;
-  readonly stepMs: number;
-  readonly maxPoints: number;
 }
 
 /** Looks per room the optimal schedule may spend (see above). */
 export function lookBudget(input: LookBudgetInput): number {
-  const grid = gridOf(belowFirstLook(input.cdf, input.firstLookMs), input.horizonMs, input.stepMs, input.maxPoints);
-  const { mean, variance } = fixedLoopMoments(grid, input.intervalMs);
+  const { mean, variance } = fixedLoopMoments(gridBelowFirstLook(input), input.intervalMs);
   const standardError = Math.sqrt(variance / Math.max(1, input.effectiveSamples));
   return Math.max(1, mean - MARGIN_STANDARD_ERRORS * standardError);
+}
+
+/** `input.grid` with its points below the first look read as belowFirstLook does; the grid itself when that changes nothing. */
+function gridBelowFirstLook({ cdf, grid, firstLookMs }: LookBudgetInput): InspectionGrid {
+  const view = belowFirstLook(cdf, firstLookMs);
+  if (view === cdf || firstLookMs === undefined) return grid;
+  const values = Float64Array.from(grid.cdf);
+  // Rising to F(first look), which no later point is below: the grid stays non-decreasing.
+  for (let i = 0; i < values.length && i * grid.stepMs < firstLookMs; i++) values[i] = view(i * grid.stepMs);
+  return { stepMs: grid.stepMs, cdf: values };
 }

@@ -36,6 +36,13 @@ describe("below the first look", () => {
     expect(Math.abs(countOf(belowFirstLook(piled, FIRST_LOOK_MS)) / truth - 1)).toBeLessThan(0.005);
   });
 
+  it("the budget counts on the grid so read, below the first look only", () => {
+    const grid = gridOf(piled, 60_000, 25, 2_400);
+    const at = (firstLookMs: number | undefined): number => lookBudget({ cdf: piled, grid, intervalMs: 1_000, firstLookMs, effectiveSamples: 1e12 });
+    expect(at(undefined)).toBeCloseTo(countOf(piled), 3);
+    expect(at(FIRST_LOOK_MS)).toBeCloseTo(countOf(belowFirstLook(piled, FIRST_LOOK_MS)), 3);
+  });
+
   it("changes nothing where the first look comes before any mass, or nothing is known above it", () => {
     // Tight starts: the first look at 2.7 s, a steep rise above it (t^12); the count is the sketch's to 0.1 %.
     expect(Math.abs(countOf(belowFirstLook(TIGHT.cdf, 2_700)) / countOf(TIGHT.cdf) - 1)).toBeLessThan(0.002);
@@ -50,7 +57,7 @@ describe("below the first look", () => {
 
 describe("the margin", () => {
   const budgetOf = (cdf: (ms: number) => number, effectiveSamples: number): number =>
-    lookBudget({ cdf, intervalMs: 1_000, firstLookMs: undefined, effectiveSamples, horizonMs: 60_000, stepMs: 25, maxPoints: 2_400 });
+    lookBudget({ cdf, grid: gridOf(cdf, 60_000, 25, 2_400), intervalMs: 1_000, firstLookMs: undefined, effectiveSamples });
 
   it("is the count's standard error times MARGIN_STANDARD_ERRORS, so it shrinks as samples grow", () => {
     const { mean, variance } = fixedLoopMoments(gridOf(HEAVY.cdf, 60_000, 25, 2_400), 1_000);
