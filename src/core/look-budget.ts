@@ -7,7 +7,8 @@
  *   see where inside that interval rooms turn active, and the online EM piles its mass at the top (the
  *   stretch the next interval also covers: Turnbull's innermost interval). The fixed loop's 1 s look falls
  *   inside it on spread-out shapes, and read on the sketch it found too few rooms active there (on
- *   bench:schedule's heavy-tailed shape 0.04-0.10 fewer, 1.2-1.9 % too many looks). Below the first look
+ *   heavy-tailed starts 0.047-0.068 fewer, the count 1.4-2.0 % high: bench/schedule-count.mjs on a build
+ *   from before this file; 0.009-0.018 and 0.8-0.9 % with it). Below the first look
  *   the count reads the sketch as a power law that continues its slope just above it (a distribution
  *   with a density near 0 rises as t^α there).
  * - **The margin.** The count rests on a few dozen rooms. A plan placed on the same noisy sketch spends
