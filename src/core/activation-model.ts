@@ -79,6 +79,14 @@ const NEAR_BINS = 2;
 /** Samples between two solutions of the optimal schedule. */
 const RESOLVE_EVERY_SAMPLES = 8;
 /**
+ * Nor more often than this, by the caller's clock. A solve costs a few ms (at most 9 ms with the fleet's
+ * other work counted in, bench:schedule), so a key whose rooms turned active 1,000 times a second would
+ * solve 125 times a second and take the event loop whole; held to 4 a second, a key takes at most about
+ * 4 % of a core. A key whose rooms turn active fewer than 32 times a second is solved every 8 samples as
+ * before (bench:schedule, at about 4 a second, prints the same figures with the floor as without).
+ */
+export const RESOLVE_FLOOR_MS = 250;
+/**
  * The optimal schedule may wait up to this many budget intervals between looks (5 s at the defaults):
  * across a stretch where rooms seldom turn active (between warm and cold starts) a long gap is what
  * frees the looks for where they do, and the cap bounds what a stale sketch costs a room it misjudged.
@@ -134,6 +142,8 @@ interface SolvedPlan {
   readonly limits: OptimalLimits;
   readonly budgetIntervalMs: number;
   readonly version: number;
+  /** The caller's clock when it was solved, if it gave one. */
+  readonly atMs: number | undefined;
   readonly mix: InspectionMix;
 }
 
@@ -141,6 +151,13 @@ interface SolvedPlan {
 function firstLookMs(mix: InspectionMix): number {
   const first = (plan: InspectionPlan): number => plan.next[0]! * plan.stepMs;
   return mix.over === undefined ? first(mix.under) : Math.min(first(mix.under), first(mix.over));
+}
+
+/** Whether a plan solved at `atMs` is under RESOLVE_FLOOR_MS old at `nowMs` (a clock that went back counts as old). */
+function solvedWithin(atMs: number | undefined, nowMs: number | undefined): boolean {
+  if (atMs === undefined || nowMs === undefined) return false;
+  const age = nowMs - atMs;
+  return age >= 0 && age < RESOLVE_FLOOR_MS;
 }
 
 function binOf(ms: number): number {
@@ -329,9 +346,11 @@ export class ActivationModel {
    * on the optimal schedule, within [minPollIntervalMs, maxPollIntervalMs]. See the schedule above.
    * `roomDraw` is the room's own uniform draw in [0, 1), fixed for its life: the budget usually falls
    * between two optimal plans, and the rooms whose draw is under the denser plan's share follow it.
+   * `nowMs`, the caller's clock, holds a re-solve to RESOLVE_FLOOR_MS after the last; without it the plan
+   * is solved again every RESOLVE_EVERY_SAMPLES samples however fast they come.
    */
-  optimalDelayMs(elapsedMs: number, options: OptimalScheduleOptions, roomDraw: number): number {
-    const solved = this.#solvedFor(options);
+  optimalDelayMs(elapsedMs: number, options: OptimalScheduleOptions, roomDraw: number, nowMs?: number): number {
+    const solved = this.#solvedFor(options, nowMs);
     if (solved === undefined) return optimalCapMs(options);
     const { mix, limits } = solved;
     const plan = mix.over !== undefined && roomDraw < mix.overShare ? mix.over : mix.under;
@@ -343,10 +362,11 @@ export class ActivationModel {
 
   /**
    * The optimal plans for `options` and the limits they were solved within, solved again once the
-   * sketch has moved on by a few samples. Called on every look: the cached plan is checked against the
-   * options' numbers, with nothing built.
+   * sketch has moved on by a few samples and RESOLVE_FLOOR_MS has passed on the caller's clock (or at
+   * once for other options). Called on every look: the cached plan is checked against the options'
+   * numbers, with nothing built.
    */
-  #solvedFor(options: OptimalScheduleOptions): SolvedPlan | undefined {
+  #solvedFor(options: OptimalScheduleOptions, nowMs: number | undefined): SolvedPlan | undefined {
     if (this.#total === 0) return undefined;
     const { minPollIntervalMs, pollBudgetIntervalMs } = options;
     const capMs = optimalCapMs(options);
@@ -356,7 +376,7 @@ export class ActivationModel {
       cached.limits.minGapMs === minPollIntervalMs &&
       cached.limits.maxGapMs === capMs &&
       cached.budgetIntervalMs === pollBudgetIntervalMs &&
-      this.#version - cached.version < RESOLVE_EVERY_SAMPLES
+      (this.#version - cached.version < RESOLVE_EVERY_SAMPLES || solvedWithin(cached.atMs, nowMs))
     ) {
       return cached;
     }
@@ -380,7 +400,7 @@ export class ActivationModel {
     });
     const mix = plansAroundBudget(smoothed, limits, budget, learned.cdf);
     this.#solves++;
-    this.#plan = { limits, budgetIntervalMs: pollBudgetIntervalMs, version: this.#version, mix };
+    this.#plan = { limits, budgetIntervalMs: pollBudgetIntervalMs, version: this.#version, atMs: nowMs, mix };
     return this.#plan;
   }
 

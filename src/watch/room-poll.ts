@@ -340,7 +340,7 @@ export class RoomPoll extends FanOut {
       if (model?.ready === true && this.#context.schedule === "optimal") {
         // Not jittered: each room counts from its own origin, so rooms made apart look apart, and
         // jitter would only move a look off its optimum.
-        return model.optimalDelayMs(at - this.#origin, options, this.#planDraw / PLAN_DRAW_UNITS);
+        return model.optimalDelayMs(at - this.#origin, options, this.#planDraw / PLAN_DRAW_UNITS, at);
       }
       if (model?.ready === true && options.delayPerLookMs > 0) {
         const learned = model.nextDelayMs(at - this.#origin, options);

@@ -11,7 +11,7 @@
  * few per cent of the value; where the CDF is flat, any point of the flat stretch is a right answer).
  */
 import { describe, expect, it } from "vitest";
-import { ActivationModel, type LearnedScheduleOptions } from "../../src/core/activation-model.js";
+import { ActivationModel, type LearnedScheduleOptions, RESOLVE_FLOOR_MS } from "../../src/core/activation-model.js";
 import { DEFAULT_POLL_OPTIONS } from "../../src/watch/options.js";
 import { type Distribution, logNormal } from "../helpers/distributions.js";
 import { seededRandom } from "../helpers/prng.js";
@@ -351,6 +351,35 @@ describe("the optimal schedule on the sketch", () => {
     model.record(2_000, 2_000);
     model.optimalDelayMs(0, OPTIMAL, 0.5);
     expect(model.solves).toBe(2);
+  });
+
+  it("given the caller's clock, is solved again at most once a RESOLVE_FLOOR_MS however fast samples come", () => {
+    const model = modelOf(logNormal(2_000, 0.2), 40, 3);
+    let now = 50_000;
+    model.optimalDelayMs(0, OPTIMAL, 0.5, now);
+    expect(model.solves).toBe(1);
+    // A busy key: 200 rooms turn active before the floor has passed, each followed by a look.
+    for (let i = 0; i < 200; i++) {
+      model.record(2_000, 2_100);
+      now += (RESOLVE_FLOOR_MS - 1) / 200;
+      model.optimalDelayMs(0, OPTIMAL, 0.5, now);
+    }
+    expect(model.solves).toBe(1);
+    // The floor has passed: solved again (the sketch has moved on by far more than 8 samples).
+    now = 50_000 + RESOLVE_FLOOR_MS;
+    model.optimalDelayMs(0, OPTIMAL, 0.5, now);
+    expect(model.solves).toBe(2);
+    // Once the floor has passed, 8 more samples are still needed.
+    now += 10 * RESOLVE_FLOOR_MS;
+    model.optimalDelayMs(0, OPTIMAL, 0.5, now);
+    expect(model.solves).toBe(2);
+    for (let i = 0; i < 8; i++) model.record(2_000, 2_100);
+    // A clock that went back does not hold the plan: it is solved at once.
+    model.optimalDelayMs(0, OPTIMAL, 0.5, now - 1);
+    expect(model.solves).toBe(3);
+    // Other options are solved at once, within the floor or not.
+    model.optimalDelayMs(0, { ...OPTIMAL, pollBudgetIntervalMs: 2_000 }, 0.5, now);
+    expect(model.solves).toBe(4);
   });
 
   it("spends the whole budget: rooms with a low draw follow the denser of the two plans around it, and over all draws the looks stay within the fixed loop's", () => {

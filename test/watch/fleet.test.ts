@@ -5,7 +5,7 @@
  * happen and ends with no feed, timer or queued turn left.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { ActivationModel } from "../../src/core/activation-model.js";
+import { type ActivationModel, RESOLVE_FLOOR_MS } from "../../src/core/activation-model.js";
 import type { PollResult } from "../../src/core/observation.js";
 import { NetworkError, RateLimitedError } from "../../src/core/errors.js";
 import type { PollingSource } from "../../src/core/source.js";
@@ -508,6 +508,30 @@ describe("the learned schedule", () => {
     const times = t.source.calls.slice(from).map((c) => c.at);
     expect(times.length).toBeGreaterThan(300);
     expect(maxInWindow(times, 1_000)).toBeLessThanOrEqual(rate + 1);
+    for (const watcher of watchers) await watcher.stop();
+  });
+
+  it("optimal: a busy key is solved again at most once a RESOLVE_FLOOR_MS, however many of its rooms turn active", async () => {
+    const t = setup({ maxRequestsPerSecond: 10_000 });
+    await learnFrom(t);
+    const model = t.fleet.activationModel() as ActivationModel;
+    await t.tick(20_000 - t.clock.now());
+    const before = model.solves;
+    const samplesBefore = model.samples;
+    // A room made every 5 ms for 2 s, each active 3.0–3.4 s after it was made: 200 samples a second.
+    const watchers: RoomWatcher[] = [];
+    for (let i = 0; i < 400; i++) {
+      t.source.script(`busy${i}`, activeFrom(t.clock.now() + 3_000 + (i % 5) * 100, 1_000 + i));
+      watchers.push(t.watch(`busy${i}`));
+      await t.tick(5);
+    }
+    await t.tick(8_000);
+    expect(watchers.every((w) => w.status === "active")).toBe(true);
+    expect(model.samples - samplesBefore).toBe(400);
+    // Every 8 samples would be 50 solves (49 with the floor off). The samples came over 2.4 s (from 3.0 s
+    // after the first room was made to 3.4 s after the last): a solve per floor of it, and one at its start.
+    expect(model.solves - before).toBeGreaterThanOrEqual(2);
+    expect(model.solves - before).toBeLessThanOrEqual(Math.ceil(2_400 / RESOLVE_FLOOR_MS) + 1);
     for (const watcher of watchers) await watcher.stop();
   });
 
