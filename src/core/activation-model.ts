@@ -79,11 +79,11 @@ const NEAR_BINS = 2;
 /** Samples between two solutions of the optimal schedule. */
 const RESOLVE_EVERY_SAMPLES = 8;
 /**
- * Nor more often than this, by the caller's clock. A solve costs a few ms (at most 9 ms with the fleet's
- * other work counted in, bench:schedule), so a key whose rooms turned active 1,000 times a second would
- * solve 125 times a second and take the event loop whole; held to 4 a second, a key takes at most about
- * 4 % of a core. A key whose rooms turn active fewer than 32 times a second is solved every 8 samples as
- * before (bench:schedule, at about 4 a second, prints the same figures with the floor as without).
+ * Nor more often than this, by the caller's clock. A solve costs about 10 ms on a heavy-tailed sketch, so a
+ * key whose rooms turned active 1,000 times a second solved 125 times a second and needed 1.2 s of CPU a
+ * second; held to 4 solves a second it needs 40–50 ms (`npm run bench:solves`). A key whose rooms turn
+ * active fewer than 32 times a second is solved every 8 samples as before (bench:schedule, at about 4 a
+ * second, prints the same figures with the floor as without).
  */
 export const RESOLVE_FLOOR_MS = 250;
 /**
