@@ -482,9 +482,10 @@ describe("the optimal schedule on the sketch", () => {
       const draws = Array.from({ length: 200 }, (_, k) => (k + 0.5) / 200);
       const mean = draws.reduce((sum, draw) => sum + looksOf(draw), 0) / draws.length;
       // The plans spend the fixed loop's looks less 0.3 standard errors of that count (look-budget.ts: on
-      // 400 samples of these tight shapes, under 0.3 %); 200 draws place the mix within a few thousandths.
+      // 400 samples of these tight shapes, under 0.3 %, and nil at σ = 0.05, where every room takes the
+      // loop's looks at 0, 1 and 2 s alike); 200 draws place the mix within a few ten-thousandths.
       expect(mean / fixedLoop, distribution.name).toBeGreaterThan(0.99);
-      expect(mean / fixedLoop, distribution.name).toBeLessThanOrEqual(1);
+      expect(mean / fixedLoop, distribution.name).toBeLessThanOrEqual(1.0005);
     }
   });
 });
