@@ -37,6 +37,7 @@ import FakeTimers from "@sinonjs/fake-timers";
 import { Fleet, waitForActive } from "../dist/index.js";
 import { ActivationModel, optimalLimits } from "../dist/core/activation-model.js";
 import { fixedLoopLooks, gridOf, planDelayMs, plansAroundBudget, planTimes } from "../dist/core/inspection-schedule.js";
+import { logKernelCdf } from "../dist/core/log-kernel.js";
 import { lookBudget } from "../dist/core/look-budget.js";
 import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
 import { percentile } from "./stats.mjs";
@@ -122,13 +123,22 @@ function onSchedule(times, activeAtMs) {
  * `known` (opt-in, BENCH_STRATEGIES=known): the optimal Fleet run for real, but each room's next look
  * planned on the TRUE distribution of its phase instead of the learned sketch, by the same dynamic
  * program. What is left of its gap to the oracle is the plan's execution, not the estimation.
- * BENCH_KNOWN switches the execution's pieces to the oracle's: smooth=0 (no ±10 % smoothing), step=5
+ * BENCH_KNOWN switches the execution's pieces to the oracle's: smooth=0 (no smoothing; smooth=σ places
+ * the looks on the truth held in the sketch's bins and smoothed by the library's kernel, log-kernel.ts,
+ * of standard deviation σ, 0.1 by default as the library's), step=5
  * (the oracle's grid), samples=0 (no margin: the library's budget keeps 0.3 standard errors of the count
  * under it, here at a mature sketch's 79 effective samples), cap=0 (no cap on gaps), round=0 (delays not rounded); and
  * bins=1 holds the truth as the sketch's 10 % bins would (linear within a bin). docs/schedule.md has
  * what each costs.
  */
 const KNOWN = Object.fromEntries((process.env.BENCH_KNOWN ?? "").split(",").filter(Boolean).map((kv) => kv.split("=").map((x, i) => (i === 0 ? x : Number(x)))));
+/** `cdf`'s mass in each of the sketch's bins (0, then 10 ms growing by 10 %, as activation-model.ts's). */
+function sketchBinsOf(cdf) {
+  const edges = [0];
+  for (let edge = 10; edge < 1_000_000; edge *= 1.1) edges.push(edge);
+  edges.push(1_000_000);
+  return { edges, weights: edges.slice(1).map((hi, b) => cdf(hi) - cdf(edges[b])) };
+}
 function knownPlanner(phases, originPhase) {
   const smooth = KNOWN.smooth ?? 0.1;
   const samples = KNOWN.samples ?? 79;
@@ -139,7 +149,7 @@ function knownPlanner(phases, originPhase) {
       const exact = phases[p].cdf;
       // bins=1: the truth as the sketch's 10 % bins hold it (linear within a bin).
       const truth = KNOWN.bins === 1 ? (ms) => { if (ms < 10) return (exact(10) * ms) / 10; const k = Math.floor(Math.log(ms / 10) / Math.log(1.1)); const lo = 10 * 1.1 ** k; const hi = lo * 1.1; return exact(lo) + ((exact(hi) - exact(lo)) * (ms - lo)) / (hi - lo); } : exact;
-      const cdf = smooth > 0 ? (ms) => (truth(ms * (1 - smooth)) + truth(ms) + truth(ms * (1 + smooth))) / 3 : truth;
+      const cdf = smooth > 0 ? logKernelCdf(sketchBinsOf(exact), smooth) : truth;
       let horizonMs = 1;
       while (truth(horizonMs) < 0.9995) horizonMs *= 1.05;
       horizonMs = horizonMs * 1.05 + optimalLimits(options).maxGapMs;
