@@ -18,7 +18,7 @@
  * Two schedules read it:
  * - "optimal" (the default): the look times that minimise the mean detection delay for the looks per
  *   room the budget allows, solved on the sketch by dynamic programming (see inspection-schedule.ts),
- *   recomputed every few samples and cached.
+ *   recomputed every few samples (at most every RESOLVE_FLOOR_MS of the caller's clock) and cached.
  * - "legacy": from a look at t that found the room starting, the next look comes after the shortest
  *   gap Δ with  P(active by t+Δ | starting at t) × Δ ≥ 2 × delayPerLookMs  (the square-root rule of
  *   inspection spacing, Δ ∝ 1/√density).
