@@ -17,6 +17,7 @@
  */
 import * as activation from "../dist/core/activation-model.js";
 import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
+import { logNormal } from "./distributions.mjs";
 
 const SEEDS = (process.env.BENCH_SEEDS ?? "1,2,3").split(",").map(Number);
 const ROOMS = Number(process.env.BENCH_ROOMS ?? 4_000);
@@ -25,6 +26,7 @@ const MEMORY = 40;
 const OPTIONS = { minPollIntervalMs: 100, maxPollIntervalMs: 5_000, pollBudgetIntervalMs: 1_000 };
 const SURVIVALS_AT_S = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20];
 const HORIZON_MS = 120_000;
+const HEAVY_TAILED = logNormal(2_000, 1);
 // belowFirstLook exists from 5dfe49f on; before it the budget read the sketch as it is.
 const belowFirstLook = await import("../dist/core/look-budget.js").then((m) => m.belowFirstLook).catch(() => undefined);
 
@@ -37,7 +39,6 @@ const countOn = (cdf) => {
 
 function run(seed) {
   const random = seededRandom(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const model = new activation.ActivationModel({ memorySamples: MEMORY });
   const keep = 1 - 1 / MEMORY;
   // The rooms seen so far, faded as the sketch fades them: weight, fixed-loop looks, still starting at k s.
@@ -46,7 +47,7 @@ function run(seed) {
   const seenStarting = SURVIVALS_AT_S.map(() => 0);
   const sum = { sketch: 0, view: 0, seen: 0, took: 0, own: 0, survival: SURVIVALS_AT_S.map(() => 0), rooms: 0 };
   for (let room = 0; room < ROOMS; room++) {
-    const activeAtMs = 2_000 * Math.exp(normal());
+    const activeAtMs = HEAVY_TAILED.draw(random);
     const draw = random();
     if (room >= WARMUP) {
       const cdf = (ms) => model.cdf(ms);

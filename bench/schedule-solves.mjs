@@ -12,16 +12,17 @@
 import { ActivationModel, RESOLVE_FLOOR_MS } from "../dist/core/activation-model.js";
 import { DEFAULT_POLL_OPTIONS } from "../dist/watch/options.js";
 import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
+import { logNormal } from "./distributions.mjs";
 
 const RATES = (process.argv[2] ?? "4,40,400,1000").split(",").map(Number);
 const SECONDS = 10;
-const normal = (random) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+const HEAVY_TAILED = logNormal(2_000, 1);
 
 function run(rate, withClock) {
   const random = seededRandom(17);
   const model = new ActivationModel();
   // Ready, with a plan: the first 40 rooms are not measured.
-  const draw = () => 2_000 * Math.exp(normal(random));
+  const draw = () => HEAVY_TAILED.draw(random);
   for (let i = 0; i < 40; i++) {
     const ms = draw();
     model.record(ms * 0.8, ms);

@@ -35,11 +35,12 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import FakeTimers from "@sinonjs/fake-timers";
 import { Fleet, waitForActive } from "../dist/index.js";
-import { ActivationModel, optimalLimits } from "../dist/core/activation-model.js";
+import { ActivationModel, optimalLimits, SKETCH_EDGES_MS } from "../dist/core/activation-model.js";
 import { fixedLoopLooks, gridOf, planDelayMs, plansAroundBudget, planTimes } from "../dist/core/inspection-schedule.js";
 import { logKernelCdf } from "../dist/core/log-kernel.js";
 import { lookBudget } from "../dist/core/look-budget.js";
 import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
+import { logNormal, mixture, uniform } from "./distributions.mjs";
 import { percentile } from "./stats.mjs";
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
@@ -49,28 +50,6 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const ONLY = process.env.BENCH_ONLY?.split(",");
 const CREATE_EVERY_MS = 250;
 const FLOOR_MS = 100;
-
-// --- seeded draws -------------------------------------------------------------------------------
-const normal = (random) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-/** Standard normal CDF (Abramowitz and Stegun 7.1.26). */
-function phi(z) {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
-}
-const logNormal = (medianMs, sigma) => ({
-  draw: (random) => medianMs * Math.exp(sigma * normal(random)),
-  cdf: (ms) => (ms <= 0 ? 0 : phi(Math.log(ms / medianMs) / sigma)),
-});
-const uniform = (fromMs, toMs) => ({
-  draw: (random) => fromMs + (toMs - fromMs) * random(),
-  cdf: (ms) => Math.min(1, Math.max(0, (ms - fromMs) / (toMs - fromMs))),
-});
-const mixture = (weight, a, b) => ({
-  draw: (random) => (random() < weight ? a.draw(random) : b.draw(random)),
-  cdf: (ms) => weight * a.cdf(ms) + (1 - weight) * b.cdf(ms),
-});
 
 /** Warm processes in 100–600 ms, cold ones booting in seconds. */
 const warmCold = (coldMedianMs) => mixture(0.6, uniform(100, 600), logNormal(coldMedianMs, 0.25));
@@ -132,11 +111,9 @@ function onSchedule(times, activeAtMs) {
  * what each costs.
  */
 const KNOWN = Object.fromEntries((process.env.BENCH_KNOWN ?? "").split(",").filter(Boolean).map((kv) => kv.split("=").map((x, i) => (i === 0 ? x : Number(x)))));
-/** `cdf`'s mass in each of the sketch's bins (0, then 10 ms growing by 10 %, as activation-model.ts's). */
+/** `cdf`'s mass in each of the sketch's bins. */
 function sketchBinsOf(cdf) {
-  const edges = [0];
-  for (let edge = 10; edge < 1_000_000; edge *= 1.1) edges.push(edge);
-  edges.push(1_000_000);
+  const edges = SKETCH_EDGES_MS;
   return { edges, weights: edges.slice(1).map((hi, b) => cdf(hi) - cdf(edges[b])) };
 }
 function knownPlanner(phases, originPhase) {

@@ -126,6 +126,8 @@ const EDGES: readonly number[] = (() => {
   return edges;
 })();
 const BINS = EDGES.length - 1;
+/** The sketch's bin edges in ms (for a benchmark that holds a known distribution as the sketch would). */
+export const SKETCH_EDGES_MS: readonly number[] = EDGES;
 
 /** The longest wait between two looks of the optimal schedule, but for gaps inside the distribution (optimalLimits). */
 function optimalCapMs(options: OptimalScheduleOptions): number {
