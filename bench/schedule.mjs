@@ -116,6 +116,25 @@ function sketchBinsOf(cdf) {
   const edges = SKETCH_EDGES_MS;
   return { edges, weights: edges.slice(1).map((hi, b) => cdf(hi) - cdf(edges[b])) };
 }
+/** `cdf` as the sketch's bins hold it: exact at their edges, linear within each. */
+function inSketchBins(cdf) {
+  const edges = SKETCH_EDGES_MS;
+  return (ms) => {
+    let lo = 0;
+    let hi = edges.length - 1;
+    if (!(ms > 0)) return cdf(0);
+    if (ms >= edges[hi]) return cdf(ms);
+    // The bin (edges[lo], edges[lo + 1]] holding ms.
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (edges[mid] < ms) lo = mid;
+      else hi = mid;
+    }
+    const a = edges[lo];
+    const b = edges[lo + 1];
+    return cdf(a) + ((cdf(b) - cdf(a)) * (ms - a)) / (b - a);
+  };
+}
 function knownPlanner(phases, originPhase) {
   const smooth = KNOWN.smooth ?? 0.1;
   const samples = KNOWN.samples ?? 79;
@@ -125,7 +144,7 @@ function knownPlanner(phases, originPhase) {
     if (!cache.has(key)) {
       const exact = phases[p].cdf;
       // bins=1: the truth as the sketch's 10 % bins hold it (linear within a bin).
-      const truth = KNOWN.bins === 1 ? (ms) => { if (ms < 10) return (exact(10) * ms) / 10; const k = Math.floor(Math.log(ms / 10) / Math.log(1.1)); const lo = 10 * 1.1 ** k; const hi = lo * 1.1; return exact(lo) + ((exact(hi) - exact(lo)) * (ms - lo)) / (hi - lo); } : exact;
+      const truth = KNOWN.bins === 1 ? inSketchBins(exact) : exact;
       const cdf = smooth > 0 ? logKernelCdf(sketchBinsOf(exact), smooth) : truth;
       let horizonMs = 1;
       while (truth(horizonMs) < 0.9995) horizonMs *= 1.05;

@@ -8,7 +8,8 @@
  *   stretch the next interval also covers: Turnbull's innermost interval). The fixed loop's 1 s look falls
  *   inside it on spread-out shapes, and read on the sketch it found too few rooms active there (on
  *   heavy-tailed starts 0.047-0.068 fewer, the count 1.4-2.0 % high: bench/schedule-count.mjs on a build
- *   from before this file; 0.009-0.018 and 0.8-0.9 % with it). Below the first look
+ *   from before this file; with it, 0.009-0.018 and 0.8-0.9 % at 5dfe49f, 0.002-0.017 and 0.7-1.0 % at
+ *   22aafed, where the looks are placed on log-kernel.ts's smoothing). Below the first look
  *   the count reads the sketch as a power law that continues its slope just above it (a distribution
  *   with a density near 0 rises as t^α there).
  * - **The margin.** The count rests on a few dozen rooms. A plan placed on the same noisy sketch spends
