@@ -27,7 +27,9 @@
  * distribution, per phase of the shifting one, default 1,500), BENCH_SEEDS (comma-separated, default
  * 17,18,19,20), BENCH_WARMUP (rooms left out at the start of each phase, default 50), BENCH_ONLY
  * (distribution names), BENCH_STRATEGIES (e.g. "fixed,optimal,oracle" to skip the others while tuning),
- * BENCH_OUT (where to write the JSON).
+ * BENCH_OUT (where to write the JSON), BENCH_FLEET_OFFSET (added to the Fleets' random seed, default 0:
+ * the same rooms with other draws of each room's plan, jitter and timers, to tell how much of a figure
+ * is the Fleets' own draws rather than the rooms'; docs/schedule.md, issue 17's fifth pass).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -48,6 +50,7 @@ const ROOMS = Number(process.env.BENCH_ROOMS ?? 1_500);
 const SEEDS = (process.env.BENCH_SEEDS ?? "17,18,19,20").split(",").map(Number);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 50);
 const ONLY = process.env.BENCH_ONLY?.split(",");
+const FLEET_OFFSET = Number(process.env.BENCH_FLEET_OFFSET ?? 0);
 const CREATE_EVERY_MS = 250;
 const FLOOR_MS = 100;
 
@@ -203,7 +206,7 @@ async function runFleet(schedule, activeAtMs, seed, phases, phaseOf) {
     ActivationModel.prototype.optimalDelayMs = knownPlanner(phases, originPhase);
     Object.defineProperty(ActivationModel.prototype, "ready", { get: () => true, configurable: true });
   }
-  const fleet = new Fleet({ source, clock, random: seededRandom(seed + 1), schedule: known ? "optimal" : schedule });
+  const fleet = new Fleet({ source, clock, random: seededRandom(seed + 1 + FLEET_OFFSET), schedule: known ? "optimal" : schedule });
   const waits = [];
   const cpuStart = process.cpuUsage();
   for (let i = 0; i < activeAtMs.length; i++) {
@@ -335,7 +338,7 @@ const report = runs.map((run) => {
 });
 
 const lines = [];
-lines.push(`Simulated time, no network time. Seeds ${SEEDS.join(", ")}; ${ROOMS} rooms per distribution (per phase of the shifting one), one created every ${CREATE_EVERY_MS} ms; the first ${WARMUP} of each phase left out of "steady". Each figure: the mean over seeds (min–max). Node ${machine.node}.`);
+lines.push(`Simulated time, no network time. Seeds ${SEEDS.join(", ")}${FLEET_OFFSET === 0 ? "" : ` (the Fleets' draws offset by ${FLEET_OFFSET})`}; ${ROOMS} rooms per distribution (per phase of the shifting one), one created every ${CREATE_EVERY_MS} ms; the first ${WARMUP} of each phase left out of "steady". Each figure: the mean over seeds (min–max). Node ${machine.node}.`);
 lines.push("");
 lines.push("| distribution | rooms | strategy | p50 | p95 | mean | requests/room | p50 vs fixed | mean vs oracle | p95 vs oracle | requests vs fixed |");
 lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
@@ -374,5 +377,5 @@ lines.push(`Wall time ${(wallMs / 1000).toFixed(1)} s.`);
 console.log(lines.join("\n"));
 const out = process.env.BENCH_OUT ?? here("./results/schedule.json");
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine, seeds: SEEDS, rooms: ROOMS, warmup: WARMUP, wallMs, report }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine, seeds: SEEDS, fleetOffset: FLEET_OFFSET, rooms: ROOMS, warmup: WARMUP, wallMs, report }, null, 2)}\n`);
 console.error(`wrote ${out}`);
