@@ -16,6 +16,7 @@
  * Environment: BENCH_SEEDS (default 1,2,3), BENCH_ROOMS (default 4,000; the first 100 are left out).
  */
 import * as activation from "../dist/core/activation-model.js";
+import { fixedLoopLooks, gridOf } from "../dist/core/inspection-schedule.js";
 import { mulberry32 as seededRandom } from "../dist/simulator/random.js";
 import { logNormal } from "./distributions.mjs";
 
@@ -31,11 +32,8 @@ const HEAVY_TAILED = logNormal(2_000, 1);
 const belowFirstLook = await import("../dist/core/look-budget.js").then((m) => m.belowFirstLook).catch(() => undefined);
 
 const loopLooks = (ms) => 1 + Math.max(0, Math.ceil(ms / 1_000));
-const countOn = (cdf) => {
-  let looks = 1;
-  for (let t = 0; t < HORIZON_MS; t += 1_000) looks += 1 - cdf(t);
-  return looks;
-};
+/** The fixed loop's looks per room counted on `cdf`, on a grid of its own looks (exact at each). */
+const countOn = (cdf) => fixedLoopLooks(gridOf(cdf, HORIZON_MS, 1_000, HORIZON_MS / 1_000), 1_000);
 
 function run(seed) {
   const random = seededRandom(seed);

@@ -105,13 +105,17 @@ function onSchedule(times, activeAtMs) {
  * `known` (opt-in, BENCH_STRATEGIES=known): the optimal Fleet run for real, but each room's next look
  * planned on the TRUE distribution of its phase instead of the learned sketch, by the same dynamic
  * program. What is left of its gap to the oracle is the plan's execution, not the estimation.
- * BENCH_KNOWN switches the execution's pieces to the oracle's: smooth=0 (no smoothing; smooth=σ places
- * the looks on the truth held in the sketch's bins and smoothed by the library's kernel, log-kernel.ts,
- * of standard deviation σ, 0.1 by default as the library's), step=5
- * (the oracle's grid), samples=0 (no margin: the library's budget keeps 0.3 standard errors of the count
- * under it, here at a mature sketch's 79 effective samples), cap=0 (no cap on gaps), round=0 (delays not rounded); and
- * bins=1 holds the truth as the sketch's 10 % bins would (linear within a bin). docs/schedule.md has
- * what each costs.
+ * BENCH_KNOWN switches the execution's pieces to the oracle's:
+ *   smooth=0   no smoothing (smooth=σ places the looks on the truth held in the sketch's bins and smoothed
+ *              by the library's kernel, log-kernel.ts, of standard deviation σ; 0.1 by default, as the
+ *              library's);
+ *   step=5     the oracle's grid;
+ *   samples=0  no margin (the library's budget keeps 0.3 standard errors of the count under it, here at a
+ *              mature sketch's 79 effective samples);
+ *   cap=0      no cap on gaps;
+ *   round=0    delays not rounded;
+ *   bins=1     the truth held as the sketch's 10 % bins would (linear within a bin).
+ * docs/schedule.md has what each costs.
  */
 const KNOWN = Object.fromEntries((process.env.BENCH_KNOWN ?? "").split(",").filter(Boolean).map((kv) => kv.split("=").map((x, i) => (i === 0 ? x : Number(x)))));
 /** `cdf`'s mass in each of the sketch's bins. */

@@ -12,6 +12,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { ActivationModel, type LearnedScheduleOptions, RESOLVE_FLOOR_MS } from "../../src/core/activation-model.js";
+import { fixedLoopLooks, gridOf } from "../../src/core/inspection-schedule.js";
 import { DEFAULT_POLL_OPTIONS } from "../../src/watch/options.js";
 import { type Distribution, logNormal } from "../helpers/distributions.js";
 import { seededRandom } from "../helpers/prng.js";
@@ -302,6 +303,22 @@ describe("censored learning", () => {
 
 describe("the optimal schedule on the sketch", () => {
   const OPTIMAL = { ...DEFAULT_POLL_OPTIONS, pollBudgetIntervalMs: 1_000 };
+  /**
+   * The looks per room the optimal schedule spends up to `horizonMs`, counted on the sketch (a look after
+   * one at t is spent by the rooms still starting at t), over 200 evenly spaced draws: the two plans
+   * around the budget in the share the rooms spread over them.
+   */
+  const spentOn = (model: ActivationModel, horizonMs: number): number => {
+    const looksOf = (draw: number): number => {
+      let looks = 1;
+      for (let ms = 0; ms < horizonMs; ms += model.optimalDelayMs(ms, OPTIMAL, draw)) looks += 1 - model.cdf(ms);
+      return looks;
+    };
+    const draws = Array.from({ length: 200 }, (_, k) => (k + 0.5) / 200);
+    return draws.reduce((sum, draw) => sum + looksOf(draw), 0) / draws.length;
+  };
+  /** A fixed loop's looks per room up to `horizonMs`, looking every second, counted on the sketch. */
+  const fixedLoopOn = (model: ActivationModel, horizonMs: number): number => fixedLoopLooks(gridOf((ms) => model.cdf(ms), horizonMs, 1_000, horizonMs / 1_000), 1_000);
 
   it("no delay under the floor nor over the cap, at any elapsed time; the whole tail at the cap", () => {
     const model = modelOf(WARM_AND_COLD, 2_000, 21, 200);
@@ -440,28 +457,14 @@ describe("the optimal schedule on the sketch", () => {
     feed(400);
     expect(model.cdf(1_000)).toBeLessThan(0.1);
     const horizonMs = 60_000;
-    const spent = (): number => {
-      const draws = Array.from({ length: 200 }, (_, k) => (k + 0.5) / 200);
-      const looksOf = (draw: number): number => {
-        let looks = 1;
-        for (let ms = 0; ms < horizonMs; ms += model.optimalDelayMs(ms, OPTIMAL, draw)) looks += 1 - model.cdf(ms);
-        return looks;
-      };
-      return draws.reduce((sum, draw) => sum + looksOf(draw), 0) / draws.length;
-    };
-    const onSketch = (): number => {
-      let looks = 1;
-      for (let ms = 0; ms < horizonMs; ms += 1_000) looks += 1 - model.cdf(ms);
-      return looks;
-    };
     const onRooms = (): number => loopLooks.reduce((a, b) => a + b, 0) / loopLooks.length;
-    expect(onSketch() / onRooms()).toBeGreaterThan(1.02);
+    expect(fixedLoopOn(model, horizonMs) / onRooms()).toBeGreaterThan(1.02);
     // The first solution has no first look to go by yet; the next (8 samples on) reads below the last one's.
-    spent();
+    spentOn(model, horizonMs);
     feed(8);
     // The margin at 413 samples is 0.3 × 4.3 / √413 ≈ 0.064 looks (1.3 %): the plans spend within the
     // rooms' own count, where counted on the piled sketch they would spend over it.
-    const ratio = spent() / onRooms();
+    const ratio = spentOn(model, horizonMs) / onRooms();
     expect(ratio).toBeLessThan(1);
     expect(ratio).toBeGreaterThan(0.97);
   });
@@ -475,15 +478,8 @@ describe("the optimal schedule on the sketch", () => {
     ] as const) {
       const model = modelOf(distribution, 400, seed);
       const horizonMs = 12_000;
-      const looksOf = (draw: number): number => {
-        let looks = 1;
-        for (let ms = 0; ms < horizonMs; ms += model.optimalDelayMs(ms, OPTIMAL, draw)) looks += 1 - model.cdf(ms);
-        return looks;
-      };
-      let fixedLoop = 1;
-      for (let ms = 0; ms < horizonMs; ms += 1_000) fixedLoop += 1 - model.cdf(ms);
-      const draws = Array.from({ length: 200 }, (_, k) => (k + 0.5) / 200);
-      const mean = draws.reduce((sum, draw) => sum + looksOf(draw), 0) / draws.length;
+      const fixedLoop = fixedLoopOn(model, horizonMs);
+      const mean = spentOn(model, horizonMs);
       // The plans spend the fixed loop's looks less 0.3 standard errors of that count (look-budget.ts: on
       // 400 samples of these tight shapes, under 0.3 %, and nil at σ = 0.05, where every room takes the
       // loop's looks at 0, 1 and 2 s alike); 200 draws place the mix within a few ten-thousandths.

@@ -50,7 +50,7 @@ describe("below the first look", () => {
     expect(belowFirstLook(piled, 0)).toBe(piled);
     const nothingBelow = (ms: number): number => (ms < 5_000 ? 0 : 1);
     expect(belowFirstLook(nothingBelow, 1_000)).toBe(nothingBelow);
-    const flatAbove = (ms: number): number => (ms < 500 ? 0.5 : ms < 10_000 ? 0.5 : 1);
+    const flatAbove = (ms: number): number => (ms < 10_000 ? 0.5 : 1);
     expect(belowFirstLook(flatAbove, 1_000)).toBe(flatAbove);
   });
 });
