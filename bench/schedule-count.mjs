@@ -68,7 +68,8 @@ function run(seed) {
       at += Math.round(delay);
       looks++;
     }
-    model.record(lastStarting, at);
+    // Seen starting only at its look at once (at 0), as the fleet tells the sketch.
+    model.record(lastStarting, at, lastStarting === 0);
     if (room >= WARMUP) {
       sum.took += looks;
       sum.own += loopLooks(activeAtMs);

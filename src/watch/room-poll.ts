@@ -307,12 +307,14 @@ export class RoomPoll extends FanOut {
     const previous = this.#status;
     const previousResult = this.last;
     const next = scheduleStatusOf(result.observation);
+    // Looks in a row that found it starting: one means the sketch sees nothing of it below its interval.
+    const startingLooks = previous === "starting" ? this.#looksInState : 0;
     this.#looksInState = next === previous ? this.#looksInState + 1 : 1;
     this.#status = next;
     // Seen to exist: its looks are vouched for from now on, whoever asked.
     if (next !== "unknown") this.#tenant = undefined;
     if (next === "active" && previous === "starting" && this.#lastStartingAt !== undefined) {
-      this.#context.modelFor(this.#source)?.record(this.#lastStartingAt - this.#origin, at - this.#origin);
+      this.#context.modelFor(this.#source)?.record(this.#lastStartingAt - this.#origin, at - this.#origin, startingLooks === 1);
     }
     if (next === "starting") this.#lastStartingAt = at;
     const moved =

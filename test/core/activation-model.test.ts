@@ -226,13 +226,15 @@ describe("censored learning", () => {
   });
 
   it("a wide interval across a stretch where rooms seldom turn active paints little mass there", () => {
-    // Warm rooms in 100–600 ms, cold ones at 4–6 s, seen exactly; a third of the rooms are warm ones
-    // that a look at 550 ms just missed and the next look, at 4.5 s, found: (550, 4500]. Nothing turns
-    // active in 700–3,500 ms; mass painted there would draw looks there. Spreading a share of each
-    // interval by the belief smoothed over ±20 % (a twentieth once the sketch is mature) leaves 4.0 % of
-    // all mass in it, most of it from the first interval, seen before any belief (spread evenly, as
-    // nothing says where) and smoothed while the sketch was young; a twentieth spread evenly, as
-    // before, 5.6 % (the belief feeds on what was painted before); a fifth, 12 %.
+    // Warm rooms in 100–600 ms and cold ones at 4–6 s, each seen in (a, b] for two draws a < b of its
+    // kind (exactly at b when the second draw is the lower); a third of the rooms are warm ones that a
+    // look at 550 ms just missed and the next look, at 4.5 s, found: (550, 4500]. Nothing turns active
+    // in 700–3,500 ms; mass painted there would draw looks there. Spreading a share of each interval by
+    // the belief smoothed over ±20 % (a twentieth once the sketch is mature) leaves 4.5 % of all mass in
+    // it (4.0 % before the density next to a short interval was continued into it), most of it from the
+    // first interval, seen before any belief (spread evenly, as nothing says where) and smoothed while
+    // the sketch was young; that share spread evenly, 9.2 % (5.6 % before), as the belief feeds on what
+    // was painted before (a fifth spread evenly, as first built, left 12 % then).
     const model = new ActivationModel({ memorySamples: 200 });
     const random = seededRandom(31);
     for (let i = 0; i < 600; i++) {
@@ -241,7 +243,7 @@ describe("censored learning", () => {
       else if (kind === 1) model.record(100 + 500 * random(), 100 + 500 * random() + 1e-9);
       else model.record(4_000 + 2_000 * random(), 4_000 + 2_000 * random() + 1e-9);
     }
-    expect(model.cdf(3_500) - model.cdf(700)).toBeLessThan(0.045);
+    expect(model.cdf(3_500) - model.cdf(700)).toBeLessThan(0.05);
   });
 
   it("a young sketch lets more of an interval follow the mass near it than a mature one does", () => {
@@ -264,6 +266,65 @@ describe("censored learning", () => {
     expect(mature).toBeGreaterThan(0);
     expect(young / mature).toBeGreaterThan(8);
     expect(young / mature).toBeLessThan(11);
+  });
+
+  it("a room seen starting only at its look at once is spread as the density seen above its interval continues down", () => {
+    // Rooms turn active evenly over 100–600 ms. The sketch first believes the warm starts below 500 ms
+    // all lie in 450–500 (as a first look that moved later leaves them, piled at the top of the first
+    // interval). Then rooms are looked at 0, 500, 550 and 600 ms: those active by 500 are seen only in
+    // (0, 500], which no look splits; the rest in (500, 550] or (550, 600]. The online EM alone keeps
+    // the pile (each room follows the belief inside its interval); continuing the density seen just
+    // above 500 ms down from there until the interval's mass is used up spreads them over 100–500.
+    const learn = (continued: boolean): ActivationModel => {
+      const model = new ActivationModel();
+      const random = seededRandom(5);
+      for (let i = 0; i < 40; i++) {
+        const ms = random() < 0.8 ? 450 + 50 * random() : 500 + 100 * random();
+        model.record(ms, ms);
+      }
+      for (let i = 0; i < 400; i++) {
+        const ms = 100 + 500 * random();
+        if (ms <= 500) model.record(0, 500, continued);
+        else if (ms <= 550) model.record(500, 550);
+        else model.record(550, 600);
+      }
+      return model;
+    };
+    const truth = (ms: number): number => Math.min(1, Math.max(0, (ms - 100) / 500));
+    const continued = learn(true);
+    for (const ms of [200, 300, 400]) expect(Math.abs(continued.cdf(ms) - truth(ms)), `cdf(${ms})`).toBeLessThan(0.05);
+    // Without it (the room not marked as seen starting once): most of the pile is still there.
+    expect(learn(false).cdf(400)).toBeLessThan(0.15);
+  });
+
+  it("a short interval is spread as the density seen below it continues up, so a belief past an edge is undone", () => {
+    // Rooms turn active evenly over 100–600 ms and never later. The sketch first believes a fifth of them
+    // spread over 500–775 ms (as the backoff's coarse first looks paint them). Rooms are then seen in
+    // (0, 500] or (500, 775]: the second interval is within twice its start, and the density seen
+    // below 500 ms, continued up until its mass is used up, ends at 600 ms. The online EM alone keeps
+    // the belief past 600 ms; nothing looks between 600 and 775 ms to show it wrong.
+    const learn = (secondLookMs: number): ActivationModel => {
+      const model = new ActivationModel();
+      const random = seededRandom(6);
+      for (let i = 0; i < 40; i++) {
+        const ms = random() < 0.8 ? 100 + 400 * random() : 500 + 275 * random();
+        model.record(ms, ms);
+      }
+      for (let i = 0; i < 400; i++) {
+        const ms = 100 + 500 * random();
+        if (ms <= 500) model.record(0, 500, true);
+        else model.record(500, secondLookMs);
+      }
+      return model;
+    };
+    const short = learn(775);
+    expect(short.cdf(775) - short.cdf(620)).toBeLessThan(0.02);
+    expect(short.cdf(600)).toBeGreaterThan(0.97);
+    // Across more than a doubling (a second look at 1,100 ms) the weight follows the belief, as it must
+    // where an interval may span the stretch between warm and cold starts: what was believed past 600 ms
+    // stays.
+    const wide = learn(1_100);
+    expect(wide.cdf(775) - wide.cdf(620)).toBeGreaterThan(0.05);
   });
 
   it("interval- and right-censored looks converge on the known distribution", () => {

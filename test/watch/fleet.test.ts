@@ -4,7 +4,7 @@
  * the 429 pause), the learned schedule, and sibling checks. Every test asserts the times looks
  * happen and ends with no feed, timer or queued turn left.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ActivationModel, RESOLVE_FLOOR_MS } from "../../src/core/activation-model.js";
 import type { PollResult } from "../../src/core/observation.js";
 import { NetworkError, RateLimitedError } from "../../src/core/errors.js";
@@ -533,6 +533,31 @@ describe("the learned schedule", () => {
     expect(model.solves - before).toBeGreaterThanOrEqual(2);
     expect(model.solves - before).toBeLessThanOrEqual(Math.ceil(2_400 / RESOLVE_FLOOR_MS) + 1);
     for (const watcher of watchers) await watcher.stop();
+  });
+
+  it("tells the model which rooms were seen starting only at their look at once", async () => {
+    const t = setup({ maxRequestsPerSecond: 1_000 });
+    await learnFrom(t);
+    const model = t.fleet.activationModel() as ActivationModel;
+    const record = vi.spyOn(model, "record");
+    await t.tick(10_000 - t.clock.now());
+    const createdAt = t.clock.now();
+    // The plan's first look after the one at once comes after 2 s (the optimal test above): a room
+    // active at 1 s is seen starting once, one active at 3.3 s at least twice.
+    t.source.script("early", activeFrom(createdAt + 1_000, 7));
+    t.source.script("late", activeFrom(createdAt + 3_300, 8));
+    const early = t.watch("early");
+    const late = t.watch("late");
+    await t.tick(6_000);
+    expect([early.status, late.status]).toEqual(["active", "active"]);
+    const [first, second] = record.mock.calls;
+    expect(record).toHaveBeenCalledTimes(2);
+    expect(first?.[0]).toBe(0);
+    expect(first?.[2]).toBe(true);
+    expect(second?.[0]).toBeGreaterThan(0);
+    expect(second?.[2]).toBe(false);
+    await early.stop();
+    await late.stop();
   });
 
   it("a room let go while starting teaches the model it takes longer than its last look (right-censored)", async () => {
