@@ -209,6 +209,25 @@ describe("decay", () => {
   });
 });
 
+/**
+ * A sketch that first sees 40 rooms exactly, at `believed`'s times (a wrong belief), then 400 rooms turning
+ * active evenly over 100–600 ms, each recorded as `seen` says its looks saw it: (from, to], and whether it
+ * was seen starting only once.
+ */
+function relearned(seed: number, believed: (random: () => number) => number, seen: (ms: number) => readonly [number, number, boolean]): ActivationModel {
+  const model = new ActivationModel();
+  const random = seededRandom(seed);
+  for (let i = 0; i < 40; i++) {
+    const ms = believed(random);
+    model.record(ms, ms);
+  }
+  for (let i = 0; i < 400; i++) {
+    const [from, to, seenStartingOnce] = seen(100 + 500 * random());
+    model.record(from, to, seenStartingOnce);
+  }
+  return model;
+}
+
 describe("censored learning", () => {
   it("interval-censored: weight follows the current belief inside the interval (Turnbull), not an even spread", () => {
     // Half the rooms are seen exactly at 1.5 s; the other half only as "somewhere in (0, 2 s]". The
@@ -275,21 +294,12 @@ describe("censored learning", () => {
     // (0, 500], which no look splits; the rest in (500, 550] or (550, 600]. The online EM alone keeps
     // the pile (each room follows the belief inside its interval); continuing the density seen just
     // above 500 ms down from there until the interval's mass is used up spreads them over 100–500.
-    const learn = (continued: boolean): ActivationModel => {
-      const model = new ActivationModel();
-      const random = seededRandom(5);
-      for (let i = 0; i < 40; i++) {
-        const ms = random() < 0.8 ? 450 + 50 * random() : 500 + 100 * random();
-        model.record(ms, ms);
-      }
-      for (let i = 0; i < 400; i++) {
-        const ms = 100 + 500 * random();
-        if (ms <= 500) model.record(0, 500, continued);
-        else if (ms <= 550) model.record(500, 550);
-        else model.record(550, 600);
-      }
-      return model;
-    };
+    const learn = (continued: boolean): ActivationModel =>
+      relearned(
+        5,
+        (random) => (random() < 0.8 ? 450 + 50 * random() : 500 + 100 * random()),
+        (ms) => (ms <= 500 ? [0, 500, continued] : ms <= 550 ? [500, 550, false] : [550, 600, false]),
+      );
     const truth = (ms: number): number => Math.min(1, Math.max(0, (ms - 100) / 500));
     const continued = learn(true);
     for (const ms of [200, 300, 400]) expect(Math.abs(continued.cdf(ms) - truth(ms)), `cdf(${ms})`).toBeLessThan(0.05);
@@ -303,20 +313,12 @@ describe("censored learning", () => {
     // (0, 500] or (500, 775]: the second interval is within twice its start, and the density seen
     // below 500 ms, continued up until its mass is used up, ends at 600 ms. The online EM alone keeps
     // the belief past 600 ms; nothing looks between 600 and 775 ms to show it wrong.
-    const learn = (secondLookMs: number): ActivationModel => {
-      const model = new ActivationModel();
-      const random = seededRandom(6);
-      for (let i = 0; i < 40; i++) {
-        const ms = random() < 0.8 ? 100 + 400 * random() : 500 + 275 * random();
-        model.record(ms, ms);
-      }
-      for (let i = 0; i < 400; i++) {
-        const ms = 100 + 500 * random();
-        if (ms <= 500) model.record(0, 500, true);
-        else model.record(500, secondLookMs);
-      }
-      return model;
-    };
+    const learn = (secondLookMs: number): ActivationModel =>
+      relearned(
+        6,
+        (random) => (random() < 0.8 ? 100 + 400 * random() : 500 + 275 * random()),
+        (ms) => (ms <= 500 ? [0, 500, true] : [500, secondLookMs, false]),
+      );
     const short = learn(775);
     expect(short.cdf(775) - short.cdf(620)).toBeLessThan(0.02);
     expect(short.cdf(600)).toBeGreaterThan(0.97);
