@@ -294,14 +294,19 @@ export class ActivationModel {
   #continued(from: number, to: number, believed: number, seenStartingOnce: boolean): { fromMs: number; toMs: number } | undefined {
     if (seenStartingOnce) {
       // Below the interval nothing is seen: the density seen just above it is continued down from its top.
-      const density = (this.#massBelow(to * GROWTH) - this.#massBelow(to)) / (to * (GROWTH - 1));
+      const density = this.#densityIn(to, to * GROWTH);
       return density > 0 ? { fromMs: Math.max(from, to - believed / density), toMs: to } : undefined;
     }
     if (from > 0 && to <= CONTINUED_SPAN * from) {
-      const density = (this.#massBelow(from) - this.#massBelow(from / GROWTH)) / (from - from / GROWTH);
+      const density = this.#densityIn(from / GROWTH, from);
       return density > 0 ? { fromMs: from, toMs: Math.min(to, from + believed / density) } : undefined;
     }
     return undefined;
+  }
+
+  /** The sketch's mass per ms over (loMs, hiMs]. */
+  #densityIn(loMs: number, hiMs: number): number {
+    return (this.#massBelow(hiMs) - this.#massBelow(loMs)) / (hiMs - loMs);
   }
 
   /**
